@@ -1,0 +1,2 @@
+package dev.rpctl;
+public final class Main { public static void main(String[] a) {} }
