@@ -1,0 +1,162 @@
+package dev.rpctl.cache;
+
+import dev.rpctl.RpctlException;
+import dev.rpctl.config.HostPort;
+import dev.rpctl.config.SideMode;
+import dev.rpctl.config.SideSettings;
+import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.JedisCluster;
+import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.JedisSentineled;
+import redis.clients.jedis.PipelineBase;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisException;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * One cache side: a single Redis, a Redis Cluster or a Sentinel-managed master, behind the same
+ * few calls. Writes go through {@link dev.rpctl.protocol.CacheProtocol}, never straight here.
+ */
+public final class CacheSide implements AutoCloseable {
+    private final String name;
+    private final SideSettings settings;
+    private final String address;
+    private volatile UnifiedJedis client;
+
+    public CacheSide(SideSettings settings) {
+        this.name = settings.name();
+        this.settings = settings;
+        this.address = settings.nodes().stream().map(HostPort::toString).collect(Collectors.joining(","));
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String address() {
+        return address;
+    }
+
+    public boolean cluster() {
+        return settings.mode() == SideMode.CLUSTER;
+    }
+
+    public UnifiedJedis client() {
+        UnifiedJedis c = client;
+        if (c == null) {
+            synchronized (this) {
+                if (client == null) {
+                    client = open();
+                }
+                c = client;
+            }
+        }
+        return c;
+    }
+
+    private UnifiedJedis open() {
+        int timeout = (int) settings.timeout().toMillis();
+        DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(timeout).socketTimeoutMillis(timeout)
+                .ssl(settings.tls()).clientName("rpctl-" + name);
+        if (!settings.user().isBlank()) {
+            b.user(settings.user());
+        }
+        if (!settings.password().isBlank()) {
+            b.password(settings.password());
+        }
+        GenericObjectPoolConfig<Connection> pool = new GenericObjectPoolConfig<>();
+        pool.setMaxTotal(settings.poolSize());
+        pool.setMaxIdle(settings.poolSize());
+        pool.setMinIdle(0);
+        pool.setJmxEnabled(false);
+        Set<HostAndPort> nodes = new LinkedHashSet<>();
+        for (HostPort hp : settings.nodes()) {
+            nodes.add(new HostAndPort(hp.host(), hp.port()));
+        }
+        try {
+            return switch (settings.mode()) {
+                case SINGLE -> new JedisPooled(nodes.iterator().next(), b.database(settings.database()).build(), pool);
+                case CLUSTER -> new JedisCluster(nodes, b.build(), 5, pool);
+                case SENTINEL -> {
+                    JedisClientConfig sentinelConfig = DefaultJedisClientConfig.builder()
+                            .connectionTimeoutMillis(timeout).socketTimeoutMillis(timeout).build();
+                    yield new JedisSentineled(settings.masterName(), b.database(settings.database()).build(), pool,
+                            nodes, sentinelConfig);
+                }
+            };
+        } catch (JedisException e) {
+            throw unavailable(e);
+        }
+    }
+
+    /** Runs a call against this side, turning a connection failure into exit 69 naming the side. */
+    public <T> T call(Function<UnifiedJedis, T> f) {
+        try {
+            return f.apply(client());
+        } catch (JedisConnectionException e) {
+            throw unavailable(e);
+        }
+    }
+
+    public RpctlException unavailable(Throwable e) {
+        return RpctlException.unavailable("redis side " + name, address, e);
+    }
+
+    public String get(String key) {
+        return call(j -> j.get(key));
+    }
+
+    /** Raw values of many keys; pipelined per node on a cluster, where MGET cannot span slots. */
+    public List<String> getAll(List<String> keys) {
+        if (keys.isEmpty()) {
+            return List.of();
+        }
+        if (!cluster()) {
+            return call(j -> j.mget(keys.toArray(String[]::new)));
+        }
+        return call(j -> {
+            List<Response<String>> rs = new ArrayList<>(keys.size());
+            try (PipelineBase p = j.pipelined()) {
+                for (String k : keys) {
+                    rs.add(p.get(k));
+                }
+                p.sync();
+            }
+            List<String> out = new ArrayList<>(keys.size());
+            for (Response<String> r : rs) {
+                out.add(r.get());
+            }
+            return out;
+        });
+    }
+
+    /** Milliseconds to live; -1 without expiry, -2 when absent. */
+    public long pttl(String key) {
+        return call(j -> j.pttl(key));
+    }
+
+    public void ping() {
+        call(UnifiedJedis::ping);
+    }
+
+    @Override
+    public void close() {
+        UnifiedJedis c = client;
+        if (c != null) {
+            c.close();
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package dev.rpctl.claim;
+
+import java.time.Instant;
+
+/** An activity and its budget; remaining figures are the sum of its budget shards. */
+public record Activity(long id, String name, int totalCount, long totalAmount, Allocation allocation,
+                       String status, Instant startsAt, Instant endsAt, int shards, long version,
+                       long remainingCount, long remainingAmount) {
+
+    public long paidCount() {
+        return totalCount - remainingCount;
+    }
+
+    public long paidAmount() {
+        return totalAmount - remainingAmount;
+    }
+
+    /** The amount every claim gets under the fixed allocation. */
+    public long fixedAmount() {
+        return totalAmount / totalCount;
+    }
+
+    /** Why a claim cannot be made now, or null when it can. */
+    public String closedReason(Instant now) {
+        if (!"open".equals(status)) {
+            return "activity " + id + " is " + status;
+        }
+        if (startsAt != null && now.isBefore(startsAt)) {
+            return "activity " + id + " starts at " + startsAt;
+        }
+        if (endsAt != null && !now.isBefore(endsAt)) {
+            return "activity " + id + " ended at " + endsAt;
+        }
+        return null;
+    }
+}

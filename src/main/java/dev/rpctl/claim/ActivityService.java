@@ -1,0 +1,142 @@
+package dev.rpctl.claim;
+
+import dev.rpctl.RpctlException;
+import dev.rpctl.config.MappingSettings;
+import dev.rpctl.db.Database;
+import dev.rpctl.db.SchemaService;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.Optional;
+
+/** Creates activities with their budget, and reads them back. */
+public final class ActivityService {
+    private final Database db;
+    private final String activityTable;
+    private final String budgetTable;
+    private final String version;
+
+    public ActivityService(Database db, MappingSettings mapping) {
+        this.db = db;
+        this.activityTable = mapping.activityTable();
+        this.budgetTable = SchemaService.budgetTable(mapping);
+        this.version = mapping.versionColumn();
+    }
+
+    public record NewActivity(long id, String name, int count, long amount, Allocation allocation,
+                              Instant startsAt, Instant endsAt, int shards) {}
+
+    public record Created(Activity activity, boolean existed) {}
+
+    /** Creates the activity, or returns it unchanged when one with the same budget exists. */
+    public Created create(NewActivity a) {
+        validate(a);
+        Optional<Activity> existing = find(a.id());
+        if (existing.isPresent()) {
+            Activity e = existing.get();
+            if (e.totalCount() != a.count() || e.totalAmount() != a.amount() || e.allocation() != a.allocation()) {
+                throw RpctlException.badData("activity " + a.id() + " exists with another budget ("
+                        + e.totalCount() + " claims, " + e.totalAmount() + " cents, " + e.allocation().label()
+                        + "); pick another --activity id");
+            }
+            return new Created(e, true);
+        }
+        int shards = Math.max(1, Math.min(a.shards(), a.count()));
+        try (Connection c = db.connection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + activityTable
+                    + " (activity_id, name, total_count, total_amount, allocation, status, starts_at, ends_at, budget_shards, "
+                    + version + ") VALUES (?,?,?,?,?,'open',?,?,?,1)")) {
+                ps.setLong(1, a.id());
+                ps.setString(2, a.name() == null ? "" : a.name());
+                ps.setInt(3, a.count());
+                ps.setLong(4, a.amount());
+                ps.setString(5, a.allocation().label());
+                ps.setTimestamp(6, a.startsAt() == null ? null : Timestamp.from(a.startsAt()));
+                ps.setTimestamp(7, a.endsAt() == null ? null : Timestamp.from(a.endsAt()));
+                ps.setInt(8, shards);
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + budgetTable
+                    + " (activity_id, shard, remaining_count, remaining_amount, " + version + ") VALUES (?,?,?,?,1)")) {
+                long perClaim = a.amount() / a.count();
+                long amountLeft = a.amount();
+                for (int s = 0; s < shards; s++) {
+                    int count = a.count() / shards + (s < a.count() % shards ? 1 : 0);
+                    long amount;
+                    if (s == shards - 1) {
+                        amount = amountLeft;
+                    } else if (a.allocation() == Allocation.FIXED) {
+                        amount = perClaim * count;
+                    } else {
+                        // proportional to the shard's count, so every shard can pay one cent a claim
+                        amount = Math.max(count, a.amount() * count / a.count());
+                    }
+                    amountLeft -= amount;
+                    ps.setLong(1, a.id());
+                    ps.setInt(2, s);
+                    ps.setInt(3, count);
+                    ps.setLong(4, amount);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            c.commit();
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+        return new Created(find(a.id()).orElseThrow(), false);
+    }
+
+    private static void validate(NewActivity a) {
+        if (a.id() <= 0) {
+            throw RpctlException.usage("--activity must be a positive number, got " + a.id());
+        }
+        if (a.count() <= 0) {
+            throw RpctlException.usage("--count must be at least 1, got " + a.count());
+        }
+        if (a.amount() < a.count()) {
+            throw RpctlException.usage("--amount (" + a.amount() + " cents) must be at least one cent per claim (--count " + a.count() + ")");
+        }
+        if (a.allocation() == Allocation.FIXED && a.amount() % a.count() != 0) {
+            throw RpctlException.usage("--amount " + a.amount() + " does not divide into " + a.count()
+                    + " equal claims; use a multiple of --count or --allocation random");
+        }
+        if (a.startsAt() != null && a.endsAt() != null && !a.endsAt().isAfter(a.startsAt())) {
+            throw RpctlException.usage("--ends must be after --starts");
+        }
+    }
+
+    public Optional<Activity> find(long id) {
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement("SELECT a.activity_id, a.name, a.total_count, a.total_amount, a.allocation,"
+                     + " a.status, a.starts_at, a.ends_at, a.budget_shards, a." + version
+                     + ", COALESCE(SUM(b.remaining_count),0), COALESCE(SUM(b.remaining_amount),0)"
+                     + " FROM " + activityTable + " a LEFT JOIN " + budgetTable + " b ON b.activity_id = a.activity_id"
+                     + " WHERE a.activity_id = ? GROUP BY a.activity_id")) {
+            ps.setLong(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                Timestamp s = rs.getTimestamp(7);
+                Timestamp e = rs.getTimestamp(8);
+                return Optional.of(new Activity(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getLong(4),
+                        Allocation.parse(rs.getString(5)), rs.getString(6),
+                        s == null ? null : s.toInstant(), e == null ? null : e.toInstant(),
+                        rs.getInt(9), rs.getLong(10), rs.getLong(11), rs.getLong(12)));
+            }
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+    }
+
+    public Activity require(long id) {
+        return find(id).orElseThrow(() -> RpctlException.usage(
+                "activity " + id + " does not exist; create it with 'rpctl activity create --activity " + id + " ...'"));
+    }
+}

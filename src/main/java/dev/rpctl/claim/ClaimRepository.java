@@ -1,0 +1,92 @@
+package dev.rpctl.claim;
+
+import dev.rpctl.config.MappingSettings;
+import dev.rpctl.db.Database;
+import dev.rpctl.protocol.ClaimRow;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Reads claim rows. Fills and repairs read the primary: a lagging replica would cache an old version. */
+public final class ClaimRepository {
+    private final Database db;
+    private final String select;
+
+    public ClaimRepository(Database db, MappingSettings mapping) {
+        this.db = db;
+        this.select = "SELECT activity_id, user_id, amount, status, request_id, " + mapping.versionColumn()
+                + ", updated_at FROM " + mapping.claimTable();
+    }
+
+    public Database database() {
+        return db;
+    }
+
+    public Optional<ClaimRow> find(long activityId, long userId) {
+        try (Connection c = db.connection()) {
+            return find(c, activityId, userId);
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+    }
+
+    Optional<ClaimRow> find(Connection c, long activityId, long userId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(select + " WHERE activity_id = ? AND user_id = ?")) {
+            ps.setLong(1, activityId);
+            ps.setLong(2, userId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(row(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    /** Every claim of one user, over all activities (or one, when activityId > 0). */
+    public List<ClaimRow> findByUser(long userId, long activityId) {
+        String sql = select + " WHERE user_id = ?" + (activityId > 0 ? " AND activity_id = ?" : "") + " ORDER BY activity_id";
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, userId);
+            if (activityId > 0) {
+                ps.setLong(2, activityId);
+            }
+            List<ClaimRow> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(row(rs));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+    }
+
+    /** Claims of one activity for users in [fromUser, toUser], in key order. */
+    public List<ClaimRow> findRange(long activityId, long fromUser, long toUser) {
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement(select + " WHERE activity_id = ? AND user_id BETWEEN ? AND ? ORDER BY user_id")) {
+            ps.setLong(1, activityId);
+            ps.setLong(2, fromUser);
+            ps.setLong(3, toUser);
+            ps.setFetchSize(Integer.MIN_VALUE);
+            List<ClaimRow> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(row(rs));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+    }
+
+    static ClaimRow row(ResultSet rs) throws SQLException {
+        return new ClaimRow(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getString(4), rs.getString(5),
+                rs.getLong(6), rs.getTimestamp(7).getTime());
+    }
+}

@@ -1,0 +1,239 @@
+package dev.rpctl.claim;
+
+import dev.rpctl.RpctlException;
+import dev.rpctl.config.MappingSettings;
+import dev.rpctl.db.Database;
+import dev.rpctl.db.SchemaService;
+import dev.rpctl.protocol.CacheProtocol;
+import dev.rpctl.protocol.ClaimRow;
+import dev.rpctl.protocol.Entry;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+/**
+ * The claim transaction. Exactly once per (activity, user): a duplicate or a retry returns the
+ * original claim and writes nothing. The budget is decremented in the same transaction, on one of
+ * the activity's budget shards, so it can never be overspent; the shard row is locked only from
+ * its UPDATE to the commit.
+ */
+public final class ClaimService {
+    private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{0,64}");
+    private static final long ACTIVITY_CACHE_NANOS = 1_000_000_000L;
+    private static final int DEADLOCK_RETRIES = 5;
+
+    public enum Result { CLAIMED, DUPLICATE, SOLD_OUT, CLOSED }
+
+    /** The outcome; row is set for CLAIMED and DUPLICATE; failedSides lists sides the write-through missed. */
+    public record Outcome(Result result, ClaimRow row, String reason, List<String> failedSides) {}
+
+    private final Database db;
+    private final ActivityService activities;
+    private final ClaimRepository claims;
+    private final CacheProtocol protocol;
+    private final WriteThrough writeThrough;
+    private final Clock clock;
+    private final String insertSql;
+    private final String decrementSql;
+    private final String lockShardSql;
+    private final Map<Long, CachedActivity> activityCache = new ConcurrentHashMap<>();
+
+    private record CachedActivity(Activity activity, long loadedNanos) {}
+
+    public ClaimService(Database db, MappingSettings mapping, ActivityService activities, ClaimRepository claims,
+                        CacheProtocol protocol, WriteThrough writeThrough, Clock clock) {
+        this.db = db;
+        this.activities = activities;
+        this.claims = claims;
+        this.protocol = protocol;
+        this.writeThrough = writeThrough;
+        this.clock = clock;
+        String v = mapping.versionColumn();
+        String budget = SchemaService.budgetTable(mapping);
+        this.insertSql = "INSERT IGNORE INTO " + mapping.claimTable()
+                + " (activity_id, user_id, amount, status, request_id, " + v + ", created_at, updated_at)"
+                + " VALUES (?, ?, ?, 'paid', ?, 1, ?, ?)";
+        this.decrementSql = "UPDATE " + budget + " SET remaining_count = remaining_count - 1,"
+                + " remaining_amount = remaining_amount - ?, " + v + " = " + v + " + 1"
+                + " WHERE activity_id = ? AND shard = ? AND remaining_count > 0 AND remaining_amount >= ?";
+        this.lockShardSql = "SELECT remaining_count, remaining_amount FROM " + budget
+                + " WHERE activity_id = ? AND shard = ? FOR UPDATE";
+    }
+
+    public static void checkRequestId(String requestId) {
+        if (requestId != null && !REQUEST_ID.matcher(requestId).matches()) {
+            throw RpctlException.usage("--request-id must be 1-64 characters of A-Z a-z 0-9 . _ : -, got \"" + requestId + "\"");
+        }
+    }
+
+    public Outcome claim(long activityId, long userId, String requestId) {
+        checkRequestId(requestId);
+        String rid = requestId == null ? "" : requestId;
+        // the common retry costs one primary-key read and no write
+        Optional<ClaimRow> existing = claims.find(activityId, userId);
+        if (existing.isPresent()) {
+            return new Outcome(Result.DUPLICATE, existing.get(), "already claimed", List.of());
+        }
+        Activity a = activity(activityId);
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+        String closed = a.closedReason(now);
+        if (closed != null) {
+            return new Outcome(Result.CLOSED, null, closed, List.of());
+        }
+        for (int attempt = 0; ; attempt++) {
+            try {
+                Outcome o = transaction(a, userId, rid, now);
+                if (o.result() == Result.CLAIMED) {
+                    List<String> failed = writeThrough.write(protocol.key(activityId, userId), Entry.row(o.row()));
+                    return new Outcome(o.result(), o.row(), o.reason(), failed);
+                }
+                return o;
+            } catch (SQLException e) {
+                if (isDeadlock(e) && attempt < DEADLOCK_RETRIES) {
+                    continue;
+                }
+                throw db.translate(e);
+            }
+        }
+    }
+
+    private Outcome transaction(Activity a, long userId, String rid, Instant now) throws SQLException {
+        try (Connection c = db.connection()) {
+            c.setAutoCommit(false);
+            try {
+                Outcome o = a.allocation() == Allocation.FIXED ? fixed(c, a, userId, rid, now) : random(c, a, userId, rid, now);
+                if (o.result() == Result.CLAIMED) {
+                    c.commit();
+                } else {
+                    c.rollback();
+                    if (o.result() == Result.DUPLICATE) {
+                        // lost a race with the same user's other request: return the winner's claim
+                        ClaimRow row = claims.find(c, a.id(), userId).orElseThrow();
+                        c.commit();
+                        return new Outcome(Result.DUPLICATE, row, o.reason(), List.of());
+                    }
+                }
+                return o;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
+    /** Fixed amount: insert the claim first, then take the budget, so the shard lock is held only to the commit. */
+    private Outcome fixed(Connection c, Activity a, long userId, String rid, Instant now) throws SQLException {
+        long amount = a.fixedAmount();
+        if (insert(c, a.id(), userId, amount, rid, now) == 0) {
+            return new Outcome(Result.DUPLICATE, null, "already claimed", List.of());
+        }
+        try (PreparedStatement ps = c.prepareStatement(decrementSql)) {
+            for (int i = 0; i < a.shards(); i++) {
+                int shard = shardOf(userId, a.shards(), i);
+                ps.setLong(1, amount);
+                ps.setLong(2, a.id());
+                ps.setInt(3, shard);
+                ps.setLong(4, amount);
+                if (ps.executeUpdate() == 1) {
+                    return claimed(a.id(), userId, amount, rid, now);
+                }
+            }
+        }
+        return new Outcome(Result.SOLD_OUT, null, "activity " + a.id() + " is sold out", List.of());
+    }
+
+    /** Random amount: the amount depends on what is left, so the shard is read under its lock first. */
+    private Outcome random(Connection c, Activity a, long userId, String rid, Instant now) throws SQLException {
+        for (int i = 0; i < a.shards(); i++) {
+            int shard = shardOf(userId, a.shards(), i);
+            long count;
+            long left;
+            try (PreparedStatement ps = c.prepareStatement(lockShardSql)) {
+                ps.setLong(1, a.id());
+                ps.setInt(2, shard);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        continue;
+                    }
+                    count = rs.getLong(1);
+                    left = rs.getLong(2);
+                }
+            }
+            if (count <= 0) {
+                continue;
+            }
+            long amount = Allocation.RANDOM.next(count, left, 0);
+            try (PreparedStatement ps = c.prepareStatement(decrementSql)) {
+                ps.setLong(1, amount);
+                ps.setLong(2, a.id());
+                ps.setInt(3, shard);
+                ps.setLong(4, amount);
+                if (ps.executeUpdate() != 1) {
+                    throw new IllegalStateException("budget shard " + shard + " of activity " + a.id() + " changed under its lock");
+                }
+            }
+            if (insert(c, a.id(), userId, amount, rid, now) == 0) {
+                return new Outcome(Result.DUPLICATE, null, "already claimed", List.of());
+            }
+            return claimed(a.id(), userId, amount, rid, now);
+        }
+        return new Outcome(Result.SOLD_OUT, null, "activity " + a.id() + " is sold out", List.of());
+    }
+
+    private int insert(Connection c, long activityId, long userId, long amount, String rid, Instant now) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(insertSql)) {
+            Timestamp ts = Timestamp.from(now);
+            ps.setLong(1, activityId);
+            ps.setLong(2, userId);
+            ps.setLong(3, amount);
+            ps.setString(4, rid);
+            ps.setTimestamp(5, ts);
+            ps.setTimestamp(6, ts);
+            return ps.executeUpdate();
+        }
+    }
+
+    private static Outcome claimed(long activityId, long userId, long amount, String rid, Instant now) {
+        ClaimRow row = new ClaimRow(activityId, userId, amount, "paid", rid, 1, now.toEpochMilli());
+        return new Outcome(Result.CLAIMED, row, "claimed", List.of());
+    }
+
+    /** A user's first shard comes from its id, so one user's retries meet on the same row; then the next ones. */
+    static int shardOf(long userId, int shards, int attempt) {
+        return (int) Math.floorMod(mix(userId) + attempt, (long) shards);
+    }
+
+    private static long mix(long x) {
+        x ^= x >>> 33;
+        x *= 0xff51afd7ed558ccdL;
+        x ^= x >>> 33;
+        return x;
+    }
+
+    private Activity activity(long id) {
+        long nowNanos = System.nanoTime();
+        CachedActivity ca = activityCache.get(id);
+        if (ca == null || nowNanos - ca.loadedNanos() > ACTIVITY_CACHE_NANOS) {
+            ca = new CachedActivity(activities.require(id), nowNanos);
+            activityCache.put(id, ca);
+        }
+        return ca.activity();
+    }
+
+    private static boolean isDeadlock(SQLException e) {
+        return e.getErrorCode() == 1213 || e.getErrorCode() == 1205 || "40001".equals(e.getSQLState());
+    }
+}

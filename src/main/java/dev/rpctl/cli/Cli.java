@@ -1,0 +1,64 @@
+package dev.rpctl.cli;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** Builds the command line, installs the handlers and logging, runs one invocation. */
+public final class Cli {
+    private Cli() {
+    }
+
+    public static CommandLine commandLine(RpctlCommand root) {
+        CommandLine cl = new CommandLine(root);
+        ErrorHandler handler = new ErrorHandler(root);
+        cl.setExecutionExceptionHandler(handler);
+        cl.setParameterExceptionHandler(handler);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionStrategy(parseResult -> {
+            configureLogging(root, parseResult);
+            try {
+                return new CommandLine.RunLast().execute(parseResult);
+            } finally {
+                root.closeApp();
+            }
+        });
+        return cl;
+    }
+
+    public static int run(PrintWriter out, PrintWriter err, Map<String, String> env, Path cwd, boolean terminal, String... args) {
+        RpctlCommand root = new RpctlCommand(env, cwd, terminal);
+        CommandLine cl = commandLine(root);
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setColorScheme(CommandLine.Help.defaultColorScheme(root.colorOn() ? CommandLine.Help.Ansi.ON : CommandLine.Help.Ansi.OFF));
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    /** WARN for one-shot commands and INFO for the daemon, raised by -v, -vv, -vvv. */
+    private static void configureLogging(RpctlCommand root, CommandLine.ParseResult parseResult) {
+        CommandLine.ParseResult leaf = parseResult;
+        while (leaf.subcommand() != null) {
+            leaf = leaf.subcommand();
+        }
+        boolean daemon = leaf.commandSpec().userObject() instanceof LongRunning;
+        Level[] levels = {daemon ? Level.INFO : Level.WARN, Level.INFO, Level.DEBUG, Level.TRACE};
+        Level level = levels[Math.min(root.verbosity() + (daemon && root.verbosity() > 0 ? 1 : 0), 3)];
+        Logger rpctl = (Logger) LoggerFactory.getLogger("dev.rpctl");
+        rpctl.setLevel(level);
+        Logger rootLogger = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        rootLogger.setLevel(root.verbosity() >= 3 ? Level.DEBUG : Level.WARN);
+    }
+
+    /** Marks commands that run until stopped, which log at INFO by default. */
+    interface LongRunning {
+    }
+}

@@ -1,0 +1,113 @@
+package dev.rpctl.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import picocli.CommandLine.Help.Ansi;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A command's writers and how to render on them: aligned tables with upper-case headers and no
+ * borders, one JSON document under --json, colour only on a terminal without --no-color/NO_COLOR.
+ */
+public final class Output {
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .findAndRegisterModules()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+
+    private final PrintWriter out;
+    private final PrintWriter err;
+    private final boolean json;
+    private final Ansi ansi;
+
+    public Output(PrintWriter out, PrintWriter err, boolean json, boolean color) {
+        this.out = out;
+        this.err = err;
+        this.json = json;
+        this.ansi = color ? Ansi.ON : Ansi.OFF;
+    }
+
+    public PrintWriter out() {
+        return out;
+    }
+
+    public PrintWriter err() {
+        return err;
+    }
+
+    public boolean json() {
+        return json;
+    }
+
+    public boolean color() {
+        return ansi == Ansi.ON;
+    }
+
+    /** Renders picocli markup, e.g. {@code @|green consistent|@}; plain text when colour is off. */
+    public String markup(String text) {
+        return ansi.string(text);
+    }
+
+    public void line(String text) {
+        out.println(markup(text));
+        out.flush();
+    }
+
+    public void json(Object document) {
+        try {
+            out.println(JSON.writeValueAsString(document));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        out.flush();
+    }
+
+    /** One compact JSON line, for streams (JSON Lines). */
+    public void jsonLine(Object document) {
+        try {
+            out.println(JSON.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(document));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        out.flush();
+    }
+
+    /** Columns separated by two spaces, padded to the widest cell; cells may carry markup. */
+    public void table(List<String> headers, List<List<String>> rows) {
+        int n = headers.size();
+        int[] width = new int[n];
+        List<List<String>> all = new ArrayList<>();
+        all.add(headers.stream().map(String::toUpperCase).toList());
+        all.addAll(rows);
+        for (List<String> r : all) {
+            for (int i = 0; i < n; i++) {
+                width[i] = Math.max(width[i], visible(cell(r, i)).length());
+            }
+        }
+        for (List<String> r : all) {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < n; i++) {
+                String c = cell(r, i);
+                sb.append(markup(c));
+                if (i < n - 1) {
+                    sb.append(" ".repeat(width[i] - visible(c).length() + 2));
+                }
+            }
+            out.println(sb.toString().stripTrailing());
+        }
+        out.flush();
+    }
+
+    private static String cell(List<String> r, int i) {
+        return i < r.size() && r.get(i) != null ? r.get(i) : "";
+    }
+
+    /** The text a cell shows, without its markup. */
+    static String visible(String s) {
+        return Ansi.OFF.string(s);
+    }
+}

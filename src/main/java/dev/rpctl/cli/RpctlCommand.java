@@ -1,0 +1,147 @@
+package dev.rpctl.cli;
+
+import dev.rpctl.App;
+import dev.rpctl.config.Config;
+import dev.rpctl.config.ConfigLoader;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The root command: global options, and the process's configuration and wiring, built on first use. */
+@Command(name = "rpctl",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        sortOptions = false,
+        usageHelpAutoWidth = true,
+        description = "Keeps the Redis caches of a red-packet claim system consistent with MySQL.",
+        footerHeading = "%nExit codes:%n",
+        footer = {
+                "  0   done, and everything checked was consistent",
+                "  1   done, and differences were found",
+                "  64  usage error",
+                "  65  bad data (undecodable cache entry or binlog event)",
+                "  69  a server (MySQL, Redis, Kafka) is unreachable",
+                "  70  internal error",
+                "  75  temporary: retry later",
+                "  78  configuration error"},
+        subcommands = {
+                ConfigCommand.class,
+                DbCommand.class,
+                ActivityCommand.class,
+                ClaimCommand.class,
+                InspectCommand.class,
+                CommandLine.HelpCommand.class,
+        })
+public final class RpctlCommand implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE", scope = ScopeType.INHERIT, order = 1,
+            description = "Configuration file (default: $RPCTL_CONFIG, ./rpctl.yaml, /etc/rpctl/config.yaml).")
+    Path configFile;
+
+    @Option(names = "--json", scope = ScopeType.INHERIT, order = 2, description = "Print JSON instead of tables.")
+    boolean json;
+
+    @Option(names = "--no-color", scope = ScopeType.INHERIT, order = 3,
+            description = "No colour (also when NO_COLOR is set or output is not a terminal).")
+    boolean noColor;
+
+    @Option(names = "-v", scope = ScopeType.INHERIT, order = 4,
+            description = "More log output on stderr: -v info, -vv debug, -vvv trace.")
+    boolean[] verbosity = new boolean[0];
+
+    @Option(names = "--stacktrace", scope = ScopeType.INHERIT, order = 5,
+            description = "Print the stack trace of a failure.")
+    boolean stacktrace;
+
+    private final Map<String, String> env;
+    private final Path cwd;
+    private final boolean terminal;
+    private final Map<String, String> flagSettings = new LinkedHashMap<>();
+    private Config config;
+    private App app;
+    private Output output;
+
+    public RpctlCommand(Map<String, String> env, Path cwd, boolean terminal) {
+        this.env = env;
+        this.cwd = cwd;
+        this.terminal = terminal;
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command; 'rpctl --help' lists them");
+    }
+
+    public Map<String, String> env() {
+        return env;
+    }
+
+    public Path cwd() {
+        return cwd;
+    }
+
+    public boolean terminal() {
+        return terminal;
+    }
+
+    public int verbosity() {
+        return verbosity.length;
+    }
+
+    public boolean stacktrace() {
+        return stacktrace;
+    }
+
+    /** A configuration key set by a command's own flag; flags win over environment and file. */
+    public void setting(String key, String value) {
+        if (config != null) {
+            throw new IllegalStateException("configuration already loaded");
+        }
+        flagSettings.put(key, value);
+    }
+
+    public Config config() {
+        if (config == null) {
+            config = new ConfigLoader(env, cwd).load(configFile, flagSettings);
+        }
+        return config;
+    }
+
+    public App app() {
+        if (app == null) {
+            app = new App(config());
+        }
+        return app;
+    }
+
+    public Output output() {
+        if (output == null) {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            output = new Output(out, err, json, colorOn());
+        }
+        return output;
+    }
+
+    boolean colorOn() {
+        return terminal && !noColor && !env.containsKey("NO_COLOR");
+    }
+
+    void closeApp() {
+        if (app != null) {
+            app.close();
+            app = null;
+        }
+    }
+}

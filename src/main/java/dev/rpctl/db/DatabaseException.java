@@ -1,0 +1,11 @@
+package dev.rpctl.db;
+
+import dev.rpctl.ExitCode;
+import dev.rpctl.RpctlException;
+
+/** A statement failed on a server that is up: a bug or a schema problem, exit 70. */
+public final class DatabaseException extends RpctlException {
+    public DatabaseException(String message, Throwable cause) {
+        super(ExitCode.SOFTWARE, message, cause);
+    }
+}
