@@ -1,0 +1,4 @@
+package dev.rpctl.config;
+
+/** Format of log lines on stderr. */
+public enum LogFormat { TEXT, JSON }
