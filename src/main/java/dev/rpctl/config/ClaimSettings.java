@@ -1,0 +1,7 @@
+package dev.rpctl.config;
+
+import java.time.Duration;
+
+/** The claim path: write-through to both sides after commit, and budget sharding. */
+public record ClaimSettings(int writeThroughRetries, Duration writeThroughTimeout, int budgetShards) {
+}
