@@ -1,6 +1,5 @@
 package dev.rpctl.config;
 
-import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -20,15 +19,15 @@ public final class Key<T> {
     private final ValueType<T> type;
     private final T defaultValue;
     private final String description;
-    private final List<Check<? super T>> checks;
+    private final Check<? super T> check;
 
-    @SafeVarargs
-    Key(String name, ValueType<T> type, T defaultValue, String description, Check<? super T>... checks) {
+    /** @param check a rule beyond the type, or null */
+    Key(String name, ValueType<T> type, T defaultValue, String description, Check<? super T> check) {
         this.name = Objects.requireNonNull(name);
         this.type = Objects.requireNonNull(type);
         this.defaultValue = defaultValue;
         this.description = Objects.requireNonNull(description);
-        this.checks = List.of(checks);
+        this.check = check;
     }
 
     /** The YAML dotted path, kebab-case, e.g. {@code mysql.pool-size}. */
@@ -74,11 +73,9 @@ public final class Key<T> {
      */
     public T parse(String raw) {
         T value = type.parse(raw);
-        for (Check<? super T> check : checks) {
-            String problem = check.problem(value);
-            if (problem != null) {
-                throw new IllegalArgumentException(problem);
-            }
+        String problem = check == null ? null : check.problem(value);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
         }
         return value;
     }

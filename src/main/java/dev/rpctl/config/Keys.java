@@ -13,6 +13,10 @@ public final class Keys {
 
     private static final List<Key<?>> ALL = new ArrayList<>();
 
+    private static final ValueType<String> IDENTIFIER = ValueType.STRING.named("SQL identifier");
+    private static final ValueType<String> ADDRESS = ValueType.STRING.named("host:port");
+    private static final ValueType<String> ADDRESSES = ValueType.STRING.named("comma-separated host:port");
+
     private static final Pattern SQL_IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
     private static final Pattern KAFKA_NAME = Pattern.compile("[A-Za-z0-9._-]{1,249}");
 
@@ -83,21 +87,21 @@ public final class Keys {
 
     // --- Table mapping and cache entry lifetimes
 
-    public static final Key<String> MAPPING_ACTIVITY_TABLE = define("mapping.activity-table", ValueType.STRING,
+    public static final Key<String> MAPPING_ACTIVITY_TABLE = define("mapping.activity-table", IDENTIFIER,
             "rp_activity", "Table with the budget of each activity.", Keys::sqlIdentifier);
-    public static final Key<String> MAPPING_CLAIM_TABLE = define("mapping.claim-table", ValueType.STRING,
+    public static final Key<String> MAPPING_CLAIM_TABLE = define("mapping.claim-table", IDENTIFIER,
             "rp_claim", "Table with one row per claim, keyed by (activity_id, user_id).", Keys::sqlIdentifier);
     public static final Key<String> MAPPING_CHECKPOINT_TABLE = define("mapping.checkpoint-table",
-            ValueType.STRING, "rpctl_checkpoint", "Table where each pipeline saves its binlog position.",
+            IDENTIFIER, "rpctl_checkpoint", "Table where each pipeline saves its binlog position.",
             Keys::sqlIdentifier);
-    public static final Key<String> MAPPING_HEARTBEAT_TABLE = define("mapping.heartbeat-table", ValueType.STRING,
+    public static final Key<String> MAPPING_HEARTBEAT_TABLE = define("mapping.heartbeat-table", IDENTIFIER,
             "rpctl_heartbeat", "Table the daemon writes often to measure its own lag in milliseconds.",
             Keys::sqlIdentifier);
     public static final Key<String> MAPPING_KEY_TEMPLATE = define("mapping.key-template", ValueType.STRING,
             "rp:claim:<activity>:<user>",
             "Redis key of one claim; <activity> and <user> are replaced by the ids. No '{' or '}':"
                     + " on a Redis Cluster they form a hash tag.", Keys::keyTemplate);
-    public static final Key<String> MAPPING_VERSION_COLUMN = define("mapping.version-column", ValueType.STRING,
+    public static final Key<String> MAPPING_VERSION_COLUMN = define("mapping.version-column", IDENTIFIER,
             "version", "Column every write of a row increments; cache writes compare it.", Keys::sqlIdentifier);
     public static final Key<Duration> MAPPING_ENTRY_TTL = define("mapping.entry-ttl", ValueType.DURATION,
             Duration.ofHours(24), "Lifetime of a cache entry filled from a row.", Keys::positive);
@@ -152,17 +156,17 @@ public final class Keys {
 
     // --- Kafka mode
 
-    public static final Key<String> KAFKA_BOOTSTRAP = define("kafka.bootstrap", ValueType.STRING,
+    public static final Key<String> KAFKA_BOOTSTRAP = define("kafka.bootstrap", ADDRESSES,
             "127.0.0.1:9092", "Kafka brokers to start from, host:port separated by commas.", Keys::hostPorts);
     public static final Key<String> KAFKA_TOPIC = define("kafka.topic", ValueType.STRING, "rpctl.claims",
             "Topic row changes are published to, keyed by user id.", Keys::kafkaName);
     public static final Key<String> KAFKA_GROUP_PREFIX = define("kafka.group-prefix", ValueType.STRING,
-            "rpctl-apply", "Consumer group of a side's appliers is this prefix, a dash and the side name.",
+            "rpctl-apply", "A side's appliers form the consumer group <prefix>-<side>.",
             Keys::kafkaName);
 
     // --- Operations
 
-    public static final Key<String> METRICS_ADDRESS = define("metrics.address", ValueType.STRING,
+    public static final Key<String> METRICS_ADDRESS = define("metrics.address", ADDRESS,
             "127.0.0.1:9464", "Where the daemon serves /metrics and /health (host:port); keep it private.",
             Keys::hostPort);
     public static final Key<LogFormat> LOG_FORMAT = define("log.format", ValueType.oneOf(LogFormat.class),
@@ -203,10 +207,13 @@ public final class Keys {
         return ALL.stream().map(k -> k.name().substring(0, k.name().lastIndexOf('.'))).distinct().toList();
     }
 
-    @SafeVarargs
+    private static <T> Key<T> define(String name, ValueType<T> type, T defaultValue, String description) {
+        return define(name, type, defaultValue, description, null);
+    }
+
     private static <T> Key<T> define(String name, ValueType<T> type, T defaultValue, String description,
-                                     Key.Check<? super T>... checks) {
-        Key<T> key = new Key<>(name, type, defaultValue, description, checks);
+                                     Key.Check<? super T> check) {
+        Key<T> key = new Key<>(name, type, defaultValue, description, check);
         ALL.add(key);
         return key;
     }

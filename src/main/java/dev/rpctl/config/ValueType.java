@@ -34,6 +34,11 @@ final class ValueType<T> {
         return name;
     }
 
+    /** The same parsing under a more telling name, for a type narrowed by a check: {@code SQL identifier}. */
+    ValueType<T> named(String newName) {
+        return new ValueType<>(newName, parser, renderer, list);
+    }
+
     /** Whether a YAML list is accepted for the value. */
     boolean list() {
         return list;

@@ -111,7 +111,10 @@ final class YamlSource {
             p.skipChildren();
         } else if (value == JsonToken.START_ARRAY) {
             if (key.acceptsList()) {
-                entries.add(new Entry(key, line, items(p, key), true));
+                List<Scalar> items = items(p, key);
+                if (items != null) {
+                    entries.add(new Entry(key, line, items, true));
+                }
             } else {
                 problems.add(new Problem(line, key.name() + ": " + expected(key) + ", got a list (only "
                         + listKeys() + " take a list)"));
@@ -125,21 +128,26 @@ final class YamlSource {
         }
     }
 
+    /** The items of a list, or null when one of them is not a plain value (already reported). */
     private List<Scalar> items(JsonParser p, Key<?> key) throws IOException {
         List<Scalar> items = new ArrayList<>();
+        boolean ok = true;
         JsonToken t;
         while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
             if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
                 problems.add(new Problem(line(p), key.name() + ": expected host:port in the list, got " + what(t)));
                 p.skipChildren();
+                ok = false;
             } else {
                 Scalar scalar = scalar(p, key);
-                if (scalar != null) {
+                if (scalar == null) {
+                    ok = false;
+                } else {
                     items.add(scalar);
                 }
             }
         }
-        return items;
+        return ok ? items : null;
     }
 
     private Scalar scalar(JsonParser p, Key<?> key) throws IOException {
@@ -164,6 +172,8 @@ final class YamlSource {
                 problem = problem + " " + m.getContext();
             } else if (problem.contains("<block end>") || problem.contains("<block mapping start>")) {
                 problem = problem + " (is the indentation right?)";
+            } else if (problem.contains("mapping values are not allowed")) {
+                problem = problem + " (quote a value that contains \": \")";
             }
             return new Problem(mark.getLine() + 1, "syntax error: " + problem);
         }
