@@ -12,9 +12,10 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +32,8 @@ import java.util.regex.Pattern;
 public final class ClaimService {
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{0,64}");
     private static final long ACTIVITY_CACHE_NANOS = 1_000_000_000L;
-    private static final int DEADLOCK_RETRIES = 5;
+    private static final int DEADLOCK_RETRIES = 20;
+    static final DateTimeFormatter SQL_MILLIS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
 
     public enum Result { CLAIMED, DUPLICATE, SOLD_OUT, CLOSED }
 
@@ -91,9 +93,17 @@ public final class ClaimService {
         if (closed != null) {
             return new Outcome(Result.CLOSED, null, closed, List.of());
         }
+        int shard = 0;
         for (int attempt = 0; ; attempt++) {
             try {
-                Outcome o = transaction(a, userId, rid, now);
+                Outcome o = transaction(a, userId, rid, now, shard);
+                if (o == null) {
+                    // that shard is empty; a random claim looks at the next one in a new transaction
+                    if (++shard >= a.shards()) {
+                        return soldOut(a);
+                    }
+                    continue;
+                }
                 if (o.result() == Result.CLAIMED) {
                     List<String> failed = writeThrough.write(protocol.key(activityId, userId), Entry.row(o.row()));
                     return new Outcome(o.result(), o.row(), o.reason(), failed);
@@ -101,6 +111,8 @@ public final class ClaimService {
                 return o;
             } catch (SQLException e) {
                 if (isDeadlock(e) && attempt < DEADLOCK_RETRIES) {
+                    // InnoDB chose this transaction as the victim and rolled it back: nothing was paid, try again
+                    backoff(attempt);
                     continue;
                 }
                 throw db.translate(e);
@@ -108,11 +120,19 @@ public final class ClaimService {
         }
     }
 
-    private Outcome transaction(Activity a, long userId, String rid, Instant now) throws SQLException {
+    /** One transaction; null when a random claim found its shard empty. */
+    private Outcome transaction(Activity a, long userId, String rid, Instant now, int shardAttempt) throws SQLException {
         try (Connection c = db.connection()) {
+            // read committed takes no gap locks, which spares concurrent inserts most deadlocks
+            c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
             c.setAutoCommit(false);
             try {
-                Outcome o = a.allocation() == Allocation.FIXED ? fixed(c, a, userId, rid, now) : random(c, a, userId, rid, now);
+                Outcome o = a.allocation() == Allocation.FIXED ? fixed(c, a, userId, rid, now)
+                        : random(c, a, userId, rid, now, shardOf(userId, a.shards(), shardAttempt));
+                if (o == null) {
+                    c.rollback();
+                    return null;
+                }
                 if (o.result() == Result.CLAIMED) {
                     c.commit();
                 } else {
@@ -152,56 +172,61 @@ public final class ClaimService {
                 }
             }
         }
+        return soldOut(a);
+    }
+
+    private static Outcome soldOut(Activity a) {
         return new Outcome(Result.SOLD_OUT, null, "activity " + a.id() + " is sold out", List.of());
     }
 
-    /** Random amount: the amount depends on what is left, so the shard is read under its lock first. */
-    private Outcome random(Connection c, Activity a, long userId, String rid, Instant now) throws SQLException {
-        for (int i = 0; i < a.shards(); i++) {
-            int shard = shardOf(userId, a.shards(), i);
-            long count;
-            long left;
-            try (PreparedStatement ps = c.prepareStatement(lockShardSql)) {
-                ps.setLong(1, a.id());
-                ps.setInt(2, shard);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        continue;
-                    }
-                    count = rs.getLong(1);
-                    left = rs.getLong(2);
+    /**
+     * Random amount: the amount depends on what is left, so the shard is read under its lock
+     * first. A transaction locks one shard only, so two claims never wait on each other's shards.
+     */
+    private Outcome random(Connection c, Activity a, long userId, String rid, Instant now, int shard) throws SQLException {
+        long count;
+        long left;
+        try (PreparedStatement ps = c.prepareStatement(lockShardSql)) {
+            ps.setLong(1, a.id());
+            ps.setInt(2, shard);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
                 }
+                count = rs.getLong(1);
+                left = rs.getLong(2);
             }
-            if (count <= 0) {
-                continue;
-            }
-            long amount = Allocation.RANDOM.next(count, left, 0);
-            try (PreparedStatement ps = c.prepareStatement(decrementSql)) {
-                ps.setLong(1, amount);
-                ps.setLong(2, a.id());
-                ps.setInt(3, shard);
-                ps.setLong(4, amount);
-                if (ps.executeUpdate() != 1) {
-                    throw new IllegalStateException("budget shard " + shard + " of activity " + a.id() + " changed under its lock");
-                }
-            }
-            if (insert(c, a.id(), userId, amount, rid, now) == 0) {
-                return new Outcome(Result.DUPLICATE, null, "already claimed", List.of());
-            }
-            return claimed(a.id(), userId, amount, rid, now);
         }
-        return new Outcome(Result.SOLD_OUT, null, "activity " + a.id() + " is sold out", List.of());
+        if (count <= 0) {
+            return null;
+        }
+        long amount = Allocation.RANDOM.next(count, left, 0);
+        try (PreparedStatement ps = c.prepareStatement(decrementSql)) {
+            ps.setLong(1, amount);
+            ps.setLong(2, a.id());
+            ps.setInt(3, shard);
+            ps.setLong(4, amount);
+            if (ps.executeUpdate() != 1) {
+                throw new IllegalStateException("budget shard " + shard + " of activity " + a.id() + " changed under its lock");
+            }
+        }
+        if (insert(c, a.id(), userId, amount, rid, now) == 0) {
+            return new Outcome(Result.DUPLICATE, null, "already claimed", List.of());
+        }
+        return claimed(a.id(), userId, amount, rid, now);
     }
 
     private int insert(Connection c, long activityId, long userId, long amount, String rid, Instant now) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(insertSql)) {
-            Timestamp ts = Timestamp.from(now);
+            // as text: Connector/J takes MariaDB's "5.5.5-" version prefix for a server without
+            // fractional seconds and would drop the milliseconds of a Timestamp parameter
+            String ts = SQL_MILLIS.format(now);
             ps.setLong(1, activityId);
             ps.setLong(2, userId);
             ps.setLong(3, amount);
             ps.setString(4, rid);
-            ps.setTimestamp(5, ts);
-            ps.setTimestamp(6, ts);
+            ps.setString(5, ts);
+            ps.setString(6, ts);
             return ps.executeUpdate();
         }
     }
@@ -231,6 +256,14 @@ public final class ClaimService {
             activityCache.put(id, ca);
         }
         return ca.activity();
+    }
+
+    private static void backoff(int attempt) {
+        try {
+            Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(1, 2 + Math.min(attempt, 10) * 2L));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static boolean isDeadlock(SQLException e) {

@@ -1,0 +1,41 @@
+package dev.rpctl;
+
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.Statement;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SchemaIT {
+    @Test
+    void db_init_twice_creates_then_reports_up_to_date() {
+        String suffix = Long.toString(Services.freshActivityId(), 36);
+        Rpctl rpctl = Rpctl.withServices()
+                .with("RPCTL_MAPPING_ACTIVITY_TABLE", "it_act_" + suffix)
+                .with("RPCTL_MAPPING_CLAIM_TABLE", "it_claim_" + suffix)
+                .with("RPCTL_MAPPING_CHECKPOINT_TABLE", "it_ckpt_" + suffix)
+                .with("RPCTL_MAPPING_HEARTBEAT_TABLE", "it_beat_" + suffix);
+        Rpctl.Result first = rpctl.run("db", "init");
+        assertEquals(0, first.exitCode(), first::toString);
+        assertEquals(5, first.out().lines().filter(l -> l.endsWith("created")).count(), first.out());
+        Rpctl.Result second = rpctl.run("db", "init");
+        assertEquals(0, second.exitCode(), second::toString);
+        assertEquals(5, second.out().lines().filter(l -> l.endsWith("up to date")).count(), second.out());
+    }
+
+    @Test
+    void db_init_adds_what_an_older_schema_lacks() throws Exception {
+        String suffix = Long.toString(Services.freshActivityId(), 36);
+        String claim = "it_claim_" + suffix;
+        Rpctl rpctl = Rpctl.withServices().with("RPCTL_MAPPING_CLAIM_TABLE", claim);
+        assertEquals(0, rpctl.run("db", "init").exitCode());
+        try (App app = Services.app(); Connection c = app.primary().connection(); Statement st = c.createStatement()) {
+            st.execute("ALTER TABLE " + claim + " DROP KEY idx_user, DROP COLUMN request_id");
+        }
+        Rpctl.Result r = rpctl.run("db", "init");
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith(claim) && l.contains("column request_id") && l.contains("index idx_user")), r.out());
+    }
+}

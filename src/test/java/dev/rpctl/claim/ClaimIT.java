@@ -1,0 +1,154 @@
+package dev.rpctl.claim;
+
+import dev.rpctl.App;
+import dev.rpctl.Rpctl;
+import dev.rpctl.Services;
+import dev.rpctl.cache.CacheSide;
+import dev.rpctl.protocol.ClaimRow;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.LongStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ClaimIT {
+    App app;
+
+    @BeforeAll
+    static void schema() {
+        assertEquals(0, Rpctl.withServices().run("db", "init").exitCode());
+    }
+
+    @BeforeEach
+    void open() {
+        app = Services.app();
+    }
+
+    @AfterEach
+    void close() {
+        app.close();
+    }
+
+    long activity(int count, long amount, Allocation allocation, int shards) {
+        long id = Services.freshActivityId();
+        app.activities().create(new ActivityService.NewActivity(id, "it", count, amount, allocation, null, null, shards));
+        return id;
+    }
+
+    @Test
+    void a_duplicate_or_retry_returns_the_original_claim_and_writes_nothing() {
+        long a = activity(10, 1000, Allocation.RANDOM, 1);
+        ClaimService.Outcome first = app.claimService().claim(a, 1, "req-1");
+        assertEquals(ClaimService.Result.CLAIMED, first.result());
+        ClaimService.Outcome retry = app.claimService().claim(a, 1, "req-1");
+        ClaimService.Outcome other = app.claimService().claim(a, 1, "req-2");
+        assertEquals(ClaimService.Result.DUPLICATE, retry.result());
+        assertEquals(first.row(), retry.row());
+        assertEquals(first.row(), other.row(), "a second request of the same user gets the first claim");
+        Activity act = app.activities().require(a);
+        assertEquals(1, act.paidCount());
+        assertEquals(first.row().amount(), act.paidAmount());
+    }
+
+    @Test
+    void sold_out_and_closed_activities_pay_nothing() {
+        long a = activity(2, 200, Allocation.FIXED, 1);
+        assertEquals(ClaimService.Result.CLAIMED, app.claimService().claim(a, 1, null).result());
+        assertEquals(ClaimService.Result.CLAIMED, app.claimService().claim(a, 2, null).result());
+        assertEquals(ClaimService.Result.SOLD_OUT, app.claimService().claim(a, 3, null).result());
+        long later = Services.freshActivityId();
+        app.activities().create(new ActivityService.NewActivity(later, "later", 2, 200, Allocation.FIXED,
+                Instant.now().plusSeconds(3600), null, 1));
+        ClaimService.Outcome o = app.claimService().claim(later, 1, null);
+        assertEquals(ClaimService.Result.CLOSED, o.result());
+        assertTrue(o.reason().contains("starts at"), o.reason());
+    }
+
+    @Test
+    void the_claim_is_written_through_to_both_sides() {
+        long a = activity(10, 1000, Allocation.FIXED, 1);
+        ClaimRow row = app.claimService().claim(a, 5, "r5").row();
+        for (CacheSide s : app.sides().values()) {
+            assertEquals("R|1|100|paid|r5|" + row.updatedAtMillis(), s.get(app.protocol().key(a, 5)), "side " + s.name());
+        }
+    }
+
+    /** 64 threads of claims and reads over few users and a small budget, released at once. */
+    @Test
+    void many_threads_over_few_users_never_claim_twice_or_overspend_and_leave_every_entry_right() throws Exception {
+        for (Allocation allocation : Allocation.values()) {
+            int budget = 25;
+            long a = activity(budget, allocation == Allocation.FIXED ? 2500 : 3000, allocation, 4);
+            int users = 40;
+            ClaimReader readerA = new ClaimReader(app.protocol(), app.side("a"), app.claims());
+            ClaimReader readerB = new ClaimReader(app.protocol(), app.side("b"), app.claims());
+            Map<Long, Long> amountSeen = new ConcurrentHashMap<>();
+            AtomicInteger conflicts = new AtomicInteger();
+            AtomicInteger claimed = new AtomicInteger();
+            CountDownLatch go = new CountDownLatch(1);
+            List<Thread> threads = new ArrayList<>();
+            List<Throwable> failures = new ArrayList<>();
+            for (int t = 0; t < 64; t++) {
+                Thread th = new Thread(() -> {
+                    try {
+                        go.await();
+                        ThreadLocalRandom rnd = ThreadLocalRandom.current();
+                        for (int i = 0; i < 60; i++) {
+                            long user = 1 + rnd.nextInt(users);
+                            if (rnd.nextBoolean()) {
+                                (rnd.nextBoolean() ? readerA : readerB).read(a, user);
+                                continue;
+                            }
+                            ClaimService.Outcome o = app.claimService().claim(a, user, "u" + user);
+                            if (o.result() == ClaimService.Result.CLAIMED) {
+                                claimed.incrementAndGet();
+                            }
+                            if (o.row() != null) {
+                                Long prev = amountSeen.putIfAbsent(user, o.row().amount());
+                                if (prev != null && prev != o.row().amount()) {
+                                    conflicts.incrementAndGet();
+                                }
+                            }
+                        }
+                    } catch (Throwable e) {
+                        synchronized (failures) {
+                            failures.add(e);
+                        }
+                    }
+                });
+                threads.add(th);
+                th.start();
+            }
+            go.countDown();
+            for (Thread th : threads) {
+                th.join();
+            }
+            assertEquals(List.of(), failures);
+            assertEquals(0, conflicts.get(), "a user was told two different amounts");
+            VerifyService.Report v = new VerifyService(app.primary(), app.config().mapping(), app.activities(), app.claims(),
+                    app.protocol(), List.copyOf(app.sides().values()))
+                    .verify(a, LongStream.rangeClosed(1, users).boxed().toList());
+            assertEquals(0, v.usersWithTwoClaims());
+            assertTrue(v.paidCount() <= budget, allocation + ": paid " + v.paidCount());
+            assertEquals(claimed.get(), v.paidCount());
+            assertTrue(v.paidAmount() <= v.totalAmount());
+            assertTrue(!v.remainingMismatch(), v.toString());
+            for (VerifyService.SideCheck s : v.sides()) {
+                assertEquals(0, s.differing(), allocation + " side " + s.side() + ": " + s.examples());
+            }
+            assertTrue(v.consistent());
+        }
+    }
+}

@@ -1,0 +1,192 @@
+package dev.rpctl.protocol;
+
+import dev.rpctl.Services;
+import dev.rpctl.TestSides;
+import dev.rpctl.cache.CacheSide;
+import dev.rpctl.config.HostPort;
+import dev.rpctl.config.SideMode;
+import dev.rpctl.config.SideSettings;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import redis.clients.jedis.Jedis;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The compare-and-set rules, on a single Redis and on the cluster. */
+class ProtocolIT {
+    final CacheProtocol protocol = new CacheProtocol(Services.config().mapping());
+    final List<CacheSide> opened = new ArrayList<>();
+    final long activity = Services.freshActivityId();
+
+    CacheSide side(String kind) {
+        CacheSide s = TestSides.of(kind);
+        opened.add(s);
+        return s;
+    }
+
+    @AfterEach
+    void close() {
+        opened.forEach(CacheSide::close);
+    }
+
+    static ClaimRow row(long activity, long user, long version, long amount) {
+        return new ClaimRow(activity, user, amount, "paid", "r" + version, version, 1000 + version);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"single", "cluster"})
+    void an_older_or_equal_version_never_replaces_a_newer_one(String kind) {
+        CacheSide s = side(kind);
+        String key = protocol.key(activity, 1);
+        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 1, 2, 20))));
+        assertEquals(CacheProtocol.Outcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 1, 1, 10))));
+        assertEquals(CacheProtocol.Outcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 1, 2, 20))));
+        assertEquals("R|2|20|paid|r2|1002", s.get(key));
+        assertTrue(s.pttl(key) > 0, "entries carry a TTL");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"single", "cluster"})
+    void a_tombstone_beats_older_rows_and_loses_to_the_row_it_announced(String kind) {
+        CacheSide s = side(kind);
+        String key = protocol.key(activity, 2);
+        protocol.put(s, key, Entry.row(row(activity, 2, 1, 10)));
+        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.tombstone(2)));
+        // a late fill of the old row cannot resurrect it
+        assertEquals(CacheProtocol.Outcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 2, 1, 10))));
+        assertEquals("T|2", s.get(key));
+        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 2, 2, 30))));
+        assertEquals("R|2|30|paid|r2|1002", s.get(key));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"single", "cluster"})
+    void a_placeholder_then_an_insert_ends_with_the_row(String kind) {
+        CacheSide s = side(kind);
+        String key = protocol.key(activity, 3);
+        assertNull(protocol.readOrLease(s, key, "t1"));
+        assertTrue(protocol.fill(s, key, "t1", Entry.placeholder()));
+        assertEquals("P|0", s.get(key));
+        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 3, 1, 10))));
+        assertEquals(1, Entry.decode(s.get(key)).version());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"single", "cluster"})
+    void a_pipelined_batch_applies_each_write_by_its_version(String kind) {
+        CacheSide s = side(kind);
+        List<CacheProtocol.Write> writes = new ArrayList<>();
+        for (long u = 10; u < 60; u++) {
+            writes.add(new CacheProtocol.Write(protocol.key(activity, u), Entry.row(row(activity, u, 2, u))));
+            writes.add(new CacheProtocol.Write(protocol.key(activity, u), Entry.row(row(activity, u, 1, u))));
+        }
+        List<CacheProtocol.Outcome> out = protocol.putAll(s, writes);
+        for (int i = 0; i < out.size(); i += 2) {
+            assertEquals(CacheProtocol.Outcome.WRITTEN, out.get(i));
+            assertEquals(CacheProtocol.Outcome.KEPT, out.get(i + 1));
+        }
+        for (long u = 10; u < 60; u++) {
+            assertEquals(2, Entry.decode(s.get(protocol.key(activity, u))).version());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"single", "cluster"})
+    void an_undecodable_value_is_left_for_repair_and_reported(String kind) {
+        CacheSide s = side(kind);
+        String key = protocol.key(activity, 4);
+        s.call(j -> j.set(key, "garbage"));
+        assertEquals(CacheProtocol.Outcome.UNDECODABLE, protocol.put(s, key, Entry.row(row(activity, 4, 1, 1))));
+        assertEquals("garbage", s.get(key));
+        assertTrue(protocol.swap(s, key, "garbage", Entry.row(row(activity, 4, 1, 1))));
+        assertFalse(protocol.swap(s, key, "garbage", Entry.placeholder()), "a swap compares the exact value");
+        assertEquals(1, Entry.decode(s.get(key)).version());
+    }
+
+    @Test
+    void scripts_are_loaded_again_after_the_cluster_forgets_them() {
+        CacheSide s = side("cluster");
+        String key = protocol.key(activity, 5);
+        protocol.put(s, key, Entry.row(row(activity, 5, 1, 1)));
+        for (String n : Services.clusterNodes().split(",")) {
+            try (Jedis j = new Jedis(HostPort.parse(n).host(), HostPort.parse(n).port())) {
+                j.scriptFlush();
+            }
+        }
+        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 5, 2, 2))));
+        List<CacheProtocol.Outcome> out = protocol.putAll(s, List.of(
+                new CacheProtocol.Write(protocol.key(activity, 6), Entry.row(row(activity, 6, 1, 1)))));
+        assertEquals(List.of(CacheProtocol.Outcome.WRITTEN), out);
+    }
+
+    @Test
+    void scripts_are_loaded_again_after_a_redis_restart() throws Exception {
+        int port;
+        try (ServerSocket ss = new ServerSocket(0)) {
+            port = ss.getLocalPort();
+        }
+        Path dir = Files.createTempDirectory("rpctl-redis");
+        Process first = startRedis(port, dir);
+        CacheSide s = new CacheSide(new SideSettings("r", SideMode.SINGLE, List.of(new HostPort("127.0.0.1", port)),
+                "", "", "", false, 0, Duration.ofSeconds(2), 4));
+        opened.add(s);
+        try {
+            String key = protocol.key(activity, 7);
+            assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 7, 1, 1))));
+            try (Jedis j = new Jedis("127.0.0.1", port)) {
+                j.shutdown();
+            } catch (Exception expected) {
+                // the connection drops as the server exits
+            }
+            first.waitFor();
+            Process second = startRedis(port, dir);
+            try {
+                // the restarted server has no scripts and no data: EVALSHA answers NOSCRIPT, the protocol reloads
+                CacheProtocol.Outcome o = null;
+                for (int i = 0; i < 50 && o == null; i++) {
+                    try {
+                        o = protocol.put(s, key, Entry.row(row(activity, 7, 2, 2)));
+                    } catch (RuntimeException stalePooledConnection) {
+                        Thread.sleep(100);
+                    }
+                }
+                assertEquals(CacheProtocol.Outcome.WRITTEN, o);
+                assertEquals(2, Entry.decode(s.get(key)).version());
+            } finally {
+                second.destroy();
+                second.waitFor();
+            }
+        } finally {
+            first.destroy();
+        }
+    }
+
+    static Process startRedis(int port, Path dir) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", dir.toString())
+                .redirectOutput(dir.resolve("redis.log").toFile()).redirectErrorStream(true).start();
+        for (int i = 0; i < 100; i++) {
+            try (Jedis j = new Jedis("127.0.0.1", port)) {
+                if ("PONG".equals(j.ping())) {
+                    return p;
+                }
+            } catch (Exception notYet) {
+                Thread.sleep(50);
+            }
+        }
+        throw new IllegalStateException("redis-server did not start on " + port);
+    }
+}
