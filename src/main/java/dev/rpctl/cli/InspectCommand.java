@@ -11,7 +11,6 @@ import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 @Command(name = "inspect", description = "One user: the primary's rows beside each cache side's entry, with a verdict per side.")
 final class InspectCommand extends BaseCommand {
@@ -65,9 +64,9 @@ final class InspectCommand extends BaseCommand {
         out().table(List.of("activity", "source", "entry", "verdict", "detail"), rows);
     }
 
-    private static String row(Optional<ClaimRow> r) {
-        return r.map(c -> "row v" + c.version() + " amount " + c.amount() + " " + c.status()
-                + (c.requestId().isEmpty() ? "" : " req " + c.requestId())).orElse("no row");
+    private static String row(ClaimRow c) {
+        return c == null ? "no row" : "row v" + c.version() + " amount " + c.amount() + " " + c.status()
+                + (c.requestId().isEmpty() ? "" : " req " + c.requestId());
     }
 
     static String ttl(long ms) {

@@ -45,8 +45,9 @@ public final class InspectService {
     public record SideView(String side, String raw, String kind, Long version, long ttlMillis, Verdict verdict,
                            String detail, String repaired) {}
 
-    public record KeyView(long activityId, long userId, String key, Optional<ClaimRow> primary,
-                          Optional<ClaimRow> replica, List<SideView> sides) {
+    /** primary and replica are null where that server has no row (replica also without a replica). */
+    public record KeyView(long activityId, long userId, String key, ClaimRow primary,
+                          ClaimRow replica, List<SideView> sides) {
         public boolean consistent() {
             return sides.stream().allMatch(s -> s.verdict().fine());
         }
@@ -127,7 +128,7 @@ public final class InspectService {
             }
             views.add(v);
         }
-        return new KeyView(activityId, userId, key, row, rep, views);
+        return new KeyView(activityId, userId, key, row.orElse(null), rep.orElse(null), views);
     }
 
     SideView judge(String side, String raw, long ttl, Optional<ClaimRow> row) {
