@@ -49,6 +49,7 @@ public final class ClaimService {
     private final String insertSql;
     private final String decrementSql;
     private final String lockShardSql;
+    private final String freeShardSql;
     private final Map<Long, CachedActivity> activityCache = new ConcurrentHashMap<>();
 
     private record CachedActivity(Activity activity, long loadedNanos) {}
@@ -69,6 +70,8 @@ public final class ClaimService {
         this.decrementSql = "UPDATE " + budget + " SET remaining_count = remaining_count - 1,"
                 + " remaining_amount = remaining_amount - ?, " + v + " = " + v + " + 1"
                 + " WHERE activity_id = ? AND shard = ? AND remaining_count > 0 AND remaining_amount >= ?";
+        this.freeShardSql = "SELECT shard FROM " + budget + " WHERE activity_id = ? AND remaining_count > 0"
+                + " AND remaining_amount >= ? LIMIT 1 FOR UPDATE SKIP LOCKED";
         this.lockShardSql = "SELECT remaining_count, remaining_amount FROM " + budget
                 + " WHERE activity_id = ? AND shard = ? FOR UPDATE";
     }
@@ -123,8 +126,6 @@ public final class ClaimService {
     /** One transaction; null when a random claim found its shard empty. */
     private Outcome transaction(Activity a, long userId, String rid, Instant now, int shardAttempt) throws SQLException {
         try (Connection c = db.connection()) {
-            // read committed takes no gap locks, which spares concurrent inserts most deadlocks
-            c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
             c.setAutoCommit(false);
             try {
                 Outcome o = a.allocation() == Allocation.FIXED ? fixed(c, a, userId, rid, now)
@@ -154,19 +155,39 @@ public final class ClaimService {
         }
     }
 
-    /** Fixed amount: insert the claim first, then take the budget, so the shard lock is held only to the commit. */
+    /**
+     * Fixed amount: insert the claim first, then take the budget from a shard no other claim holds
+     * right now (SKIP LOCKED), so claims do not queue behind each other's commits; the shard lock
+     * is held from its UPDATE to the commit only.
+     */
     private Outcome fixed(Connection c, Activity a, long userId, String rid, Instant now) throws SQLException {
         long amount = a.fixedAmount();
         if (insert(c, a.id(), userId, amount, rid, now) == 0) {
             return new Outcome(Result.DUPLICATE, null, "already claimed", List.of());
         }
+        int free = -1;
+        try (PreparedStatement ps = c.prepareStatement(freeShardSql)) {
+            ps.setLong(1, a.id());
+            ps.setLong(2, amount);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    free = rs.getInt(1);
+                }
+            }
+        }
         try (PreparedStatement ps = c.prepareStatement(decrementSql)) {
+            ps.setLong(1, amount);
+            ps.setLong(2, a.id());
+            ps.setLong(4, amount);
+            if (free >= 0) {
+                ps.setInt(3, free);
+                if (ps.executeUpdate() == 1) {
+                    return claimed(a.id(), userId, amount, rid, now);
+                }
+            }
+            // every shard with budget is locked by another claim: wait for them in turn
             for (int i = 0; i < a.shards(); i++) {
-                int shard = shardOf(userId, a.shards(), i);
-                ps.setLong(1, amount);
-                ps.setLong(2, a.id());
-                ps.setInt(3, shard);
-                ps.setLong(4, amount);
+                ps.setInt(3, shardOf(userId, a.shards(), i));
                 if (ps.executeUpdate() == 1) {
                     return claimed(a.id(), userId, amount, rid, now);
                 }

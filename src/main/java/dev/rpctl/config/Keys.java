@@ -151,8 +151,8 @@ public final class Keys {
             ValueType.DURATION, Duration.ofMillis(200),
             "Time the write-through to one side may take; the binlog pipeline repairs what it misses.",
             Keys::positive);
-    public static final Key<Integer> CLAIM_BUDGET_SHARDS = define("claim.budget-shards", ValueType.integer(1, 64),
-            1, "Rows an activity's budget is split over, to spread the row lock of a hot activity.");
+    public static final Key<Integer> CLAIM_BUDGET_SHARDS = define("claim.budget-shards", ValueType.integer(1, 1024),
+            32, "Rows a new activity's budget is split over, so concurrent claims do not queue on one row lock; at least the claim concurrency.");
 
     // --- Kafka mode
 

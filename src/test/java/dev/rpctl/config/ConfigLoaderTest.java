@@ -520,7 +520,7 @@ class ConfigLoaderTest {
                 "mapping:",
                 "  key-template: rp:<activity>");
         List<String> problems = problems(
-                Map.of("RPCTL_SYNC_LANES", "1000"), f, Map.of("claim.budget-shards", "100"));
+                Map.of("RPCTL_SYNC_LANES", "1000"), f, Map.of("claim.budget-shards", "2000"));
         assertEquals(List.of(
                 f + ":2: mysql.port: expected an integer 1-65535, got 0",
                 f + ":3: mysql.hots: unknown key, did you mean mysql.host?",
@@ -528,11 +528,11 @@ class ConfigLoaderTest {
                 f + ":8: mapping.key-template: must contain <user> (a key names one claim of one user in one"
                         + " activity), got \"rp:<activity>\"",
                 "env RPCTL_SYNC_LANES: sync.lanes: expected an integer 1-256, got 1000",
-                "flag --claim-budget-shards: claim.budget-shards: expected an integer 1-64, got 100",
+                "flag --claim-budget-shards: claim.budget-shards: expected an integer 1-1024, got 2000",
                 f + ":5: side-a.mode: sentinel mode needs side-a.master-name, the name the sentinels know"
                         + " the master by"), problems);
         ConfigException e = assertThrows(ConfigException.class,
-                () -> loader(Map.of("RPCTL_SYNC_LANES", "1000")).load(f, Map.of("claim.budget-shards", "100")));
+                () -> loader(Map.of("RPCTL_SYNC_LANES", "1000")).load(f, Map.of("claim.budget-shards", "2000")));
         assertEquals(String.join("\n", problems), e.getMessage());
     }
 

@@ -1,0 +1,153 @@
+package dev.rpctl.bench;
+
+import dev.rpctl.App;
+import dev.rpctl.Services;
+import dev.rpctl.cache.CacheSide;
+import dev.rpctl.claim.ActivityService;
+import dev.rpctl.claim.Allocation;
+import dev.rpctl.claim.ClaimReader;
+import dev.rpctl.claim.ClaimService;
+import dev.rpctl.db.SchemaService;
+import org.HdrHistogram.Histogram;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The claim-path figures, each beside its baseline measured in the same run, alternating rounds:
+ * new claims vs a bare JDBC INSERT IGNORE loop, duplicate claims vs new claims, cached reads vs a
+ * bare jedis GET loop. Prints medians over the rounds and their ratios.
+ */
+public final class ClaimBench {
+    interface Op {
+        void run(int thread, long i) throws Exception;
+    }
+
+    record Run(double perSecond, double p99Ms) {}
+
+    public static void main(String[] args) throws Exception {
+        int concurrency = Integer.parseInt(System.getProperty("bench.concurrency", "32"));
+        int seconds = Integer.parseInt(System.getProperty("bench.seconds", "5"));
+        int rounds = Integer.parseInt(System.getProperty("bench.rounds", "3"));
+        int shards = Integer.parseInt(System.getProperty("bench.shards", "32"));
+        try (App app = Services.app()) {
+            new SchemaService(app.primary(), app.config().mapping()).init();
+            ClaimService claims = app.claimService();
+            CacheSide a = app.side("a");
+            ClaimReader reader = new ClaimReader(app.protocol(), a, app.claims());
+            AtomicLong nextUser = new AtomicLong(1);
+            String table = app.config().mapping().claimTable();
+            List<Run> bare = new ArrayList<>(), fresh = new ArrayList<>(), dup = new ArrayList<>();
+            List<Run> get = new ArrayList<>(), read = new ArrayList<>();
+            for (int round = 1; round <= rounds; round++) {
+                long activity = Services.freshActivityId();
+                app.activities().create(new ActivityService.NewActivity(activity, "bench", 50_000_000, 50_000_000_000L,
+                        Allocation.FIXED, null, null, shards));
+                long bareActivity = Services.freshActivityId();
+                String sql = "INSERT IGNORE INTO " + table
+                        + " (activity_id, user_id, amount, status, request_id, version, created_at, updated_at)"
+                        + " VALUES (?, ?, 1000, 'paid', ?, 1, NOW(3), NOW(3))";
+                bare.add(measure("bare JDBC INSERT IGNORE", concurrency, seconds, (t, i) -> {
+                    long u = nextUser.getAndIncrement();
+                    try (Connection c = app.primary().connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+                        ps.setLong(1, bareActivity);
+                        ps.setLong(2, u);
+                        ps.setString(3, "b" + u);
+                        ps.executeUpdate();
+                    }
+                }));
+                long firstUser = nextUser.get();
+                fresh.add(measure("rpctl new claims", concurrency, seconds, (t, i) -> {
+                    long u = nextUser.getAndIncrement();
+                    if (claims.claim(activity, u, "c" + u).result() != ClaimService.Result.CLAIMED) {
+                        throw new IllegalStateException("not claimed");
+                    }
+                }));
+                long lastUser = nextUser.get() - 1;
+                dup.add(measure("rpctl duplicate claims", concurrency, seconds, (t, i) -> {
+                    long u = firstUser + ThreadLocalRandom.current().nextLong(lastUser - firstUser + 1);
+                    if (claims.claim(activity, u, "c" + u).result() != ClaimService.Result.DUPLICATE) {
+                        throw new IllegalStateException("not a duplicate");
+                    }
+                }));
+                get.add(measure("bare jedis GET", concurrency, seconds, (t, i) -> {
+                    long u = firstUser + ThreadLocalRandom.current().nextLong(lastUser - firstUser + 1);
+                    a.client().get(app.protocol().key(activity, u));
+                }));
+                read.add(measure("rpctl cached reads", concurrency, seconds, (t, i) -> {
+                    long u = firstUser + ThreadLocalRandom.current().nextLong(lastUser - firstUser + 1);
+                    if (reader.read(activity, u).source() != ClaimReader.Source.CACHE) {
+                        throw new IllegalStateException("not a cache hit");
+                    }
+                }));
+            }
+            System.out.println();
+            System.out.printf("medians over %d rounds, concurrency %d, %d s each, %d budget shards%n", rounds, concurrency, seconds, shards);
+            report("new claims / bare INSERT IGNORE", fresh, bare, 0.85);
+            System.out.printf("  claim p99 %.2f ms vs bare p99 %.2f ms: +%.2f ms (target <= +1 ms)%n",
+                    median(fresh, true), median(bare, true), median(fresh, true) - median(bare, true));
+            report("duplicate claims / new claims", dup, fresh, 3.0);
+            report("cached reads / bare GET", read, get, 0.8);
+        }
+    }
+
+    static void report(String name, List<Run> x, List<Run> base, double target) {
+        double r = median(x, false) / median(base, false);
+        System.out.printf("  %-34s %,10.0f/s vs %,10.0f/s = %.2fx (target >= %.2fx) %s%n", name,
+                median(x, false), median(base, false), r, target, r >= target ? "met" : "NOT met");
+    }
+
+    static double median(List<Run> runs, boolean p99) {
+        double[] v = runs.stream().mapToDouble(r -> p99 ? r.p99Ms() : r.perSecond()).sorted().toArray();
+        return v[v.length / 2];
+    }
+
+    /** One second of warm-up with the same work, then the measured window; only ops started in it count. */
+    static Run measure(String name, int threads, int seconds, Op op) throws InterruptedException {
+        Histogram[] hs = new Histogram[threads];
+        long[] counts = new long[threads];
+        AtomicLong errors = new AtomicLong();
+        long from = System.nanoTime() + 1_000_000_000L;
+        long to = from + seconds * 1_000_000_000L;
+        List<Thread> ts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int ti = t;
+            hs[t] = new Histogram(60_000_000_000L, 3);
+            Thread th = new Thread(() -> {
+                long i = 0;
+                for (long s = System.nanoTime(); s < to; s = System.nanoTime()) {
+                    try {
+                        op.run(ti, i++);
+                        if (s >= from) {
+                            hs[ti].recordValue(System.nanoTime() - s);
+                            counts[ti]++;
+                        }
+                    } catch (Exception e) {
+                        if (errors.incrementAndGet() == 1) {
+                            e.printStackTrace();
+                        }
+                    }
+                }
+            });
+            ts.add(th);
+            th.start();
+        }
+        for (Thread th : ts) {
+            th.join();
+        }
+        Histogram all = new Histogram(60_000_000_000L, 3);
+        for (Histogram h : hs) {
+            all.add(h);
+        }
+        long n = Arrays.stream(counts).sum();
+        Run r = new Run(n / (double) seconds, all.getValueAtPercentile(99) / 1e6);
+        System.out.printf("%-26s %,10.0f/s  p50 %.2f ms  p99 %.2f ms  errors %d%n", name, r.perSecond(),
+                all.getValueAtPercentile(50) / 1e6, r.p99Ms(), errors.get());
+        return r;
+    }
+}
