@@ -72,6 +72,11 @@ public final class RpctlCommand implements Runnable {
     private App app;
     private Output output;
 
+    /** For tools that build the command model by reflection (completion, man pages). */
+    public RpctlCommand() {
+        this(System.getenv(), Path.of("").toAbsolutePath(), false);
+    }
+
     public RpctlCommand(Map<String, String> env, Path cwd, boolean terminal) {
         this.env = env;
         this.cwd = cwd;
