@@ -104,7 +104,7 @@ public final class App implements AutoCloseable {
 
     public synchronized ClaimService claimService() {
         if (claimService == null) {
-            claimService = new ClaimService(primary(), config.mapping(), activities(), claims(), protocol(),
+            claimService = new ClaimService(primary(), config.mapping(), activities(), protocol(),
                     writeThrough(), Clock.systemUTC());
         }
         return claimService;

@@ -63,6 +63,23 @@ class ClaimIT {
     }
 
     @Test
+    void random_allocation_pays_out_exactly_the_budget_with_at_least_one_cent_each() {
+        long a = activity(50, 400, Allocation.RANDOM, 3);
+        long sum = 0;
+        for (long u = 1; u <= 50; u++) {
+            ClaimService.Outcome o = app.claimService().claim(a, u, null);
+            assertEquals(ClaimService.Result.CLAIMED, o.result());
+            assertTrue(o.row().amount() >= 1, "amount " + o.row().amount());
+            sum += o.row().amount();
+        }
+        assertEquals(400, sum);
+        assertEquals(ClaimService.Result.SOLD_OUT, app.claimService().claim(a, 51, null).result());
+        Activity act = app.activities().require(a);
+        assertEquals(0, act.remainingCount());
+        assertEquals(0, act.remainingAmount());
+    }
+
+    @Test
     void sold_out_and_closed_activities_pay_nothing() {
         long a = activity(2, 200, Allocation.FIXED, 1);
         assertEquals(ClaimService.Result.CLAIMED, app.claimService().claim(a, 1, null).result());

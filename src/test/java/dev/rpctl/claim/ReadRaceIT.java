@@ -49,7 +49,7 @@ class ReadRaceIT {
         side = TestSides.of(kind);
         protocol = app.protocol();
         WriteThrough wt = new WriteThrough(protocol, List.of(side), 2, java.time.Duration.ofSeconds(1));
-        claims = new ClaimService(app.primary(), app.config().mapping(), app.activities(), app.claims(), protocol, wt,
+        claims = new ClaimService(app.primary(), app.config().mapping(), app.activities(), protocol, wt,
                 Clock.systemUTC());
         reader = new ClaimReader(protocol, side, app.claims());
         activity = Services.freshActivityId();
