@@ -9,7 +9,7 @@ import dev.rpctl.config.MappingSettings;
  */
 public final class ClaimProcedure {
     /** Raised whenever the body changes; db init replaces a procedure of another revision. */
-    static final int REVISION = 2;
+    static final int REVISION = 3;
 
     private ClaimProcedure() {
     }
@@ -58,7 +58,10 @@ public final class ClaimProcedure {
                 + "    IF v_shard IS NULL THEN\n"
                 + "      " + pick + " LIMIT 1 FOR UPDATE SKIP LOCKED;\n"
                 + "    END IF;\n"
-                + "    IF v_shard IS NULL THEN\n"
+                // wait for a held shard only while committed budget is left: a sold-out activity
+                // answers from a plain read and takes no lock at all
+                + "    IF v_shard IS NULL AND EXISTS (SELECT 1 FROM " + budget + " WHERE activity_id = p_activity"
+                + " AND remaining_count > 0 AND remaining_amount >= GREATEST(p_fixed, 1)) THEN\n"
                 + "      " + pick + " ORDER BY shard LIMIT 1 FOR UPDATE;\n"
                 + "    END IF;\n"
                 + "    IF v_shard IS NULL THEN\n"
