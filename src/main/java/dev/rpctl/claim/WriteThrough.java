@@ -48,6 +48,9 @@ public final class WriteThrough implements AutoCloseable {
 
     /** Writes to all sides in parallel; returns the sides that could not be written. */
     public List<String> write(String key, Entry entry) {
+        if (sides.isEmpty()) {
+            return List.of();
+        }
         if (sides.size() == 1) {
             return writeOne(sides.get(0), key, entry) ? List.of() : List.of(sides.get(0).name());
         }
