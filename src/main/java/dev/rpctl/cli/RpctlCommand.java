@@ -38,6 +38,7 @@ import java.util.Map;
                 ActivityCommand.class,
                 ClaimCommand.class,
                 InspectCommand.class,
+                SyncDaemonCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class RpctlCommand implements Runnable {
