@@ -39,6 +39,7 @@ import java.util.Map;
                 ClaimCommand.class,
                 InspectCommand.class,
                 SyncDaemonCommand.class,
+                StatusCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class RpctlCommand implements Runnable {

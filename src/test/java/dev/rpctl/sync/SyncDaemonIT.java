@@ -42,6 +42,11 @@ class SyncDaemonIT {
             BinlogPosition saved = f.repo().load(f.prefix + "a").orElseThrow();
             assertEquals(f.repo().load(f.prefix + "b").orElseThrow().file(), saved.file());
             assertTrue(daemon.metrics().stream().allMatch(m -> m.rowsApplied() >= 60));
+
+            StatusService.PipelineStatus status = new StatusService(f.repo(), java.time.Duration.ofSeconds(30)).status().stream()
+                    .filter(s -> s.pipeline().equals(f.prefix + "a")).findFirst().orElseThrow();
+            assertEquals(saved.position(), status.binlogPosition());
+            assertTrue(status.ok() && status.leaderConnection() == null && status.heartbeatAgeMillis() >= 0, status.toString());
         }
     }
 
