@@ -148,13 +148,24 @@ class SyncDaemonIT {
             BinlogPosition atKill = f.repo().load(f.prefix + "a").orElseThrow();
             writer.join();
 
+            int metricsPort = SyncFixture.freePort();
             Process second = f.rpctl("second", "sync-daemon", "--pipeline-prefix", f.prefix,
-                    "--metrics", "127.0.0.1:" + SyncFixture.freePort());
+                    "--metrics", "127.0.0.1:" + metricsPort);
             Map<String, String> expected = f.expectedRows();
             f.awaitSide("a", expected, 60);
             f.awaitSide("b", expected, 60);
             assertTrue(f.stderr("second").contains("from " + atKill.file()),
                     "the restart resumed at the checkpoint: " + f.stderr("second"));
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            java.net.http.HttpResponse<String> health = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + metricsPort + "/health")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, health.statusCode());
+            String metrics = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            assertTrue(metrics.contains("rpctl_sync_leader{pipeline=\"" + f.prefix + "b\",side=\"b\"} 1"), metrics);
+            assertTrue(metrics.contains("rpctl_sync_heartbeat_lag_seconds_count{pipeline=\"" + f.prefix + "a\""), metrics);
 
             second.destroy();
             assertTrue(second.waitFor(12, TimeUnit.SECONDS));
