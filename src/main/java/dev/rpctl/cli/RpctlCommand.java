@@ -38,6 +38,8 @@ import java.util.Map;
                 ActivityCommand.class,
                 ClaimCommand.class,
                 InspectCommand.class,
+                SyncDaemonCommand.class,
+                StatusCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class RpctlCommand implements Runnable {

@@ -1,0 +1,421 @@
+package dev.rpctl.binlog;
+
+import com.github.shyiko.mysql.binlog.BinaryLogClient;
+import com.github.shyiko.mysql.binlog.event.DeleteRowsEventData;
+import com.github.shyiko.mysql.binlog.event.Event;
+import com.github.shyiko.mysql.binlog.event.EventHeaderV4;
+import com.github.shyiko.mysql.binlog.event.EventType;
+import com.github.shyiko.mysql.binlog.event.MariadbGtidEventData;
+import com.github.shyiko.mysql.binlog.event.QueryEventData;
+import com.github.shyiko.mysql.binlog.event.RotateEventData;
+import com.github.shyiko.mysql.binlog.event.TableMapEventData;
+import com.github.shyiko.mysql.binlog.event.TableMapEventMetadata;
+import com.github.shyiko.mysql.binlog.event.UpdateRowsEventData;
+import com.github.shyiko.mysql.binlog.event.WriteRowsEventData;
+import com.github.shyiko.mysql.binlog.event.deserialization.EventDeserializer;
+import com.github.shyiko.mysql.binlog.network.ServerException;
+import dev.rpctl.RpctlException;
+import dev.rpctl.config.MysqlSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * Reads the binlog of one server from a transaction boundary and hands the rows of the mapped
+ * tables to a listener, then the end of each transaction. Reconnects by itself, with backoff,
+ * from the end of the last transaction it handed over; a transaction cut by a disconnect is
+ * abandoned and read again whole (versions make the replay harmless).
+ */
+public final class BinlogSource {
+    private static final Logger log = LoggerFactory.getLogger(BinlogSource.class);
+    /** ER_MASTER_FATAL_ERROR_READING_BINLOG: the requested file or GTID is no longer on the server. */
+    static final int ERR_BINLOG_GONE = 1236;
+    // the connector logs through java.util.logging at INFO on every connect; our own lines say it once
+    private static final java.util.logging.Logger JUL = java.util.logging.Logger.getLogger("com.github.shyiko.mysql.binlog");
+
+    static {
+        JUL.setLevel(java.util.logging.Level.WARNING);
+    }
+
+    /** Receives rows and transaction ends on the reader thread, in binlog order. */
+    public interface Listener {
+        void row(RowChange change) throws InterruptedException;
+
+        /** Everything handed over since the previous commit forms one transaction ending at {@code end}. */
+        void commit(BinlogPosition end) throws InterruptedException;
+
+        /** The connection dropped inside a transaction; it is read again from {@code resumeFrom}. */
+        void abandon(BinlogPosition resumeFrom);
+
+        default void connected(boolean up) {
+        }
+    }
+
+    private record TableInfo(String name, String[] columns) {
+        static final TableInfo SKIP = new TableInfo(null, null);
+    }
+
+    private final MysqlSettings mysql;
+    private final long serverId;
+    private final String database;
+    private final Set<String> tables;
+    private final Duration keepalive;
+    private final Function<String, List<String>> columnLookup;
+    private final Listener listener;
+    private final String name;
+
+    private final Map<Long, TableInfo> byTableId = new HashMap<>();
+    private final Map<String, String[]> lookedUp = new HashMap<>();
+    private final Map<Long, String> gtids = new TreeMap<>();
+    private volatile boolean stopped;
+    private volatile boolean connected;
+    private volatile BinaryLogClient client;
+    private volatile Throwable fatal;
+    private volatile Exception failure;
+    private volatile long events;
+    private BinlogPosition committed;
+    private String file;
+    private String pendingGtid;
+    private long pendingDomain;
+    private boolean inTx;
+
+    /**
+     * @param tables       lower-case names of the tables to hand over; rows of others are skipped by table id
+     * @param columnLookup column names of a table in order, for servers without binlog_row_metadata=FULL
+     */
+    public BinlogSource(String name, MysqlSettings mysql, long serverId, Set<String> tables, Duration keepalive,
+                        Function<String, List<String>> columnLookup, Listener listener) {
+        this.name = name;
+        this.mysql = mysql;
+        this.serverId = serverId;
+        this.database = mysql.database().toLowerCase(Locale.ROOT);
+        this.tables = tables;
+        this.keepalive = keepalive;
+        this.columnLookup = columnLookup;
+        this.listener = listener;
+    }
+
+    public boolean connected() {
+        return connected;
+    }
+
+    public long events() {
+        return events;
+    }
+
+    /** The end of the last transaction handed over. */
+    public synchronized BinlogPosition committed() {
+        return committed;
+    }
+
+    /**
+     * Reads from {@code start} until {@link #stop()}. Throws exit 65 when the start is no longer
+     * in the server's binlog, and rethrows what the listener threw.
+     */
+    public void run(BinlogPosition start) throws InterruptedException {
+        synchronized (this) {
+            committed = start;
+        }
+        file = start.file();
+        parseGtids(start.gtid());
+        long backoff = 250;
+        while (!stopped) {
+            BinaryLogClient c = newClient(committed);
+            client = c;
+            failure = null;
+            long before = events;
+            try {
+                c.connect();
+            } catch (IOException | RuntimeException e) {
+                failure = e;
+            } finally {
+                connected = false;
+                listener.connected(false);
+            }
+            if (fatal != null) {
+                if (fatal instanceof RuntimeException re) {
+                    throw re;
+                }
+                if (fatal instanceof InterruptedException ie) {
+                    throw ie;
+                }
+                throw new IllegalStateException(fatal);
+            }
+            if (stopped) {
+                break;
+            }
+            if (failure instanceof ServerException se && se.getErrorCode() == ERR_BINLOG_GONE) {
+                throw purged(committed, se.getMessage());
+            }
+            if (inTx) {
+                inTx = false;
+                pendingGtid = null;
+                listener.abandon(committed);
+            }
+            if (events > before) {
+                backoff = 250;
+            }
+            log.warn("pipeline {}: binlog connection to {} lost ({}); reconnecting from {} in {} ms", name,
+                    mysql.address(), failure == null ? "closed" : RpctlException.rootMessage(failure), committed, backoff);
+            Thread.sleep(backoff);
+            backoff = Math.min(backoff * 2, 10_000);
+        }
+    }
+
+    public static RpctlException purged(BinlogPosition at, String detail) {
+        return RpctlException.badData("the binlog at the checkpoint " + at + " is no longer on the server"
+                + (detail == null ? "" : " (" + detail + ")")
+                + "; run 'rpctl reconcile', then 'rpctl sync-daemon --from-now'");
+    }
+
+    /** Stops reading; a transaction being handed over is left unfinished (never committed). */
+    public void stop() {
+        stopped = true;
+        BinaryLogClient c = client;
+        if (c != null) {
+            try {
+                c.disconnect();
+            } catch (IOException e) {
+                log.debug("disconnect", e);
+            }
+        }
+    }
+
+    private BinaryLogClient newClient(BinlogPosition from) {
+        BinaryLogClient c = new BinaryLogClient(mysql.host(), mysql.port(), mysql.user(), mysql.password());
+        c.setServerId(serverId);
+        c.setKeepAlive(false);
+        c.setHeartbeatInterval(keepalive.toMillis());
+        c.setConnectTimeout(Math.max(1000, mysql.connectTimeout().toMillis()));
+        int readTimeout = (int) Math.min(Integer.MAX_VALUE, keepalive.toMillis() * 3 + 5000);
+        c.setSocketFactory(() -> {
+            Socket s = new Socket();
+            s.setSoTimeout(readTimeout);
+            s.setKeepAlive(true);
+            return s;
+        });
+        EventDeserializer d = new EventDeserializer();
+        d.setCompatibilityMode(EventDeserializer.CompatibilityMode.DATE_AND_TIME_AS_LONG_MICRO,
+                EventDeserializer.CompatibilityMode.CHAR_AND_BINARY_AS_BYTE_ARRAY);
+        c.setEventDeserializer(d);
+        if (from.hasGtid()) {
+            c.setGtidSet(from.gtid());
+        } else {
+            c.setBinlogFilename(from.file());
+            c.setBinlogPosition(from.position());
+        }
+        c.registerEventListener(this::onEvent);
+        c.registerLifecycleListener(new BinaryLogClient.AbstractLifecycleListener() {
+            @Override
+            public void onConnect(BinaryLogClient client) {
+                connected = true;
+                listener.connected(true);
+                log.info("pipeline {}: reading the binlog of {} from {} as server id {}", name, mysql.address(), from, serverId);
+            }
+
+            @Override
+            public void onCommunicationFailure(BinaryLogClient client, Exception ex) {
+                failure = ex;
+            }
+
+            @Override
+            public void onEventDeserializationFailure(BinaryLogClient client, Exception ex) {
+                failure = ex;
+            }
+        });
+        byTableId.clear();
+        return c;
+    }
+
+    private void onEvent(Event event) {
+        if (stopped || fatal != null) {
+            return;
+        }
+        events++;
+        try {
+            handle(event);
+        } catch (Throwable t) {
+            if (t instanceof InterruptedException && stopped) {
+                return;
+            }
+            fatal = t;
+            // the connector swallows listener exceptions: stop it from another thread, not this one
+            BinaryLogClient c = client;
+            Thread t2 = new Thread(() -> {
+                try {
+                    c.disconnect();
+                } catch (IOException ignored) {
+                    // already gone
+                }
+            }, "binlog-stop-" + name);
+            t2.setDaemon(true);
+            t2.start();
+        }
+    }
+
+    private void handle(Event event) throws InterruptedException {
+        EventType type = event.getHeader().getEventType();
+        switch (type) {
+            case ROTATE -> file = ((RotateEventData) event.getData()).getBinlogFilename();
+            case MARIADB_GTID -> {
+                MariadbGtidEventData g = event.getData();
+                pendingDomain = g.getDomainId();
+                pendingGtid = g.getDomainId() + "-" + g.getServerId() + "-" + g.getSequence();
+                inTx = true;
+            }
+            case TABLE_MAP -> tableMap(event.getData());
+            case XID -> commit(event);
+            case QUERY -> {
+                String sql = ((QueryEventData) event.getData()).getSql().trim();
+                if (sql.equalsIgnoreCase("BEGIN")) {
+                    inTx = true;
+                    return;
+                }
+                if (!sql.equalsIgnoreCase("COMMIT")) {
+                    // DDL, and anything else that ends a statement group: columns may have moved
+                    lookedUp.clear();
+                }
+                commit(event);
+            }
+            default -> {
+                if (EventType.isRowMutation(type)) {
+                    rows(event);
+                }
+            }
+        }
+    }
+
+    private void commit(Event event) throws InterruptedException {
+        if (pendingGtid != null) {
+            gtids.put(pendingDomain, pendingGtid);
+            pendingGtid = null;
+        }
+        long next = ((EventHeaderV4) event.getHeader()).getNextPosition();
+        BinlogPosition end = new BinlogPosition(file, next, gtidString());
+        inTx = false;
+        synchronized (this) {
+            committed = end;
+        }
+        listener.commit(end);
+    }
+
+    private void tableMap(TableMapEventData t) {
+        String table = t.getTable().toLowerCase(Locale.ROOT);
+        if (!database.equals(t.getDatabase().toLowerCase(Locale.ROOT)) || !tables.contains(table)) {
+            byTableId.put(t.getTableId(), TableInfo.SKIP);
+            return;
+        }
+        TableInfo known = byTableId.get(t.getTableId());
+        TableMapEventMetadata meta = t.getEventMetadata();
+        List<String> names = meta == null ? null : meta.getColumnNames();
+        int count = t.getColumnTypes().length;
+        if (names != null && names.size() == count) {
+            if (known != null && known.columns() != null && known.columns().length == count
+                    && sameNames(known.columns(), names)) {
+                return;
+            }
+            byTableId.put(t.getTableId(), new TableInfo(table, lower(names)));
+            return;
+        }
+        String[] cols = lookedUp.get(table);
+        if (cols == null || cols.length != count) {
+            cols = lower(columnLookup.apply(table));
+            lookedUp.put(table, cols);
+        }
+        if (cols.length != count) {
+            throw RpctlException.badData("table " + table + " has " + count + " columns in the binlog but "
+                    + cols.length + " in information_schema; its shape changed mid-stream");
+        }
+        byTableId.put(t.getTableId(), new TableInfo(table, cols));
+    }
+
+    private void rows(Event event) throws InterruptedException {
+        Object data = event.getData();
+        if (data instanceof WriteRowsEventData w) {
+            TableInfo info = info(w.getTableId());
+            if (info == null) {
+                return;
+            }
+            for (Serializable[] r : w.getRows()) {
+                listener.row(new RowChange(info.name(), RowChange.Kind.INSERT, null, map(info, w.getIncludedColumns(), r)));
+            }
+        } else if (data instanceof UpdateRowsEventData u) {
+            TableInfo info = info(u.getTableId());
+            if (info == null) {
+                return;
+            }
+            for (Map.Entry<Serializable[], Serializable[]> r : u.getRows()) {
+                listener.row(new RowChange(info.name(), RowChange.Kind.UPDATE,
+                        map(info, u.getIncludedColumnsBeforeUpdate(), r.getKey()),
+                        map(info, u.getIncludedColumns(), r.getValue())));
+            }
+        } else if (data instanceof DeleteRowsEventData d) {
+            TableInfo info = info(d.getTableId());
+            if (info == null) {
+                return;
+            }
+            for (Serializable[] r : d.getRows()) {
+                listener.row(new RowChange(info.name(), RowChange.Kind.DELETE, map(info, d.getIncludedColumns(), r), null));
+            }
+        }
+    }
+
+    private TableInfo info(long tableId) {
+        TableInfo info = byTableId.get(tableId);
+        return info == null || info == TableInfo.SKIP ? null : info;
+    }
+
+    private static Map<String, Object> map(TableInfo info, BitSet included, Serializable[] row) {
+        Map<String, Object> m = new LinkedHashMap<>(row.length * 2);
+        int i = 0;
+        for (int col = 0; col < info.columns().length && i < row.length; col++) {
+            if (included == null || included.get(col)) {
+                m.put(info.columns()[col], row[i++]);
+            }
+        }
+        return m;
+    }
+
+    private static boolean sameNames(String[] have, List<String> names) {
+        for (int i = 0; i < have.length; i++) {
+            if (!have[i].equalsIgnoreCase(names.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String[] lower(List<String> names) {
+        return names.stream().map(n -> n.toLowerCase(Locale.ROOT)).toArray(String[]::new);
+    }
+
+    private void parseGtids(String gtid) {
+        gtids.clear();
+        if (gtid == null || gtid.isBlank()) {
+            return;
+        }
+        for (String g : gtid.split(",")) {
+            String s = g.trim();
+            if (!s.isEmpty()) {
+                gtids.put(Long.parseLong(s.substring(0, s.indexOf('-'))), s);
+            }
+        }
+    }
+
+    private String gtidString() {
+        return String.join(",", gtids.values());
+    }
+}

@@ -1,0 +1,141 @@
+package dev.rpctl.sync;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.rpctl.ExitCode;
+import dev.rpctl.RpctlException;
+import dev.rpctl.binlog.BinlogPosition;
+import org.HdrHistogram.Histogram;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/** /metrics in the Prometheus text format and /health, on the JDK's own HTTP server. */
+public final class MetricsServer implements AutoCloseable {
+    private static final double[] QUANTILES = {0.5, 0.9, 0.99, 0.999, 1.0};
+
+    private final HttpServer server;
+
+    public MetricsServer(String hostPort, Supplier<List<SyncMetrics>> metrics, BooleanSupplier healthy) {
+        int colon = hostPort.lastIndexOf(':');
+        InetSocketAddress address = new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+        try {
+            server = HttpServer.create(address, 16);
+        } catch (IOException e) {
+            throw new RpctlException(ExitCode.CONFIG, "metrics.address " + hostPort + " cannot be served: "
+                    + RpctlException.rootMessage(e) + "; pick a free port with --metrics HOST:PORT", e);
+        }
+        server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4", render(metrics.get())));
+        server.createContext("/health", ex -> {
+            boolean ok = healthy.getAsBoolean();
+            respond(ex, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "unhealthy\n");
+        });
+        server.setExecutor(Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "metrics-http");
+            t.setDaemon(true);
+            return t;
+        }));
+        server.start();
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    private static void respond(HttpExchange ex, int status, String type, String body) throws IOException {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.sendResponseHeaders(status, b.length);
+        try (OutputStream os = ex.getResponseBody()) {
+            os.write(b);
+        }
+    }
+
+    static String render(List<SyncMetrics> all) {
+        StringBuilder sb = new StringBuilder();
+        long now = System.currentTimeMillis();
+        summary(sb, all, "rpctl_sync_heartbeat_lag_seconds", "Heartbeat commit to apply on the side", true);
+        summary(sb, all, "rpctl_sync_row_lag_seconds", "Claim row updated_at to apply on the side", false);
+        counter(sb, all, "rpctl_sync_events_total", "Mapped row events read from the binlog", SyncMetrics::events);
+        counter(sb, all, "rpctl_sync_rows_applied_total", "Cache compare-and-sets written", SyncMetrics::rowsApplied);
+        counter(sb, all, "rpctl_sync_transactions_total", "Binlog transactions read", SyncMetrics::transactions);
+        counter(sb, all, "rpctl_sync_retries_total", "Cache batches retried after an error", SyncMetrics::retries);
+        counter(sb, all, "rpctl_sync_errors_total", "Checkpoint, heartbeat and lock errors", SyncMetrics::errors);
+        counter(sb, all, "rpctl_sync_bad_data_total", "Undecodable binlog rows", SyncMetrics::badData);
+        counter(sb, all, "rpctl_sync_undecodable_entries_total", "Cache entries the compare-and-set could not read", SyncMetrics::undecodable);
+        gauge(sb, all, "rpctl_sync_leader", "1 while this daemon leads the pipeline", m -> m.leader() ? 1 : 0);
+        gauge(sb, all, "rpctl_sync_connected", "1 while the binlog connection is up", m -> m.connected() ? 1 : 0);
+        gauge(sb, all, "rpctl_sync_checkpoint_age_seconds", "Time since the checkpoint was last saved",
+                m -> m.checkpointSavedAt() == 0 ? Double.NaN : (now - m.checkpointSavedAt()) / 1000.0);
+        gauge(sb, all, "rpctl_sync_checkpoint_position", "Binlog position of the checkpoint", m -> {
+            BinlogPosition p = m.checkpoint();
+            return p == null ? Double.NaN : p.position();
+        });
+        sb.append("# HELP rpctl_sync_lane_queue_depth Changes waiting in a lane\n# TYPE rpctl_sync_lane_queue_depth gauge\n");
+        for (SyncMetrics m : all) {
+            List<Integer> depths = m.laneDepths();
+            for (int i = 0; i < depths.size(); i++) {
+                sb.append("rpctl_sync_lane_queue_depth{").append(labels(m)).append(",lane=\"").append(i).append("\"} ")
+                        .append(depths.get(i)).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String labels(SyncMetrics m) {
+        return "pipeline=\"" + m.pipeline() + "\",side=\"" + m.side() + "\"";
+    }
+
+    private static void summary(StringBuilder sb, List<SyncMetrics> all, String name, String help, boolean heartbeat) {
+        sb.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(" summary\n");
+        for (SyncMetrics m : all) {
+            Histogram h = heartbeat ? m.heartbeatLag() : m.rowLag();
+            for (double q : QUANTILES) {
+                double v = h.getTotalCount() == 0 ? Double.NaN : h.getValueAtPercentile(q * 100) / 1000.0;
+                sb.append(name).append('{').append(labels(m)).append(",quantile=\"").append(q).append("\"} ")
+                        .append(num(v)).append('\n');
+            }
+            sb.append(name).append("_sum{").append(labels(m)).append("} ")
+                    .append(num(h.getMean() * h.getTotalCount() / 1000.0)).append('\n');
+            sb.append(name).append("_count{").append(labels(m)).append("} ").append(h.getTotalCount()).append('\n');
+        }
+    }
+
+    private static void counter(StringBuilder sb, List<SyncMetrics> all, String name, String help,
+                                java.util.function.ToLongFunction<SyncMetrics> f) {
+        sb.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(" counter\n");
+        for (SyncMetrics m : all) {
+            sb.append(name).append('{').append(labels(m)).append("} ").append(f.applyAsLong(m)).append('\n');
+        }
+    }
+
+    private static void gauge(StringBuilder sb, List<SyncMetrics> all, String name, String help,
+                              java.util.function.ToDoubleFunction<SyncMetrics> f) {
+        sb.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(" gauge\n");
+        for (SyncMetrics m : all) {
+            sb.append(name).append('{').append(labels(m)).append("} ").append(num(f.applyAsDouble(m))).append('\n');
+        }
+    }
+
+    private static String num(double v) {
+        if (Double.isNaN(v)) {
+            return "NaN";
+        }
+        if (v == Math.rint(v) && Math.abs(v) < 1e15) {
+            return Long.toString((long) v);
+        }
+        return String.format(Locale.ROOT, "%.6f", v);
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

@@ -1,0 +1,69 @@
+package dev.rpctl.sync;
+
+import dev.rpctl.binlog.BinlogPosition;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The pipelines as MySQL sees them: each checkpoint with its age and distance from the end of
+ * the binlog, the heartbeat, who holds the lock, and how many binlog files the server still keeps
+ * before the checkpoint's file (purge those and the pipeline cannot resume).
+ */
+public final class StatusService {
+
+    /** One pipeline; ages in milliseconds, -1 where unknown. */
+    public record PipelineStatus(String pipeline, String binlogFile, long binlogPosition, String gtid,
+                                 long checkpointAgeMillis, long bytesBehind, long heartbeatAgeMillis, Long leaderConnection,
+                                 int filesBeforeCheckpoint, long bytesBeforeCheckpoint, boolean purged,
+                                 boolean oldestRetained, boolean stale) {
+
+        public boolean ok() {
+            return !purged && !stale;
+        }
+    }
+
+    private final SyncRepository repo;
+    private final Duration staleAfter;
+
+    public StatusService(SyncRepository repo, Duration staleAfter) {
+        this.repo = repo;
+        this.staleAfter = staleAfter;
+    }
+
+    public List<PipelineStatus> status() {
+        long now = System.currentTimeMillis();
+        List<SyncRepository.BinaryLog> logs = repo.binaryLogs();
+        Map<String, Long> beats = repo.heartbeats();
+        List<PipelineStatus> out = new ArrayList<>();
+        for (SyncRepository.Checkpoint c : repo.checkpoints()) {
+            BinlogPosition p = c.position();
+            int index = -1;
+            for (int i = 0; i < logs.size(); i++) {
+                if (logs.get(i).name().equals(p.file())) {
+                    index = i;
+                }
+            }
+            long before = 0;
+            long behind = 0;
+            if (index >= 0) {
+                for (int i = 0; i < index; i++) {
+                    before += logs.get(i).size();
+                }
+                behind = Math.max(0, logs.get(index).size() - p.position());
+                for (int i = index + 1; i < logs.size(); i++) {
+                    behind += logs.get(i).size();
+                }
+            }
+            long age = c.updatedAtMillis() == 0 ? -1 : Math.max(0, now - c.updatedAtMillis());
+            Long beat = beats.get(c.pipeline());
+            out.add(new PipelineStatus(c.pipeline(), p.file(), p.position(), p.gtid(), age,
+                    index >= 0 ? behind : -1, beat == null ? -1 : Math.max(0, now - beat),
+                    repo.lockHolder(PipelineLock.lockName(c.pipeline())),
+                    Math.max(0, index), before, index < 0, index == 0, age > staleAfter.toMillis()));
+        }
+        return out;
+    }
+}

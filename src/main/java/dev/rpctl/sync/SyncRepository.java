@@ -1,0 +1,170 @@
+package dev.rpctl.sync;
+
+import dev.rpctl.binlog.BinlogPosition;
+import dev.rpctl.config.MappingSettings;
+import dev.rpctl.db.Database;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** The SQL of the pipelines: checkpoints, heartbeats, the server's binlog files and table shapes. */
+public final class SyncRepository {
+
+    /** One saved checkpoint with the time it was saved. */
+    public record Checkpoint(String pipeline, BinlogPosition position, long updatedAtMillis) {}
+
+    /** One binlog file the server still has. */
+    public record BinaryLog(String name, long size) {}
+
+    private final Database db;
+    private final MappingSettings mapping;
+
+    public SyncRepository(Database db, MappingSettings mapping) {
+        this.db = db;
+        this.mapping = mapping;
+    }
+
+    public Database database() {
+        return db;
+    }
+
+    public Optional<BinlogPosition> load(String pipeline) {
+        return checkpoints().stream().filter(c -> c.pipeline().equals(pipeline)).findFirst().map(Checkpoint::position);
+    }
+
+    public List<Checkpoint> checkpoints() {
+        String sql = "SELECT pipeline, binlog_file, binlog_position, gtid, updated_at FROM " + mapping.checkpointTable()
+                + " ORDER BY pipeline";
+        List<Checkpoint> out = new ArrayList<>();
+        try (Connection c = db.connection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                Timestamp t = rs.getTimestamp(5);
+                out.add(new Checkpoint(rs.getString(1), new BinlogPosition(rs.getString(2), rs.getLong(3), rs.getString(4)),
+                        t == null ? 0 : t.getTime()));
+            }
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+        return out;
+    }
+
+    public void save(String pipeline, BinlogPosition p) {
+        String sql = "INSERT INTO " + mapping.checkpointTable()
+                + " (pipeline, binlog_file, binlog_position, gtid, updated_at) VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP(3))"
+                + " ON DUPLICATE KEY UPDATE binlog_file = VALUES(binlog_file), binlog_position = VALUES(binlog_position),"
+                + " gtid = VALUES(gtid), updated_at = CURRENT_TIMESTAMP(3)";
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, pipeline);
+            ps.setString(2, p.file());
+            ps.setLong(3, p.position());
+            ps.setString(4, p.gtid());
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+    }
+
+    public void beat(String pipeline, long millis) {
+        String sql = "INSERT INTO " + mapping.heartbeatTable() + " (pipeline, beat_millis) VALUES (?, ?)"
+                + " ON DUPLICATE KEY UPDATE beat_millis = VALUES(beat_millis)";
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, pipeline);
+            ps.setLong(2, millis);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+    }
+
+    /** Heartbeat millis by pipeline. */
+    public java.util.Map<String, Long> heartbeats() {
+        java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
+        try (Connection c = db.connection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT pipeline, beat_millis FROM " + mapping.heartbeatTable())) {
+            while (rs.next()) {
+                out.put(rs.getString(1), rs.getLong(2));
+            }
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+        return out;
+    }
+
+    /** Where the server's binlog ends now, with its GTID position. */
+    public BinlogPosition serverNow() {
+        try (Connection c = db.connection(); Statement st = c.createStatement()) {
+            String file;
+            long pos;
+            try (ResultSet rs = st.executeQuery("SHOW MASTER STATUS")) {
+                if (!rs.next()) {
+                    throw new dev.rpctl.RpctlException(dev.rpctl.ExitCode.CONFIG, db.role() + " at " + db.address()
+                            + " has no binary log; start it with log-bin and binlog-format=ROW");
+                }
+                file = rs.getString(1);
+                pos = rs.getLong(2);
+            }
+            String gtid = "";
+            try (ResultSet rs = st.executeQuery("SELECT @@gtid_binlog_pos")) {
+                if (rs.next() && rs.getString(1) != null) {
+                    gtid = rs.getString(1);
+                }
+            } catch (SQLException notMariadb) {
+                gtid = "";
+            }
+            return new BinlogPosition(file, pos, gtid);
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+    }
+
+    public List<BinaryLog> binaryLogs() {
+        List<BinaryLog> out = new ArrayList<>();
+        try (Connection c = db.connection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SHOW BINARY LOGS")) {
+            while (rs.next()) {
+                out.add(new BinaryLog(rs.getString(1), rs.getLong(2)));
+            }
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+        return out;
+    }
+
+    /** Column names of a table of the configured database, in order. */
+    public List<String> columns(String table) {
+        String sql = "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ?"
+                + " ORDER BY ordinal_position";
+        List<String> out = new ArrayList<>();
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+        return out;
+    }
+
+    /** The MySQL connection id holding a named lock, or null. */
+    public Long lockHolder(String lock) {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement("SELECT IS_USED_LOCK(?)")) {
+            ps.setString(1, lock);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long id = rs.getLong(1);
+                return rs.wasNull() ? null : id;
+            }
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+    }
+}

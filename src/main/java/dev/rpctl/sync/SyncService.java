@@ -1,0 +1,232 @@
+package dev.rpctl.sync;
+
+import dev.rpctl.ExitCode;
+import dev.rpctl.RpctlException;
+import dev.rpctl.binlog.BinlogPosition;
+import dev.rpctl.binlog.BinlogSource;
+import dev.rpctl.cache.CacheSide;
+import dev.rpctl.config.MappingSettings;
+import dev.rpctl.config.SyncSettings;
+import dev.rpctl.protocol.CacheProtocol;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The sync daemon: one pipeline per cache side, each on its own thread, binlog connection,
+ * lanes, checkpoint and lock, so one side never holds the other back. A pipeline whose lock
+ * another daemon holds stands by and takes over when that daemon goes away.
+ */
+public final class SyncService {
+    private static final Logger log = LoggerFactory.getLogger(SyncService.class);
+    private static final Duration DRAIN = Duration.ofSeconds(8);
+
+    /** How to run: the sides' pipelines and their names, where to start, whether to stand by. */
+    public record Options(String pipelinePrefix, boolean fromNow, boolean noWait) {}
+
+    /** One cache side to feed, with its index among the configured sides (for the server id). */
+    public record Target(CacheSide side, int index) {}
+
+    private final SyncRepository repo;
+    private final CacheProtocol protocol;
+    private final MappingSettings mapping;
+    private final SyncSettings settings;
+    private final Options options;
+    private final List<Runner> runners = new ArrayList<>();
+    private final CountDownLatch stopping = new CountDownLatch(1);
+    private volatile RpctlException fatal;
+
+    public SyncService(SyncRepository repo, List<Target> targets, CacheProtocol protocol, MappingSettings mapping,
+                       SyncSettings settings, Options options) {
+        this.repo = repo;
+        this.protocol = protocol;
+        this.mapping = mapping;
+        this.settings = settings;
+        this.options = options;
+        for (Target t : targets) {
+            String name = options.pipelinePrefix() + t.side().name();
+            runners.add(new Runner(name, t.side(), settings.serverIdBase() + t.index(), new SyncMetrics(name, t.side().name())));
+        }
+    }
+
+    public List<SyncMetrics> metrics() {
+        return runners.stream().map(r -> r.metrics).toList();
+    }
+
+    /** Every pipeline is reading as leader or standing by. */
+    public boolean healthy() {
+        return stopping.getCount() > 0 && runners.stream().allMatch(r -> r.metrics.healthy());
+    }
+
+    public void start() {
+        for (Runner r : runners) {
+            r.thread = new Thread(r, "pipeline-" + r.name);
+            r.thread.start();
+        }
+    }
+
+    /** Blocks until every pipeline has ended; throws what made the daemon stop, if anything did. */
+    public void await() throws InterruptedException {
+        for (Runner r : runners) {
+            r.thread.join();
+        }
+        if (fatal != null) {
+            throw fatal;
+        }
+    }
+
+    /** Drains the lanes and saves the checkpoints; returns once done or after about ten seconds. */
+    public void shutdown() {
+        stopping.countDown();
+        for (Runner r : runners) {
+            try {
+                r.thread.join(DRAIN.toMillis() + 1500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** Stops every pipeline at once without draining or saving, as kill -9 would; for tests. */
+    public void crash() {
+        for (Runner r : runners) {
+            r.crash = true;
+        }
+        stopping.countDown();
+        for (Runner r : runners) {
+            try {
+                r.thread.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void fail(RpctlException e) {
+        if (fatal == null) {
+            fatal = e;
+        }
+        stopping.countDown();
+    }
+
+    private final class Runner implements Runnable {
+        final String name;
+        final CacheSide side;
+        final long serverId;
+        final SyncMetrics metrics;
+        Thread thread;
+        volatile boolean crash;
+        boolean fromNow = options.fromNow();
+
+        Runner(String name, CacheSide side, long serverId, SyncMetrics metrics) {
+            this.name = name;
+            this.side = side;
+            this.serverId = serverId;
+            this.metrics = metrics;
+        }
+
+        @Override
+        public void run() {
+            try (PipelineLock lock = new PipelineLock(repo.database(), name)) {
+                boolean announced = false;
+                while (stopping.getCount() > 0) {
+                    if (!acquire(lock)) {
+                        if (options.noWait()) {
+                            throw RpctlException.temporary("pipeline " + name + " is already run by " + lock.holder()
+                                    + "; not waiting (--no-wait)");
+                        }
+                        if (!announced) {
+                            log.info("pipeline {}: {} holds it; standing by to take over", name, lock.holder());
+                            announced = true;
+                        }
+                        metrics.waiting(true);
+                        stopping.await(1, TimeUnit.SECONDS);
+                        continue;
+                    }
+                    announced = false;
+                    metrics.waiting(false);
+                    metrics.leader(true);
+                    try {
+                        lead(lock);
+                    } finally {
+                        metrics.leader(false);
+                        metrics.connected(false);
+                    }
+                }
+            } catch (RpctlException e) {
+                fail(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                fail(new RpctlException(ExitCode.SOFTWARE, "pipeline " + name + ": " + RpctlException.rootMessage(e), e));
+            } finally {
+                metrics.waiting(false);
+            }
+        }
+
+        private boolean acquire(PipelineLock lock) {
+            try {
+                return lock.tryAcquire();
+            } catch (RpctlException e) {
+                if (e.exitCode() != ExitCode.UNAVAILABLE) {
+                    throw e;
+                }
+                metrics.errors.incrementAndGet();
+                log.warn("pipeline {}: {}; retrying", name, e.getMessage());
+                return false;
+            }
+        }
+
+        private void lead(PipelineLock lock) throws InterruptedException {
+            BinlogPosition from = startPosition();
+            log.info("pipeline {}: leading; side {} at {}, from {}", name, side.name(), side.address(), from);
+            Pipeline p = new Pipeline(name, serverId, side, protocol, mapping, settings, repo, metrics);
+            p.start(from);
+            boolean drain = true;
+            try {
+                while (stopping.getCount() > 0) {
+                    if (p.awaitEnd(1000)) {
+                        Throwable f = p.failure();
+                        if (f instanceof RpctlException re) {
+                            throw re;
+                        }
+                        if (f != null) {
+                            throw new RpctlException(ExitCode.SOFTWARE, "pipeline " + name + ": " + RpctlException.rootMessage(f), f);
+                        }
+                        return;
+                    }
+                    if (!lock.held()) {
+                        log.warn("pipeline {}: lost its lock (session to MySQL gone); stepping down", name);
+                        return;
+                    }
+                }
+            } finally {
+                drain = !crash;
+                p.stop(drain, DRAIN);
+            }
+        }
+
+        private BinlogPosition startPosition() {
+            Optional<BinlogPosition> saved = repo.load(name);
+            if (fromNow || saved.isEmpty()) {
+                fromNow = false;
+                BinlogPosition now = repo.serverNow();
+                repo.save(name, now);
+                return now;
+            }
+            BinlogPosition p = saved.get();
+            boolean present = repo.binaryLogs().stream().anyMatch(b -> b.name().equals(p.file()));
+            if (!present) {
+                throw BinlogSource.purged(p, "SHOW BINARY LOGS has no " + p.file());
+            }
+            return p;
+        }
+    }
+}

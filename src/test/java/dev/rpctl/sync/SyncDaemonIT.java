@@ -1,0 +1,270 @@
+package dev.rpctl.sync;
+
+import dev.rpctl.binlog.BinlogPosition;
+import dev.rpctl.protocol.Entry;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+class SyncDaemonIT {
+
+    @Test
+    void rows_written_by_plain_sql_reach_both_sides_with_the_right_entries() throws Exception {
+        try (SyncFixture f = new SyncFixture()) {
+            SyncService daemon = f.service("all", true);
+            daemon.start();
+            f.onClose(daemon::shutdown);
+            awaitLeading(daemon);
+
+            f.insertUsers(1, 50);
+            f.sql("UPDATE " + f.table + " SET amount = amount + 1, status = 'refunded', version = version + 1 WHERE user_id <= 10");
+            f.sql("DELETE FROM " + f.table + " WHERE user_id BETWEEN 41 AND 50");
+
+            Map<String, String> expected = new LinkedHashMap<>(f.expectedRows());
+            for (long u = 41; u <= 50; u++) {
+                expected.put(f.key(f.activity, u), Entry.tombstone(2).encode());
+            }
+            assertEquals(40 + 10, expected.size());
+            f.awaitSide("a", expected, 30);
+            f.awaitSide("b", expected, 30);
+            assertTrue(expected.get(f.key(f.activity, 3)).startsWith("R|2|31|refunded|req-3|"));
+
+            daemon.shutdown();
+            BinlogPosition saved = f.repo().load(f.prefix + "a").orElseThrow();
+            assertEquals(f.repo().load(f.prefix + "b").orElseThrow().file(), saved.file());
+            assertTrue(daemon.metrics().stream().allMatch(m -> m.rowsApplied() >= 60));
+
+            StatusService.PipelineStatus status = new StatusService(f.repo(), java.time.Duration.ofSeconds(30)).status().stream()
+                    .filter(s -> s.pipeline().equals(f.prefix + "a")).findFirst().orElseThrow();
+            assertEquals(saved.position(), status.binlogPosition());
+            assertTrue(status.ok() && status.leaderConnection() == null && status.heartbeatAgeMillis() >= 0, status.toString());
+        }
+    }
+
+    @Test
+    void ddl_key_changes_deletes_and_a_200000_row_transaction_stream_through() throws Exception {
+        try (SyncFixture f = new SyncFixture()) {
+            SyncService daemon = f.service("all", true);
+            daemon.start();
+            f.onClose(daemon::shutdown);
+            awaitLeading(daemon);
+
+            f.insertUsers(1, 20);
+            // shape changes mid-stream: a column before the mapped ones, then one dropped again
+            f.sql("ALTER TABLE " + f.table + " ADD COLUMN note VARCHAR(32) NULL FIRST");
+            f.insertUsers(21, 40);
+            f.sql("UPDATE " + f.table + " SET note = 'x', version = version + 1 WHERE user_id BETWEEN 21 AND 25");
+            f.sql("ALTER TABLE " + f.table + " DROP COLUMN note");
+            // user 30 becomes user 9000030: the old key must say "gone", the new one hold the row
+            f.sql("UPDATE " + f.table + " SET user_id = 9000030, version = version + 1 WHERE user_id = 30");
+            f.sql("DELETE FROM " + f.table + " WHERE user_id = 31");
+            f.sql("INSERT INTO " + f.table + " (activity_id, user_id, amount, request_id, version)"
+                    + " SELECT " + (f.activity + 1) + ", seq, seq, CONCAT('bulk-', seq), 1 FROM seq_1_to_200000");
+
+            Map<String, String> expected = new LinkedHashMap<>(f.expectedRows());
+            expected.put(f.key(f.activity, 30), Entry.tombstone(2).encode());
+            expected.put(f.key(f.activity, 31), Entry.tombstone(2).encode());
+            assertEquals(40 - 2 + 1 + 2 + 200_000, expected.size());
+            assertTrue(expected.containsKey(f.key(f.activity, 9000030)));
+            f.awaitSide("a", expected, 120);
+            f.awaitSide("b", expected, 120);
+        }
+    }
+
+    @Test
+    void a_paused_side_does_not_hold_the_other_back_and_catches_up_after() throws Exception {
+        int port = SyncFixture.freePort();
+        Path dir = Files.createTempDirectory("rpctl-it-redis-");
+        Process redis = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--daemonize", "yes",
+                "--pidfile", dir.resolve("redis.pid").toString()).inheritIO().start();
+        assertEquals(0, redis.waitFor());
+        long pid = awaitPid(dir.resolve("redis.pid"));
+        try (SyncFixture f = new SyncFixture()) {
+            f.env.put("RPCTL_SIDE_B_NODES", "127.0.0.1:" + port);
+            f.env.put("RPCTL_SIDE_B_TIMEOUT", "500ms");
+            f.env.put("RPCTL_SYNC_QUEUE_CAPACITY", "64");
+            SyncService daemon = f.service("all", true);
+            daemon.start();
+            f.onClose(daemon::shutdown);
+            f.onClose(() -> signal(pid, "CONT"));
+            awaitLeading(daemon);
+
+            f.insertUsers(1, 10);
+            f.awaitSide("b", f.expectedRows(), 30);
+
+            signal(pid, "STOP");
+            for (int i = 0; i < 20; i++) {
+                f.insertUsers(100 + i * 50L, 100 + i * 50L + 49);
+            }
+            f.sql("UPDATE " + f.table + " SET version = version + 1, amount = 1 WHERE user_id < 500");
+            Map<String, String> expected = f.expectedRows();
+            // side a is fed on while side b cannot take a single write
+            f.awaitSide("a", expected, 30);
+            SyncMetrics a = daemon.metrics().stream().filter(m -> m.side().equals("a")).findFirst().orElseThrow();
+            SyncMetrics b = daemon.metrics().stream().filter(m -> m.side().equals("b")).findFirst().orElseThrow();
+            assertTrue(b.rowsApplied() < a.rowsApplied(), "side b applied nothing while paused");
+
+            signal(pid, "CONT");
+            f.awaitSide("b", expected, 60);
+        } finally {
+            signal(pid, "CONT");
+            new ProcessBuilder("redis-cli", "-p", Integer.toString(port), "shutdown", "nosave").start().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void a_daemon_killed_with_kill_9_restarts_from_its_checkpoint_and_ends_with_every_row_right() throws Exception {
+        try (SyncFixture f = new SyncFixture()) {
+            Process first = f.rpctl("first", "sync-daemon", "--pipeline-prefix", f.prefix, "--from-now",
+                    "--metrics", "127.0.0.1:" + SyncFixture.freePort());
+            awaitCheckpoint(f, f.prefix + "a");
+            f.insertUsers(1, 100);
+            f.awaitSide("a", f.expectedRows(), 30);
+            // writes go on while the daemon dies mid-stream and stays dead
+            Thread writer = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 40; i++) {
+                        f.insertUsers(1000 + i * 100L, 1000 + i * 100L + 99);
+                        f.sql("UPDATE " + f.table + " SET version = version + 1, amount = amount + 1 WHERE user_id % 7 = " + (i % 7));
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            writer.start();
+            Thread.sleep(300);
+            first.destroyForcibly();
+            assertTrue(first.waitFor(10, TimeUnit.SECONDS));
+            BinlogPosition atKill = f.repo().load(f.prefix + "a").orElseThrow();
+            writer.join();
+
+            int metricsPort = SyncFixture.freePort();
+            Process second = f.rpctl("second", "sync-daemon", "--pipeline-prefix", f.prefix,
+                    "--metrics", "127.0.0.1:" + metricsPort);
+            Map<String, String> expected = f.expectedRows();
+            f.awaitSide("a", expected, 60);
+            f.awaitSide("b", expected, 60);
+            assertTrue(f.stderr("second").contains("from " + atKill.file()),
+                    "the restart resumed at the checkpoint: " + f.stderr("second"));
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            java.net.http.HttpResponse<String> health = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + metricsPort + "/health")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, health.statusCode());
+            String metrics = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            assertTrue(metrics.contains("rpctl_sync_leader{pipeline=\"" + f.prefix + "b\",side=\"b\"} 1"), metrics);
+            assertTrue(metrics.contains("rpctl_sync_heartbeat_lag_seconds_count{pipeline=\"" + f.prefix + "a\""), metrics);
+
+            second.destroy();
+            assertTrue(second.waitFor(12, TimeUnit.SECONDS));
+            assertEquals(0, second.exitValue(), "SIGTERM drains and exits 0");
+        }
+    }
+
+    @Test
+    void a_standby_daemon_takes_over_when_the_leader_is_killed_and_no_wait_refuses_with_75() throws Exception {
+        try (SyncFixture f = new SyncFixture()) {
+            Process leader = f.rpctl("leader", "sync-daemon", "--side", "a", "--pipeline-prefix", f.prefix, "--from-now",
+                    "--metrics", "127.0.0.1:" + SyncFixture.freePort());
+            awaitCheckpoint(f, f.prefix + "a");
+            awaitLockHeld(f, f.prefix + "a");
+            Process standby = f.rpctl("standby", "sync-daemon", "--side", "a", "--pipeline-prefix", f.prefix,
+                    "--metrics", "127.0.0.1:" + SyncFixture.freePort());
+
+            Process third = f.rpctl("third", "sync-daemon", "--side", "a", "--pipeline-prefix", f.prefix, "--no-wait",
+                    "--metrics", "127.0.0.1:" + SyncFixture.freePort());
+            assertTrue(third.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(75, third.exitValue());
+            String line = f.stderr("third").strip();
+            assertTrue(line.contains("pipeline " + f.prefix + "a is already run by MySQL connection"), line);
+
+            f.insertUsers(1, 50);
+            f.awaitSide("a", f.expectedRows(), 30);
+            assertTrue(standby.isAlive());
+            leader.destroyForcibly();
+            leader.waitFor(10, TimeUnit.SECONDS);
+
+            f.sql("UPDATE " + f.table + " SET version = version + 1, amount = 7 WHERE user_id <= 25");
+            f.insertUsers(51, 80);
+            f.awaitSide("a", f.expectedRows(), 60);
+            assertTrue(f.stderr("standby").contains("leading"), f.stderr("standby"));
+        }
+    }
+
+    @Test
+    void a_checkpoint_whose_binlog_is_purged_is_refused_with_65_and_what_to_do() throws Exception {
+        try (SyncFixture f = new SyncFixture()) {
+            f.sql("INSERT INTO rpctl_checkpoint (pipeline, binlog_file, binlog_position, gtid) VALUES ('"
+                    + f.prefix + "a', 'binlog.000000', 4, '')");
+            Process p = f.rpctl("purged", "sync-daemon", "--side", "a", "--pipeline-prefix", f.prefix,
+                    "--metrics", "127.0.0.1:" + SyncFixture.freePort());
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(65, p.exitValue());
+            String err = f.stderr("purged");
+            assertTrue(err.contains("binlog.000000") && err.contains("no longer on the server")
+                    && err.contains("rpctl reconcile") && err.contains("--from-now"), err);
+        }
+    }
+
+    private static void awaitLeading(SyncService daemon) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < until) {
+            if (daemon.metrics().stream().allMatch(m -> m.leader() && m.connected())) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        fail("the pipelines did not start");
+    }
+
+    private static void awaitCheckpoint(SyncFixture f, String pipeline) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < until) {
+            Optional<BinlogPosition> p = f.repo().load(pipeline);
+            if (p.isPresent()) {
+                Thread.sleep(1000);
+                return;
+            }
+            Thread.sleep(100);
+        }
+        fail("no checkpoint for " + pipeline);
+    }
+
+    private static void awaitLockHeld(SyncFixture f, String pipeline) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < until) {
+            if (f.repo().lockHolder(PipelineLock.lockName(pipeline)) != null) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        fail("nobody took the lock of " + pipeline);
+    }
+
+    private static long awaitPid(Path pidFile) throws Exception {
+        for (int i = 0; i < 100; i++) {
+            if (Files.exists(pidFile) && !Files.readString(pidFile).isBlank()) {
+                return Long.parseLong(Files.readString(pidFile).trim());
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException("redis did not start");
+    }
+
+    private static void signal(long pid, String sig) throws Exception {
+        new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).start().waitFor(5, TimeUnit.SECONDS);
+    }
+
+}

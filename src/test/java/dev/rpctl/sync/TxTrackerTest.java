@@ -1,0 +1,61 @@
+package dev.rpctl.sync;
+
+import dev.rpctl.binlog.BinlogPosition;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class TxTrackerTest {
+    private static BinlogPosition at(long pos) {
+        return new BinlogPosition("binlog.000001", pos, "0-1-" + pos);
+    }
+
+    @Test
+    void the_checkpoint_stops_below_the_oldest_transaction_a_lane_has_not_finished() {
+        TxTracker t = new TxTracker(at(4));
+        TxTracker.Tx first = t.current();
+        first.add();
+        first.add();
+        t.commit(at(100));
+        TxTracker.Tx second = t.current();
+        second.add();
+        t.commit(at(200));
+
+        second.done();
+        assertEquals(at(4), t.advance(), "a later transaction finishing first moves nothing");
+        first.done();
+        assertEquals(at(4), t.advance());
+        first.done();
+        assertEquals(at(200), t.advance());
+    }
+
+    @Test
+    void transactions_without_mapped_rows_are_done_at_once_and_do_not_pile_up() {
+        TxTracker t = new TxTracker(at(4));
+        t.commit(at(10));
+        assertEquals(at(10), t.advance());
+        TxTracker.Tx busy = t.current();
+        busy.add();
+        t.commit(at(20));
+        for (int i = 1; i <= 1000; i++) {
+            t.commit(at(20 + i));
+        }
+        assertEquals(2, t.openTransactions());
+        assertEquals(at(10), t.advance());
+        busy.done();
+        assertEquals(at(1020), t.advance());
+    }
+
+    @Test
+    void a_transaction_not_yet_committed_holds_the_checkpoint_even_when_its_rows_are_written() {
+        TxTracker t = new TxTracker(at(4));
+        TxTracker.Tx open = t.current();
+        open.add();
+        open.done();
+        assertEquals(at(4), t.advance());
+        t.abandon(at(4));
+        assertEquals(at(4), t.advance());
+        t.commit(at(50));
+        assertEquals(at(50), t.advance());
+    }
+}
