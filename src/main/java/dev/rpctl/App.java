@@ -104,8 +104,8 @@ public final class App implements AutoCloseable {
 
     public synchronized ClaimService claimService() {
         if (claimService == null) {
-            claimService = new ClaimService(primary(), config.mapping(), activities(), protocol(),
-                    writeThrough(), Clock.systemUTC());
+            claimService = track(new ClaimService(primary(), config.mapping(), activities(), protocol(),
+                    writeThrough(), Clock.systemUTC(), config.claim().committers()));
         }
         return claimService;
     }

@@ -2,8 +2,8 @@ package dev.rpctl.claim;
 
 import dev.rpctl.RpctlException;
 import dev.rpctl.config.MappingSettings;
-import dev.rpctl.db.ClaimProcedure;
 import dev.rpctl.db.Database;
+import dev.rpctl.db.SchemaService;
 import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.protocol.ClaimRow;
 import dev.rpctl.protocol.Entry;
@@ -17,23 +17,34 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
  * Claims. Exactly once per (activity, user): a duplicate or a retry returns the original claim and
- * writes nothing. The budget is taken in the same transaction as the insert, from one of the
- * activity's budget shards, so it can never be overspent. The transaction is the stored procedure
- * of {@link ClaimProcedure} (one round trip); after its commit the row is written through to
- * every cache side.
+ * writes nothing. The budget is taken in the same transaction as the insert, from the activity's
+ * budget shards, so it can never be overspent.
+ * <p>Claims are committed in groups: a few committer threads each take whatever claims are queued
+ * (no timer) and commit them as one transaction (one multi-row insert, one update per budget shard,
+ * one commit), then write the rows through to every cache side in one pipeline per side. Under
+ * load one commit and one round trip serve many claims; an idle claim is committed alone at once.
  */
-public final class ClaimService {
+public final class ClaimService implements AutoCloseable {
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{0,64}");
     private static final long ACTIVITY_CACHE_NANOS = 1_000_000_000L;
-    private static final int DEADLOCK_RETRIES = 20;
+    private static final int RETRIES = 20;
+    private static final int MAX_GROUP = 64;
     private static final DateTimeFormatter SQL_MILLIS =
             DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
 
@@ -42,24 +53,38 @@ public final class ClaimService {
     /** The outcome; row is set for CLAIMED and DUPLICATE; failedSides lists sides the write-through missed. */
     public record Outcome(Result result, ClaimRow row, String reason, List<String> failedSides) {}
 
+    private record Request(Activity activity, long userId, String requestId, Instant now, CompletableFuture<Outcome> result) {}
+
+    /** Budget taken from one shard: its row is locked until the commit. */
+    private record Shard(int shard, long count, long amount) {}
+
     private final Database db;
     private final ActivityService activities;
     private final CacheProtocol protocol;
     private final WriteThrough writeThrough;
     private final Clock clock;
-    private final String callSql;
+    private final String claimTable;
+    private final String budgetTable;
+    private final String version;
+    private final int committers;
+    private final BlockingQueue<Request> queue = new LinkedBlockingQueue<>(16_384);
+    private final List<Thread> threads = new ArrayList<>();
     private final Map<Long, CachedActivity> activityCache = new ConcurrentHashMap<>();
+    private volatile boolean closed;
 
     private record CachedActivity(Activity activity, long loadedNanos) {}
 
     public ClaimService(Database db, MappingSettings mapping, ActivityService activities,
-                        CacheProtocol protocol, WriteThrough writeThrough, Clock clock) {
+                        CacheProtocol protocol, WriteThrough writeThrough, Clock clock, int committers) {
         this.db = db;
         this.activities = activities;
         this.protocol = protocol;
         this.writeThrough = writeThrough;
         this.clock = clock;
-        this.callSql = "CALL " + ClaimProcedure.name(mapping) + "(?, ?, ?, ?, ?, ?)";
+        this.claimTable = mapping.claimTable();
+        this.budgetTable = SchemaService.budgetTable(mapping);
+        this.version = mapping.versionColumn();
+        this.committers = committers;
     }
 
     public static void checkRequestId(String requestId) {
@@ -72,23 +97,121 @@ public final class ClaimService {
         checkRequestId(requestId);
         Activity a = activity(activityId);
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-        String closed = a.closedReason(now);
-        if (closed != null) {
-            return new Outcome(Result.CLOSED, null, closed, List.of());
+        String closedReason = a.closedReason(now);
+        if (closedReason != null) {
+            return new Outcome(Result.CLOSED, null, closedReason, List.of());
         }
-        long fixed = a.allocation() == Allocation.FIXED ? a.fixedAmount() : 0;
-        for (int attempt = 0; ; attempt++) {
+        startCommitters();
+        Request r = new Request(a, userId, requestId == null ? "" : requestId, now, new CompletableFuture<>());
+        try {
+            queue.put(r);
+            return r.result().join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw RpctlException.temporary("interrupted while claiming; the claim may or may not be made, retry with the same request id");
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw e;
+        }
+    }
+
+    private synchronized void startCommitters() {
+        if (!threads.isEmpty() || closed) {
+            return;
+        }
+        for (int i = 0; i < committers; i++) {
+            Thread t = new Thread(this::commitLoop, "claim-committer-" + i);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+    }
+
+    private void commitLoop() {
+        List<Request> group = new ArrayList<>(MAX_GROUP);
+        while (!closed) {
             try {
-                Outcome o = call(activityId, userId, fixed, requestId == null ? "" : requestId, now,
-                        ThreadLocalRandom.current().nextInt(a.shards()));
-                if (o.result() == Result.CLAIMED) {
-                    List<String> failed = writeThrough.write(protocol.key(activityId, userId), Entry.row(o.row()));
-                    return new Outcome(o.result(), o.row(), o.reason(), failed);
+                Request first = queue.poll(200, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
                 }
-                return o;
+                group.clear();
+                group.add(first);
+                queue.drainTo(group, MAX_GROUP - 1);
+                Map<Long, List<Request>> byActivity = new LinkedHashMap<>();
+                for (Request r : group) {
+                    byActivity.computeIfAbsent(r.activity().id(), k -> new ArrayList<>()).add(r);
+                }
+                for (List<Request> rs : byActivity.values()) {
+                    commitGroup(rs);
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** Commits the claims of one activity; every request's future is completed, whatever happens. */
+    private void commitGroup(List<Request> requests) {
+        try {
+            Map<Long, Outcome> outcomes = decide(requests);
+            List<CacheProtocol.Write> writes = new ArrayList<>();
+            for (Outcome o : outcomes.values()) {
+                if (o.result() == Result.CLAIMED) {
+                    writes.add(new CacheProtocol.Write(protocol.key(o.row().activityId(), o.row().userId()), Entry.row(o.row())));
+                }
+            }
+            List<String> failed = writes.isEmpty() ? List.of() : writeThrough.write(writes);
+            Map<Long, Boolean> answered = new HashMap<>();
+            for (Request r : requests) {
+                Outcome o = outcomes.get(r.userId());
+                if (o.result() == Result.CLAIMED) {
+                    // a second request of the same user in this group is that claim's duplicate
+                    o = answered.putIfAbsent(r.userId(), true) == null
+                            ? new Outcome(Result.CLAIMED, o.row(), o.reason(), failed)
+                            : new Outcome(Result.DUPLICATE, o.row(), "already claimed", List.of());
+                }
+                r.result().complete(o);
+            }
+        } catch (RuntimeException e) {
+            for (Request r : requests) {
+                r.result().completeExceptionally(e);
+            }
+        }
+    }
+
+    /** The outcome per user, committed; retried whole when InnoDB picks it as a deadlock victim or a same-user race. */
+    private Map<Long, Outcome> decide(List<Request> requests) {
+        Activity a = requests.get(0).activity();
+        LinkedHashMap<Long, Request> byUser = new LinkedHashMap<>();
+        for (Request r : requests) {
+            byUser.putIfAbsent(r.userId(), r);
+        }
+        for (int attempt = 0; ; attempt++) {
+            try (Connection c = db.connection()) {
+                Map<Long, Outcome> out = new LinkedHashMap<>();
+                // duplicates and retries are answered from one read, with no lock and no write
+                for (ClaimRow row : existing(c, a.id(), byUser.keySet())) {
+                    out.put(row.userId(), new Outcome(Result.DUPLICATE, row, "already claimed", List.of()));
+                }
+                List<Request> fresh = new ArrayList<>();
+                for (Request r : byUser.values()) {
+                    if (!out.containsKey(r.userId())) {
+                        fresh.add(r);
+                    }
+                }
+                if (!fresh.isEmpty() && !insert(c, a, fresh, out)) {
+                    if (attempt >= RETRIES) {
+                        throw new IllegalStateException("claims of activity " + a.id() + " kept racing with other requests of the same users");
+                    }
+                    continue;
+                }
+                return out;
             } catch (SQLException e) {
-                if (isDeadlock(e) && attempt < DEADLOCK_RETRIES) {
-                    // InnoDB chose this transaction as the victim and rolled it back: nothing was paid, try again
+                if (isDeadlock(e) && attempt < RETRIES) {
+                    // InnoDB rolled this transaction back: nothing was paid, try again
                     backoff(attempt);
                     continue;
                 }
@@ -97,31 +220,140 @@ public final class ClaimService {
         }
     }
 
-    private Outcome call(long activityId, long userId, long fixed, String rid, Instant now, int shard) throws SQLException {
-        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(callSql)) {
-            ps.setLong(1, activityId);
-            ps.setLong(2, userId);
-            ps.setLong(3, fixed);
-            ps.setString(4, rid);
-            // as text: Connector/J takes MariaDB's "5.5.5-" version prefix for a server without
-            // fractional seconds and would drop the milliseconds of a Timestamp parameter
-            ps.setString(5, SQL_MILLIS.format(now));
-            ps.setInt(6, shard);
+    /**
+     * One transaction: take budget for the fresh users, insert their claims, commit. Returns false
+     * (rolled back) when another request of one of these users committed first; the caller
+     * reads again and answers that one as a duplicate.
+     */
+    private boolean insert(Connection c, Activity a, List<Request> fresh, Map<Long, Outcome> out) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            List<ClaimRow> rows = new ArrayList<>(fresh.size());
+            int next = 0;
+            boolean holding = false;
+            while (next < fresh.size()) {
+                Shard s = takeShard(c, a, holding);
+                if (s == null) {
+                    break;
+                }
+                holding = true;
+                long count = s.count();
+                long left = s.amount();
+                while (next < fresh.size() && count > 0) {
+                    Request r = fresh.get(next++);
+                    long amount = a.allocation().next(count, left, a.fixedAmount());
+                    count--;
+                    left -= amount;
+                    rows.add(new ClaimRow(a.id(), r.userId(), amount, "paid", r.requestId(), 1, r.now().toEpochMilli()));
+                }
+                try (PreparedStatement ps = c.prepareStatement("UPDATE " + budgetTable + " SET remaining_count = ?,"
+                        + " remaining_amount = ?, " + version + " = " + version + " + 1 WHERE activity_id = ? AND shard = ?")) {
+                    ps.setLong(1, count);
+                    ps.setLong(2, left);
+                    ps.setLong(3, a.id());
+                    ps.setInt(4, s.shard());
+                    ps.executeUpdate();
+                }
+            }
+            if (!rows.isEmpty() && insertRows(c, rows) != rows.size()) {
+                c.rollback();
+                return false;
+            }
+            c.commit();
+            for (ClaimRow row : rows) {
+                out.put(row.userId(), new Outcome(Result.CLAIMED, row, "claimed", List.of()));
+            }
+            for (Request r : fresh) {
+                out.putIfAbsent(r.userId(), new Outcome(Result.SOLD_OUT, null, "activity " + a.id() + " is sold out", List.of()));
+            }
+            return true;
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    /**
+     * Locks a shard with budget that no other transaction holds (SKIP LOCKED, from a random
+     * start), so concurrent groups spread over the shards. Only a transaction that holds no shard
+     * yet waits for a held one, and only while committed budget is left, so waits cannot form a
+     * cycle and a sold-out activity takes no lock at all.
+     */
+    private Shard takeShard(Connection c, Activity a, boolean holding) throws SQLException {
+        long min = Math.max(1, a.allocation() == Allocation.FIXED ? a.fixedAmount() : 1);
+        String pick = "SELECT shard, remaining_count, remaining_amount FROM " + budgetTable
+                + " WHERE activity_id = ? AND remaining_count > 0 AND remaining_amount >= ?";
+        int start = ThreadLocalRandom.current().nextInt(a.shards());
+        Shard s = shard(c, pick + " AND shard >= ? ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED", a.id(), min, start);
+        if (s == null) {
+            s = shard(c, pick + " AND shard < ? ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED", a.id(), min, start);
+        }
+        if (s == null && !holding) {
+            s = shard(c, pick + " AND shard >= ? ORDER BY shard LIMIT 1 FOR UPDATE", a.id(), min, 0);
+        }
+        return s;
+    }
+
+    private static Shard shard(Connection c, String sql, long activity, long min, int from) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, activity);
+            ps.setLong(2, min);
+            ps.setInt(3, from);
             try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    throw new IllegalStateException("the claim procedure returned no row");
-                }
-                String outcome = rs.getString(1);
-                if (outcome.equals("sold-out")) {
-                    return new Outcome(Result.SOLD_OUT, null, "activity " + activityId + " is sold out", List.of());
-                }
-                ClaimRow row = new ClaimRow(activityId, userId, rs.getLong(2), rs.getString(6), rs.getString(3),
-                        rs.getLong(4), rs.getLong(5));
-                return outcome.equals("claimed")
-                        ? new Outcome(Result.CLAIMED, row, "claimed", List.of())
-                        : new Outcome(Result.DUPLICATE, row, "already claimed", List.of());
+                return rs.next() ? new Shard(rs.getInt(1), rs.getLong(2), rs.getLong(3)) : null;
             }
         }
+    }
+
+    private int insertRows(Connection c, List<ClaimRow> rows) throws SQLException {
+        StringBuilder sql = new StringBuilder("INSERT IGNORE INTO ").append(claimTable)
+                .append(" (activity_id, user_id, amount, status, request_id, ").append(version)
+                .append(", created_at, updated_at) VALUES ");
+        for (int i = 0; i < rows.size(); i++) {
+            sql.append(i == 0 ? "" : ", ").append("(?, ?, ?, 'paid', ?, 1, ?, ?)");
+        }
+        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            int p = 1;
+            for (ClaimRow r : rows) {
+                // as text: Connector/J takes MariaDB's "5.5.5-" version prefix for a server without
+                // fractional seconds and would drop the milliseconds of a Timestamp parameter
+                String ts = SQL_MILLIS.format(Instant.ofEpochMilli(r.updatedAtMillis()));
+                ps.setLong(p++, r.activityId());
+                ps.setLong(p++, r.userId());
+                ps.setLong(p++, r.amount());
+                ps.setString(p++, r.requestId());
+                ps.setString(p++, ts);
+                ps.setString(p++, ts);
+            }
+            return ps.executeUpdate();
+        }
+    }
+
+    private List<ClaimRow> existing(Connection c, long activity, java.util.Collection<Long> users) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT user_id, amount, status, request_id, ").append(version)
+                .append(", CAST(UNIX_TIMESTAMP(updated_at) * 1000 AS SIGNED) FROM ").append(claimTable)
+                .append(" WHERE activity_id = ? AND user_id IN (");
+        for (int i = 0; i < users.size(); i++) {
+            sql.append(i == 0 ? "?" : ", ?");
+        }
+        sql.append(')');
+        List<ClaimRow> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            int p = 1;
+            ps.setLong(p++, activity);
+            for (long u : users) {
+                ps.setLong(p++, u);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new ClaimRow(activity, rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
+                            rs.getLong(5), rs.getLong(6)));
+                }
+            }
+        }
+        return out;
     }
 
     private Activity activity(long id) {
@@ -144,5 +376,16 @@ public final class ClaimService {
 
     private static boolean isDeadlock(SQLException e) {
         return e.getErrorCode() == 1213 || e.getErrorCode() == 1205 || "40001".equals(e.getSQLState());
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        synchronized (this) {
+            threads.forEach(Thread::interrupt);
+        }
+        for (Request r; (r = queue.poll()) != null; ) {
+            r.result().completeExceptionally(RpctlException.temporary("shutting down; the claim was not made"));
+        }
     }
 }

@@ -2,16 +2,17 @@ package dev.rpctl.claim;
 
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.protocol.CacheProtocol;
-import dev.rpctl.protocol.Entry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -46,49 +47,59 @@ public final class WriteThrough implements AutoCloseable {
         }
     }
 
-    /** Writes to all sides in parallel; returns the sides that could not be written. */
-    public List<String> write(String key, Entry entry) {
-        if (sides.isEmpty()) {
+    /**
+     * Writes the rows to all sides in parallel, one pipeline per side; returns the sides that
+     * could not be written.
+     */
+    public List<String> write(List<CacheProtocol.Write> writes) {
+        if (sides.isEmpty() || writes.isEmpty()) {
             return List.of();
-        }
-        if (sides.size() == 1) {
-            return writeOne(sides.get(0), key, entry) ? List.of() : List.of(sides.get(0).name());
         }
         @SuppressWarnings("unchecked")
         CompletableFuture<Boolean>[] fs = new CompletableFuture[sides.size()];
         // the first side is written by the calling thread, the others by the pool
         for (int i = 1; i < sides.size(); i++) {
             CacheSide s = sides.get(i);
-            fs[i] = CompletableFuture.supplyAsync(() -> writeOne(s, key, entry), pool);
+            fs[i] = CompletableFuture.supplyAsync(() -> writeOne(s, writes), pool);
         }
-        boolean first = writeOne(sides.get(0), key, entry);
-        List<String> failed = first ? new java.util.ArrayList<>() : new java.util.ArrayList<>(List.of(sides.get(0).name()));
+        List<String> failed = new ArrayList<>();
+        if (!writeOne(sides.get(0), writes)) {
+            failed.add(sides.get(0).name());
+        }
         long deadline = System.nanoTime() + timeout.toNanos();
         for (int i = 1; i < sides.size(); i++) {
+            String name = sides.get(i).name();
             try {
-                long left = Math.max(0, deadline - System.nanoTime());
-                if (!fs[i].get(left, TimeUnit.NANOSECONDS)) {
-                    failed.add(sides.get(i).name());
+                if (!fs[i].get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                    failed.add(name);
                 }
             } catch (TimeoutException e) {
-                failures.get(sides.get(i).name()).incrementAndGet();
-                log.warn("write-through to side {} timed out after {} for {}; the binlog pipeline will apply it",
-                        sides.get(i).name(), timeout, key);
-                failed.add(sides.get(i).name());
-            } catch (Exception e) {
-                failed.add(sides.get(i).name());
-            } 
+                failures.get(name).incrementAndGet();
+                log.warn("write-through of {} entries to side {} timed out after {}; the binlog pipeline will apply them",
+                        writes.size(), name, timeout);
+                failed.add(name);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failed.add(name);
+            } catch (ExecutionException e) {
+                failed.add(name);
+            }
         }
         return failed;
     }
 
-    private boolean writeOne(CacheSide side, String key, Entry entry) {
+    private boolean writeOne(CacheSide side, List<CacheProtocol.Write> writes) {
         RuntimeException last = null;
         for (int attempt = 0; attempt <= retries; attempt++) {
             try {
-                CacheProtocol.Outcome o = protocol.put(side, key, entry);
-                if (o == CacheProtocol.Outcome.UNDECODABLE) {
-                    log.warn("side {}: {} holds an undecodable value; left for 'rpctl inspect --repair'", side.name(), key);
+                List<CacheProtocol.Outcome> outcomes = writes.size() == 1
+                        ? List.of(protocol.put(side, writes.get(0).key(), writes.get(0).entry()))
+                        : protocol.putAll(side, writes);
+                for (int i = 0; i < outcomes.size(); i++) {
+                    if (outcomes.get(i) == CacheProtocol.Outcome.UNDECODABLE) {
+                        log.warn("side {}: {} holds an undecodable value; left for 'rpctl inspect --repair'",
+                                side.name(), writes.get(i).key());
+                    }
                 }
                 return true;
             } catch (RuntimeException e) {
@@ -99,8 +110,8 @@ public final class WriteThrough implements AutoCloseable {
             }
         }
         failures.get(side.name()).incrementAndGet();
-        log.warn("write-through to side {} failed for {} after {} attempts: {}; the binlog pipeline will apply it",
-                side.name(), key, retries + 1, last.getMessage());
+        log.warn("write-through of {} entries to side {} failed after {} attempts: {}; the binlog pipeline will apply them",
+                writes.size(), side.name(), retries + 1, last.getMessage());
         return false;
     }
 

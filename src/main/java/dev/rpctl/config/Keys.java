@@ -152,7 +152,9 @@ public final class Keys {
             "Time the write-through to one side may take; the binlog pipeline repairs what it misses.",
             Keys::positive);
     public static final Key<Integer> CLAIM_BUDGET_SHARDS = define("claim.budget-shards", ValueType.integer(1, 1024),
-            32, "Rows a new activity's budget is split over, so concurrent claims do not queue on one row lock; at least the claim concurrency.");
+            32, "Rows a new activity's budget is split over, so concurrent claims do not queue on one row lock.");
+    public static final Key<Integer> CLAIM_COMMITTERS = define("claim.committers", ValueType.integer(1, 64), 2,
+            "Threads that commit claims; each commits all claims queued at once in one transaction, so fewer threads make bigger groups.");
 
     // --- Kafka mode
 

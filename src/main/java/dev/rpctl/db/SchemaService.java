@@ -40,12 +40,10 @@ public final class SchemaService {
     public record Change(String table, String action) {}
 
     private final Database db;
-    private final MappingSettings mapping;
     private final List<Table> tables;
 
     public SchemaService(Database db, MappingSettings mapping) {
         this.db = db;
-        this.mapping = mapping;
         this.tables = tables(mapping);
     }
 
@@ -132,32 +130,10 @@ public final class SchemaService {
                 }
                 changes.add(new Change(t.name(), added.isEmpty() ? "up to date" : "added " + String.join(", ", added)));
             }
-            changes.add(procedure(c, st));
         } catch (SQLException e) {
             throw db.translate(e);
         }
         return changes;
-    }
-
-    /** Creates the claim procedure, or replaces one of another revision. */
-    private Change procedure(Connection c, Statement st) throws SQLException {
-        String name = ClaimProcedure.name(mapping);
-        String comment = null;
-        try (PreparedStatement ps = c.prepareStatement("SELECT routine_comment FROM information_schema.routines"
-                + " WHERE routine_schema = DATABASE() AND routine_name = ? AND routine_type = 'PROCEDURE'")) {
-            ps.setString(1, name);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    comment = rs.getString(1);
-                }
-            }
-        }
-        if (ClaimProcedure.comment().equals(comment)) {
-            return new Change(name + "()", "up to date");
-        }
-        st.execute("DROP PROCEDURE IF EXISTS " + name);
-        st.execute(ClaimProcedure.createSql(mapping));
-        return new Change(name + "()", comment == null ? "created" : "replaced (" + comment + ")");
     }
 
     private static Set<String> columns(Connection c, String table) throws SQLException {
