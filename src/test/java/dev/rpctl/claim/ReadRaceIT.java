@@ -136,6 +136,35 @@ class ReadRaceIT {
         assertTrue(side.get(key).startsWith("R|1|"));
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"single", "cluster"})
+    void concurrent_misses_of_one_key_in_one_process_share_one_primary_read(String kind) throws Exception {
+        setUp(kind);
+        ClaimRow row = claims.claim(activity, 11, "r11").row();
+        side.call(j -> j.del(protocol.key(activity, 11)));
+        CompletableFuture<ClaimReader.Read> first = pausedRead(11);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(16);
+        CountDownLatch started = new CountDownLatch(16);
+        List<CompletableFuture<ClaimReader.Read>> others = new java.util.ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            others.add(CompletableFuture.supplyAsync(() -> {
+                started.countDown();
+                return reader.read(activity, 11);
+            }, pool));
+        }
+        assertTrue(started.await(10, TimeUnit.SECONDS));
+        // give them time to meet the first reader's lease; without coalescing each would now read the primary
+        Thread.sleep(200);
+        release.countDown();
+        assertEquals(ClaimReader.Source.FILLED, first.get(10, TimeUnit.SECONDS).source());
+        for (CompletableFuture<ClaimReader.Read> f : others) {
+            ClaimReader.Read r = f.get(10, TimeUnit.SECONDS);
+            assertTrue(r.source() != ClaimReader.Source.PRIMARY, "a reader went to the primary on its own");
+            assertEquals(Optional.of(row.amount()), r.claim().map(ClaimRow::amount));
+        }
+        pool.shutdown();
+    }
+
     static void await(CountDownLatch l) {
         try {
             l.await(10, TimeUnit.SECONDS);
