@@ -58,6 +58,32 @@ public final class Cli {
         rootLogger.setLevel(root.verbosity() >= 3 ? Level.DEBUG : Level.WARN);
     }
 
+    /** Switches the stderr log to JSON lines (one object per event) when the configuration asks for it. */
+    static void logFormat(dev.rpctl.config.LogFormat format) {
+        if (format != dev.rpctl.config.LogFormat.JSON) {
+            return;
+        }
+        Logger rootLogger = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        @SuppressWarnings("unchecked")
+        ch.qos.logback.core.OutputStreamAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+                (ch.qos.logback.core.OutputStreamAppender<ch.qos.logback.classic.spi.ILoggingEvent>) rootLogger.getAppender("STDERR");
+        if (appender == null || appender.getEncoder() instanceof ch.qos.logback.classic.encoder.JsonEncoder) {
+            return;
+        }
+        ch.qos.logback.classic.encoder.JsonEncoder json = new ch.qos.logback.classic.encoder.JsonEncoder();
+        json.setContext(rootLogger.getLoggerContext());
+        json.setWithSequenceNumber(false);
+        json.setWithNanoseconds(false);
+        json.setWithContext(false);
+        json.setWithMessage(false);
+        json.setWithArguments(false);
+        json.setWithFormattedMessage(true);
+        json.start();
+        appender.stop();
+        appender.setEncoder(json);
+        appender.start();
+    }
+
     /** Marks commands that run until stopped, which log at INFO by default. */
     interface LongRunning {
     }

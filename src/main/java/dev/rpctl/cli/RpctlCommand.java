@@ -121,6 +121,7 @@ public final class RpctlCommand implements Runnable {
     public Config config() {
         if (config == null) {
             config = new ConfigLoader(env, cwd).load(configFile, flagSettings);
+            Cli.logFormat(config.logFormat());
         }
         return config;
     }
