@@ -48,31 +48,20 @@ public final class ClaimRepository {
     /** Every claim of one user, over all activities (or one, when activityId > 0). */
     public List<ClaimRow> findByUser(long userId, long activityId) {
         String sql = select + " WHERE user_id = ?" + (activityId > 0 ? " AND activity_id = ?" : "") + " ORDER BY activity_id";
-        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setLong(1, userId);
-            if (activityId > 0) {
-                ps.setLong(2, activityId);
-            }
-            List<ClaimRow> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(row(rs));
-                }
-            }
-            return out;
-        } catch (SQLException e) {
-            throw db.translate(e);
-        }
+        return list(sql, activityId > 0 ? new long[] {userId, activityId} : new long[] {userId});
     }
 
     /** Claims of one activity for users in [fromUser, toUser], in key order. */
     public List<ClaimRow> findRange(long activityId, long fromUser, long toUser) {
-        try (Connection c = db.connection();
-             PreparedStatement ps = c.prepareStatement(select + " WHERE activity_id = ? AND user_id BETWEEN ? AND ? ORDER BY user_id")) {
-            ps.setLong(1, activityId);
-            ps.setLong(2, fromUser);
-            ps.setLong(3, toUser);
-            ps.setFetchSize(Integer.MIN_VALUE);
+        return list(select + " WHERE activity_id = ? AND user_id BETWEEN ? AND ? ORDER BY user_id",
+                new long[] {activityId, fromUser, toUser});
+    }
+
+    private List<ClaimRow> list(String sql, long[] params) {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                ps.setLong(i + 1, params[i]);
+            }
             List<ClaimRow> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
