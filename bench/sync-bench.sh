@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Figures for the sync pipeline against the local services (bin/services):
-#   bench/sync-bench.sh lag [RATE] [SECONDS]   commit-to-side lag at a steady claim rate
-#   bench/sync-bench.sh catchup [ROWS]         backlog rows/s: pipelines vs a bare binlog tail
+# Sync-pipeline figures against the local services, each beside its baseline from the same run.
+#   bench/sync-bench.sh lag [RATE] [SECONDS]        commit-to-both-sides lag at a steady claim rate
+#   bench/sync-bench.sh catchup [ROWS] [PER_TX]     backlog rows/s: both pipelines vs a bare binlog tail
+# JVM options in BENCH_JAVA_OPTS (default -Xmx256m, the daemon's memory figure).
 set -euo pipefail
-here="$(cd "$(dirname "$0")/.." && pwd)"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
-eval "$(/work/main/bin/services env 2>/dev/null || bin/services env)"
-mvn -q -B -o -DskipTests test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test
-exec java -cp "target/test-classes:target/classes:$(cat target/bench.cp)" dev.rpctl.sync.SyncBench "$@"
+"$here/bin/services" up --no-kafka >&2
+eval "$("$here/bin/services" env)"
+mvn -q -B -ntp -DskipTests test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >&2
+java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+# shellcheck disable=SC2086
+exec "$java" ${BENCH_JAVA_OPTS:--Xmx256m} -cp "target/classes:target/test-classes:$(cat target/bench.classpath)" dev.rpctl.sync.SyncBench "$@"

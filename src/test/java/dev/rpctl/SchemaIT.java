@@ -38,4 +38,25 @@ class SchemaIT {
         assertEquals(0, r.exitCode(), r::toString);
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith(claim) && l.contains("column request_id") && l.contains("index idx_user")), r.out());
     }
+
+    @Test
+    void a_schema_older_than_rpctl_is_refused_with_78_and_db_init_named() throws Exception {
+        String suffix = Long.toString(Services.freshActivityId(), 36);
+        String checkpoint = "it_ckpt_" + suffix;
+        Rpctl rpctl = Rpctl.withServices().with("RPCTL_MAPPING_CHECKPOINT_TABLE", checkpoint);
+        assertEquals(0, rpctl.run("db", "init").exitCode());
+        try (App app = Services.app(); Connection c = app.primary().connection(); Statement st = c.createStatement()) {
+            st.execute("ALTER TABLE " + checkpoint + " DROP COLUMN lag_millis");
+            st.execute("INSERT INTO " + checkpoint + " (pipeline, binlog_file, binlog_position) VALUES ('x', 'f.000001', 4)");
+        }
+        Rpctl.Result r = rpctl.run("status");
+        assertEquals(78, r.exitCode(), r::toString);
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().contains("lag_millis") && r.err().contains("run 'rpctl db init'"), r.err());
+        assertEquals(0, rpctl.run("db", "init").exitCode());
+        Rpctl.Result after = rpctl.run("status");
+        // upgraded: the made-up checkpoint is now reported, as one whose binlog file is gone
+        assertEquals(1, after.exitCode(), after::toString);
+        assertTrue(after.out().lines().anyMatch(l -> l.startsWith("x ") && l.contains("purged")), after.out());
+    }
 }

@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 @Command(name = "status", description = {
-        "The sync pipelines: checkpoint and its age, bytes of binlog behind, heartbeat, leader, binlog headroom.",
+        "The sync pipelines: checkpoint and its age, bytes of binlog behind, lag, leader, binlog headroom.",
         "Exits 1 when a checkpoint is stale or its binlog file is gone."})
 final class StatusCommand extends BaseCommand {
 
@@ -20,7 +20,7 @@ final class StatusCommand extends BaseCommand {
     @Override
     public Integer call() {
         StatusService service = new StatusService(new SyncRepository(app().primary(), root().config().mapping()),
-                Durations.parse("--stale-after", staleAfter));
+                Durations.parse("--stale-after", staleAfter), root().config().sync().heartbeatInterval());
         List<StatusService.PipelineStatus> all = service.status();
         boolean ok = all.stream().allMatch(StatusService.PipelineStatus::ok);
         if (out().json()) {
@@ -37,10 +37,10 @@ final class StatusCommand extends BaseCommand {
                     : s.oldestRetained() ? "@|yellow ok, next purge breaks it|@" : "@|green ok|@";
             rows.add(List.of(s.pipeline(), s.binlogFile() + ":" + s.binlogPosition(), s.gtid().isEmpty() ? "-" : s.gtid(),
                     ms(s.checkpointAgeMillis()), s.bytesBehind() < 0 ? "-" : s.bytesBehind() + " B",
-                    ms(s.heartbeatAgeMillis()), s.leaderConnection() == null ? "none" : "conn " + s.leaderConnection(),
+                    ms(s.lagMillis()), s.leaderConnection() == null ? "none" : "conn " + s.leaderConnection(),
                     s.filesBeforeCheckpoint() + " files, " + s.bytesBeforeCheckpoint() + " B", state));
         }
-        out().table(List.of("pipeline", "checkpoint", "gtid", "checkpoint age", "behind", "heartbeat age", "leader",
+        out().table(List.of("pipeline", "checkpoint", "gtid", "checkpoint age", "behind", "lag", "leader",
                 "headroom", "state"), rows);
         return exit(ok);
     }

@@ -3,6 +3,7 @@ package dev.rpctl.db;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.pool.HikariPool;
+import dev.rpctl.ExitCode;
 import dev.rpctl.RpctlException;
 import dev.rpctl.config.MysqlSettings;
 
@@ -13,6 +14,9 @@ import java.sql.SQLTransientConnectionException;
 
 /** The connection pool to one MySQL server (the primary, or the replica). */
 public final class Database implements AutoCloseable {
+    private static final int ER_NO_SUCH_TABLE = 1146;
+    private static final int ER_BAD_FIELD_ERROR = 1054;
+
     private final MysqlSettings settings;
     private final String role;
     private volatile HikariDataSource pool;
@@ -99,6 +103,10 @@ public final class Database implements AutoCloseable {
         }
         if (e instanceof RuntimeException re) {
             return re;
+        }
+        if (e instanceof SQLException se && (se.getErrorCode() == ER_NO_SUCH_TABLE || se.getErrorCode() == ER_BAD_FIELD_ERROR)) {
+            return new RpctlException(ExitCode.CONFIG, role + " at " + address() + ": " + se.getMessage()
+                    + "; the schema is missing or older than this rpctl: run 'rpctl db init'", e);
         }
         return new DatabaseException(role + " at " + address() + ": " + RpctlException.rootMessage(e), e);
     }

@@ -87,6 +87,9 @@ public final class SchemaService {
                         new Column("binlog_file", "VARCHAR(255) NOT NULL"),
                         new Column("binlog_position", "BIGINT NOT NULL"),
                         new Column("gtid", "VARCHAR(4096) NOT NULL DEFAULT ''"),
+                        // the newest heartbeat applied below the checkpoint and its lag: what 'status' reports as lag
+                        new Column("applied_beat_millis", "BIGINT NOT NULL DEFAULT 0"),
+                        new Column("lag_millis", "BIGINT NOT NULL DEFAULT -1"),
                         new Column("updated_at", "DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)")),
                         "pipeline", List.of()),
                 new Table(m.heartbeatTable(), List.of(

@@ -47,6 +47,9 @@ public final class CacheProtocol {
         }
     }
 
+    /** Keys one compare-and-set call takes on a single Redis: big enough to amortise the call, small enough not to stall other clients. */
+    static final int CAS_GROUP = 64;
+
     private final MappingSettings mapping;
 
     public CacheProtocol(MappingSettings mapping) {
@@ -68,20 +71,29 @@ public final class CacheProtocol {
 
     /** Writes the entry where the key is absent, a lease, or older. Equal versions are a no-op. */
     public Outcome put(CacheSide side, String key, Entry e) {
-        return outcome(eval(side, Script.CAS, key, casArgs(e)));
+        return outcomes(eval(side, Script.CAS, List.of(key), casArgs(List.of(new Write(key, e))))).get(0);
     }
 
-    /** Many compare-and-sets in one pipeline (per node on a cluster); outcomes in input order. */
+    /**
+     * Many compare-and-sets in one pipeline, outcomes in input order. On a single Redis one
+     * script call takes up to {@value #CAS_GROUP} keys; on a cluster (where a call may only
+     * touch one slot) every key is its own call, pipelined per node.
+     */
     public List<Outcome> putAll(CacheSide side, List<Write> writes) {
         List<Outcome> out = new ArrayList<>(writes.size());
         if (writes.isEmpty()) {
             return out;
         }
+        int group = side.cluster() ? 1 : CAS_GROUP;
+        List<List<Write>> groups = new ArrayList<>((writes.size() + group - 1) / group);
+        for (int i = 0; i < writes.size(); i += group) {
+            groups.add(writes.subList(i, Math.min(writes.size(), i + group)));
+        }
         List<Object> replies = side.call(j -> {
-            List<Response<Object>> rs = new ArrayList<>(writes.size());
+            List<Response<Object>> rs = new ArrayList<>(groups.size());
             try (PipelineBase p = j.pipelined()) {
-                for (Write w : writes) {
-                    rs.add(p.evalsha(Script.CAS.sha, List.of(w.key()), casArgs(w.entry())));
+                for (List<Write> g : groups) {
+                    rs.add(p.evalsha(Script.CAS.sha, keys(g), casArgs(g)));
                 }
                 p.sync();
             }
@@ -95,18 +107,18 @@ public final class CacheProtocol {
             }
             return values;
         });
-        for (int i = 0; i < writes.size(); i++) {
+        for (int i = 0; i < groups.size(); i++) {
             Object r = replies.get(i);
             if (r instanceof JedisDataException ex) {
                 if (!isNoScript(ex)) {
                     throw ex;
                 }
-                // the script is not on that node (yet): load it there and redo this write alone;
+                // the script is not on that server (yet): load it there and redo this call alone;
                 // compare-and-set makes running it again harmless
-                Write w = writes.get(i);
-                r = eval(side, Script.CAS, w.key(), casArgs(w.entry()));
+                List<Write> g = groups.get(i);
+                r = eval(side, Script.CAS, keys(g), casArgs(g));
             }
-            out.add(outcome(r));
+            out.addAll(outcomes(r));
         }
         return out;
     }
@@ -137,34 +149,55 @@ public final class CacheProtocol {
         return ((Long) r) == 1L;
     }
 
-    private List<String> casArgs(Entry e) {
-        return List.of(e.encode(), Long.toString(e.rank()), Long.toString(ttlMillis(e)));
+    private static List<String> keys(List<Write> writes) {
+        List<String> keys = new ArrayList<>(writes.size());
+        for (Write w : writes) {
+            keys.add(w.key());
+        }
+        return keys;
+    }
+
+    private List<String> casArgs(List<Write> writes) {
+        List<String> args = new ArrayList<>(writes.size() * 3);
+        for (Write w : writes) {
+            args.add(w.entry().encode());
+            args.add(Long.toString(w.entry().rank()));
+            args.add(Long.toString(ttlMillis(w.entry())));
+        }
+        return args;
     }
 
     private Object eval(CacheSide side, Script s, String key, List<String> args) {
-        List<String> finalArgs = args;
+        return eval(side, s, List.of(key), args);
+    }
+
+    private Object eval(CacheSide side, Script s, List<String> keys, List<String> args) {
         return side.call(j -> {
             try {
-                return j.evalsha(s.sha, List.of(key), finalArgs);
-            } catch (JedisNoScriptException ex) {
-                j.scriptLoad(s.text, key);
-                return j.evalsha(s.sha, List.of(key), finalArgs);
+                return j.evalsha(s.sha, keys, args);
             } catch (JedisDataException ex) {
                 if (!isNoScript(ex)) {
                     throw ex;
                 }
-                j.scriptLoad(s.text, key);
-                return j.evalsha(s.sha, List.of(key), finalArgs);
+                // loaded where the first key lives: on a cluster that is the node the call goes to
+                j.scriptLoad(s.text, keys.get(0));
+                return j.evalsha(s.sha, keys, args);
             }
         });
     }
 
     private static boolean isNoScript(JedisDataException ex) {
-        return ex instanceof JedisNoScriptException || (ex.getMessage() != null && ex.getMessage().startsWith("NOSCRIPT"));
+        return ex instanceof JedisNoScriptException
+                || (ex.getMessage() != null && ex.getMessage().startsWith("NOSCRIPT"));
     }
 
-    private static Outcome outcome(Object r) {
-        long v = (Long) r;
-        return v == 1 ? Outcome.WRITTEN : v == 0 ? Outcome.KEPT : Outcome.UNDECODABLE;
+    private static List<Outcome> outcomes(Object reply) {
+        List<?> codes = (List<?>) reply;
+        List<Outcome> out = new ArrayList<>(codes.size());
+        for (Object c : codes) {
+            long v = (Long) c;
+            out.add(v == 1 ? Outcome.WRITTEN : v == 0 ? Outcome.KEPT : Outcome.UNDECODABLE);
+        }
+        return out;
     }
 }

@@ -7,10 +7,12 @@ import dev.rpctl.protocol.Entry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One ordered lane of a pipeline: a bounded queue and the thread that empties it. It takes what
@@ -22,9 +24,29 @@ final class Lane implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Lane.class);
 
     /** A cache write (key and entry) or a heartbeat (key null), and the transaction it belongs to. */
-    record Item(String key, Entry entry, TxTracker.Tx tx, long beatMillis, long rowMillis) {}
+    record Item(String key, Entry entry, TxTracker.Tx tx, Beat beat, long rowMillis) {}
 
-    static final Item STOP = new Item(null, null, null, -1, -1);
+    /**
+     * A heartbeat goes through every lane of its pipeline, behind whatever each lane held when it
+     * was read: it is applied when the last lane reaches it, and then every change committed
+     * before it is applied too.
+     */
+    static final class Beat {
+        final long millis;
+        private final AtomicInteger lanes;
+
+        Beat(long millis, int lanes) {
+            this.millis = millis;
+            this.lanes = new AtomicInteger(lanes);
+        }
+
+        /** This lane has reached the beat; true for the last one. */
+        boolean reached() {
+            return lanes.decrementAndGet() == 0;
+        }
+    }
+
+    static final Item STOP = new Item(null, null, null, null, -1);
 
     private final String name;
     private final BlockingQueue<Item> queue;
@@ -75,13 +97,14 @@ final class Lane implements Runnable {
                 batch.clear();
                 batch.add(queue.take());
                 queue.drainTo(batch, batchSize - 1);
-                int end = batch.indexOf(STOP);
-                if (end >= 0) {
-                    stop = true;
-                    batch.subList(end, batch.size()).clear();
-                }
                 writes.clear();
-                for (Item i : batch) {
+                for (int n = 0; n < batch.size(); n++) {
+                    Item i = batch.get(n);
+                    if (i == STOP) {
+                        stop = true;
+                        batch.subList(n, batch.size()).clear();
+                        break;
+                    }
                     if (i.key() != null) {
                         writes.add(new CacheProtocol.Write(i.key(), i.entry()));
                     }
@@ -89,12 +112,16 @@ final class Lane implements Runnable {
                 if (!write(writes)) {
                     return;
                 }
-                long now = System.currentTimeMillis();
+                Instant at = Instant.now();
+                long now = at.toEpochMilli();
+                long micros = at.getEpochSecond() * 1_000_000 + at.getNano() / 1000;
                 for (Item i : batch) {
-                    if (i.key() == null) {
-                        metrics.heartbeatLag(now - i.beatMillis());
+                    if (i.beat() != null) {
+                        if (i.beat().reached()) {
+                            metrics.beatApplied(i.beat().millis, now);
+                        }
                     } else if (i.rowMillis() > 0) {
-                        metrics.rowLag(now - i.rowMillis());
+                        metrics.rowApplied(i.key(), i.rowMillis(), micros);
                     }
                     i.tx().done();
                 }

@@ -20,6 +20,8 @@ import java.util.function.Supplier;
 /** /metrics in the Prometheus text format and /health, on the JDK's own HTTP server. */
 public final class MetricsServer implements AutoCloseable {
     private static final double[] QUANTILES = {0.5, 0.9, 0.99, 0.999, 1.0};
+    /** Upper bounds of the lag histogram's buckets, in milliseconds. */
+    private static final long[] BUCKETS_MS = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000, 300_000};
 
     private final HttpServer server;
 
@@ -61,8 +63,10 @@ public final class MetricsServer implements AutoCloseable {
     static String render(List<SyncMetrics> all) {
         StringBuilder sb = new StringBuilder();
         long now = System.currentTimeMillis();
-        summary(sb, all, "rpctl_sync_heartbeat_lag_seconds", "Heartbeat commit to apply on the side", true);
-        summary(sb, all, "rpctl_sync_row_lag_seconds", "Claim row updated_at to apply on the side", false);
+        histogram(sb, all, "rpctl_sync_heartbeat_lag_seconds", "Heartbeat commit to applied through every lane of the side");
+        gauge(sb, all, "rpctl_sync_lag_seconds", "Commit-to-applied lag now; grows while heartbeats stop arriving",
+                m -> m.lagMillis(now) < 0 ? Double.NaN : m.lagMillis(now) / 1000.0);
+        summary(sb, all, "rpctl_sync_row_lag_seconds", "Claim row updated_at to apply on the side");
         counter(sb, all, "rpctl_sync_events_total", "Mapped row events read from the binlog", SyncMetrics::events);
         counter(sb, all, "rpctl_sync_rows_applied_total", "Cache compare-and-sets written", SyncMetrics::rowsApplied);
         counter(sb, all, "rpctl_sync_transactions_total", "Binlog transactions read", SyncMetrics::transactions);
@@ -93,19 +97,37 @@ public final class MetricsServer implements AutoCloseable {
         return "pipeline=\"" + m.pipeline() + "\",side=\"" + m.side() + "\"";
     }
 
-    private static void summary(StringBuilder sb, List<SyncMetrics> all, String name, String help, boolean heartbeat) {
+    private static void histogram(StringBuilder sb, List<SyncMetrics> all, String name, String help) {
+        sb.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(" histogram\n");
+        for (SyncMetrics m : all) {
+            Histogram h = m.heartbeatLag();
+            for (long le : BUCKETS_MS) {
+                long n = h.getTotalCount() == 0 ? 0 : h.getCountBetweenValues(0, le);
+                sb.append(name).append("_bucket{").append(labels(m)).append(",le=\"").append(num(le / 1000.0)).append("\"} ")
+                        .append(n).append('\n');
+            }
+            sb.append(name).append("_bucket{").append(labels(m)).append(",le=\"+Inf\"} ").append(h.getTotalCount()).append('\n');
+            sumAndCount(sb, name, m, h);
+        }
+    }
+
+    private static void summary(StringBuilder sb, List<SyncMetrics> all, String name, String help) {
         sb.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(" summary\n");
         for (SyncMetrics m : all) {
-            Histogram h = heartbeat ? m.heartbeatLag() : m.rowLag();
+            Histogram h = m.rowLag();
             for (double q : QUANTILES) {
                 double v = h.getTotalCount() == 0 ? Double.NaN : h.getValueAtPercentile(q * 100) / 1000.0;
                 sb.append(name).append('{').append(labels(m)).append(",quantile=\"").append(q).append("\"} ")
                         .append(num(v)).append('\n');
             }
-            sb.append(name).append("_sum{").append(labels(m)).append("} ")
-                    .append(num(h.getMean() * h.getTotalCount() / 1000.0)).append('\n');
-            sb.append(name).append("_count{").append(labels(m)).append("} ").append(h.getTotalCount()).append('\n');
+            sumAndCount(sb, name, m, h);
         }
+    }
+
+    private static void sumAndCount(StringBuilder sb, String name, SyncMetrics m, Histogram h) {
+        sb.append(name).append("_sum{").append(labels(m)).append("} ")
+                .append(num(h.getMean() * h.getTotalCount() / 1000.0)).append('\n');
+        sb.append(name).append("_count{").append(labels(m)).append("} ").append(h.getTotalCount()).append('\n');
     }
 
     private static void counter(StringBuilder sb, List<SyncMetrics> all, String name, String help,

@@ -52,7 +52,6 @@ final class Pipeline implements BinlogSource.Listener {
     private Thread heartbeat;
     private volatile Throwable failure;
     private volatile BinlogPosition saved;
-    private long beats;
 
     Pipeline(String name, long serverId, CacheSide side, CacheProtocol protocol, MappingSettings mapping,
              SyncSettings settings, SyncRepository repo, SyncMetrics metrics) {
@@ -189,7 +188,7 @@ final class Pipeline implements BinlogSource.Listener {
     private synchronized void saveCheckpoint() {
         BinlogPosition p = tracker.advance();
         if (p != null && !p.equals(saved)) {
-            repo.save(name, p);
+            repo.save(name, p, metrics.appliedBeatMillis(), metrics.lastHeartbeatLag());
             saved = p;
         }
         metrics.checkpointSaved(saved, System.currentTimeMillis());
@@ -233,7 +232,10 @@ final class Pipeline implements BinlogSource.Listener {
             if (after != null && name.equals(Values.asString(after.get("pipeline")))) {
                 Long beat = Values.asLong(after.get("beat_millis"));
                 if (beat != null) {
-                    lane(beats++).put(new Lane.Item(null, null, tx(), beat, -1));
+                    Lane.Beat b = new Lane.Beat(beat, lanes.size());
+                    for (Lane lane : lanes) {
+                        lane.put(new Lane.Item(null, null, tx(), b, -1));
+                    }
                 }
             }
             return;
@@ -274,11 +276,11 @@ final class Pipeline implements BinlogSource.Listener {
     }
 
     private void putRow(ClaimRow r) throws InterruptedException {
-        lane(r.userId()).put(new Lane.Item(protocol.key(r.activityId(), r.userId()), Entry.row(r), tx(), -1, r.updatedAtMillis()));
+        lane(r.userId()).put(new Lane.Item(protocol.key(r.activityId(), r.userId()), Entry.row(r), tx(), null, r.updatedAtMillis()));
     }
 
     private void putTombstone(ClaimRow r) throws InterruptedException {
-        lane(r.userId()).put(new Lane.Item(protocol.key(r.activityId(), r.userId()), Entry.tombstone(r.version() + 1), tx(), -1, -1));
+        lane(r.userId()).put(new Lane.Item(protocol.key(r.activityId(), r.userId()), Entry.tombstone(r.version() + 1), tx(), null, -1));
     }
 
     private TxTracker.Tx tx() {

@@ -14,9 +14,14 @@ import java.util.Map;
  */
 public final class StatusService {
 
-    /** One pipeline; ages in milliseconds, -1 where unknown. */
+    /**
+     * One pipeline; times in milliseconds, -1 where unknown. {@code lagMillis} is commit-to-applied
+     * by the heartbeats (see {@link SyncMetrics#lagMillis}); {@code heartbeatAgeMillis} is how long
+     * ago a heartbeat was last written, whoever applies it.
+     */
     public record PipelineStatus(String pipeline, String binlogFile, long binlogPosition, String gtid,
-                                 long checkpointAgeMillis, long bytesBehind, long heartbeatAgeMillis, Long leaderConnection,
+                                 long checkpointAgeMillis, long bytesBehind, long lagMillis, long heartbeatAgeMillis,
+                                 Long leaderConnection,
                                  int filesBeforeCheckpoint, long bytesBeforeCheckpoint, boolean purged,
                                  boolean oldestRetained, boolean stale) {
 
@@ -27,10 +32,12 @@ public final class StatusService {
 
     private final SyncRepository repo;
     private final Duration staleAfter;
+    private final Duration heartbeatInterval;
 
-    public StatusService(SyncRepository repo, Duration staleAfter) {
+    public StatusService(SyncRepository repo, Duration staleAfter, Duration heartbeatInterval) {
         this.repo = repo;
         this.staleAfter = staleAfter;
+        this.heartbeatInterval = heartbeatInterval;
     }
 
     public List<PipelineStatus> status() {
@@ -59,8 +66,9 @@ public final class StatusService {
             }
             long age = c.updatedAtMillis() == 0 ? -1 : Math.max(0, now - c.updatedAtMillis());
             Long beat = beats.get(c.pipeline());
+            long lag = SyncMetrics.lag(c.appliedBeatMillis(), c.lagMillis(), now, heartbeatInterval.toMillis());
             out.add(new PipelineStatus(c.pipeline(), p.file(), p.position(), p.gtid(), age,
-                    index >= 0 ? behind : -1, beat == null ? -1 : Math.max(0, now - beat),
+                    index >= 0 ? behind : -1, lag, beat == null ? -1 : Math.max(0, now - beat),
                     repo.lockHolder(PipelineLock.lockName(c.pipeline())),
                     Math.max(0, index), before, index < 0, index == 0, age > staleAfter.toMillis()));
         }

@@ -27,13 +27,17 @@ public final class SyncMetrics {
     private volatile boolean connected;
     private volatile boolean waiting;
     private volatile long lastHeartbeatLag = -1;
+    private volatile long appliedBeatMillis;
     private volatile long checkpointSavedAt;
     private volatile BinlogPosition checkpoint;
     private volatile Supplier<List<Integer>> laneDepths = List::of;
 
-    public SyncMetrics(String pipeline, String side) {
+    private final long heartbeatIntervalMillis;
+
+    public SyncMetrics(String pipeline, String side, long heartbeatIntervalMillis) {
         this.pipeline = pipeline;
         this.side = side;
+        this.heartbeatIntervalMillis = heartbeatIntervalMillis;
     }
 
     public String pipeline() {
@@ -44,18 +48,60 @@ public final class SyncMetrics {
         return side;
     }
 
-    void heartbeatLag(long ms) {
-        long v = Math.max(0, Math.min(ms, MAX_LAG_MS));
-        lastHeartbeatLag = v;
+    /** A heartbeat written at {@code beatMillis} reached the side through every lane at {@code now}. */
+    void beatApplied(long beatMillis, long now) {
+        long v = Math.max(0, Math.min(now - beatMillis, MAX_LAG_MS));
         synchronized (heartbeatLag) {
+            lastHeartbeatLag = v;
+            appliedBeatMillis = Math.max(appliedBeatMillis, beatMillis);
             heartbeatLag.recordValue(v);
         }
     }
 
-    void rowLag(long ms) {
-        long v = Math.max(0, Math.min(ms, MAX_LAG_MS));
+    /** The write time of the newest heartbeat applied through every lane; 0 before the first. */
+    public long appliedBeatMillis() {
+        return appliedBeatMillis;
+    }
+
+    /**
+     * Commit-to-applied lag as of {@code now}: the last heartbeat's, or, when heartbeats stop
+     * arriving (a stuck lane, a side that is down), the time since the newest applied one was
+     * written beyond one heartbeat interval, which grows for as long as nothing arrives.
+     * -1 before the first heartbeat.
+     */
+    public long lagMillis(long now) {
+        return lag(appliedBeatMillis, lastHeartbeatLag, now, heartbeatIntervalMillis);
+    }
+
+    /** The rule of {@link #lagMillis}, for a pipeline known only by what it saved. */
+    public static long lag(long appliedBeatMillis, long lastLagMillis, long now, long heartbeatIntervalMillis) {
+        if (appliedBeatMillis <= 0) {
+            return -1;
+        }
+        return Math.max(Math.max(0, lastLagMillis), now - appliedBeatMillis - heartbeatIntervalMillis);
+    }
+
+    /** Sees every claim row a lane has written; for measurements. */
+    public interface RowObserver {
+        /** The row of {@code key}, last updated at {@code rowMillis} (the server's clock), was on the side at {@code appliedMicros}. */
+        void applied(String key, long rowMillis, long appliedMicros);
+    }
+
+    private volatile RowObserver observer;
+
+    public void observe(RowObserver o) {
+        observer = o;
+    }
+
+    /** A claim row last updated at {@code rowMillis} (the server's clock) is on the side at {@code nowMicros}. */
+    void rowApplied(String key, long rowMillis, long nowMicros) {
+        long v = Math.max(0, Math.min(nowMicros / 1000 - rowMillis, MAX_LAG_MS));
         synchronized (rowLag) {
             rowLag.recordValue(v);
+        }
+        RowObserver o = observer;
+        if (o != null) {
+            o.applied(key, rowMillis, nowMicros);
         }
     }
 

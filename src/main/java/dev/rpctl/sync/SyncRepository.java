@@ -17,8 +17,12 @@ import java.util.Optional;
 /** The SQL of the pipelines: checkpoints, heartbeats, the server's binlog files and table shapes. */
 public final class SyncRepository {
 
-    /** One saved checkpoint with the time it was saved. */
-    public record Checkpoint(String pipeline, BinlogPosition position, long updatedAtMillis) {}
+    /**
+     * One saved checkpoint with the time it was saved, the write time of the newest heartbeat
+     * applied by then (0: none yet) and that heartbeat's lag (-1: none yet).
+     */
+    public record Checkpoint(String pipeline, BinlogPosition position, long updatedAtMillis, long appliedBeatMillis,
+                             long lagMillis) {}
 
     /** One binlog file the server still has. */
     public record BinaryLog(String name, long size) {}
@@ -40,14 +44,14 @@ public final class SyncRepository {
     }
 
     public List<Checkpoint> checkpoints() {
-        String sql = "SELECT pipeline, binlog_file, binlog_position, gtid, updated_at FROM " + mapping.checkpointTable()
-                + " ORDER BY pipeline";
+        String sql = "SELECT pipeline, binlog_file, binlog_position, gtid, updated_at, applied_beat_millis, lag_millis FROM "
+                + mapping.checkpointTable() + " ORDER BY pipeline";
         List<Checkpoint> out = new ArrayList<>();
         try (Connection c = db.connection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             while (rs.next()) {
                 Timestamp t = rs.getTimestamp(5);
                 out.add(new Checkpoint(rs.getString(1), new BinlogPosition(rs.getString(2), rs.getLong(3), rs.getString(4)),
-                        t == null ? 0 : t.getTime()));
+                        t == null ? 0 : t.getTime(), rs.getLong(6), rs.getLong(7)));
             }
         } catch (SQLException e) {
             throw db.translate(e);
@@ -55,16 +59,25 @@ public final class SyncRepository {
         return out;
     }
 
+    /** Saves a position with no heartbeat information (a reset, or a pipeline that has applied none yet). */
     public void save(String pipeline, BinlogPosition p) {
+        save(pipeline, p, 0, -1);
+    }
+
+    public void save(String pipeline, BinlogPosition p, long appliedBeatMillis, long lagMillis) {
         String sql = "INSERT INTO " + mapping.checkpointTable()
-                + " (pipeline, binlog_file, binlog_position, gtid, updated_at) VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP(3))"
+                + " (pipeline, binlog_file, binlog_position, gtid, applied_beat_millis, lag_millis, updated_at)"
+                + " VALUES (?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP(3))"
                 + " ON DUPLICATE KEY UPDATE binlog_file = VALUES(binlog_file), binlog_position = VALUES(binlog_position),"
-                + " gtid = VALUES(gtid), updated_at = CURRENT_TIMESTAMP(3)";
+                + " gtid = VALUES(gtid), applied_beat_millis = VALUES(applied_beat_millis), lag_millis = VALUES(lag_millis),"
+                + " updated_at = CURRENT_TIMESTAMP(3)";
         try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, pipeline);
             ps.setString(2, p.file());
             ps.setLong(3, p.position());
             ps.setString(4, p.gtid());
+            ps.setLong(5, appliedBeatMillis);
+            ps.setLong(6, lagMillis);
             ps.executeUpdate();
         } catch (SQLException e) {
             throw db.translate(e);

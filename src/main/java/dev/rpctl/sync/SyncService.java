@@ -51,7 +51,7 @@ public final class SyncService {
         this.options = options;
         for (Target t : targets) {
             String name = options.pipelinePrefix() + t.side().name();
-            runners.add(new Runner(name, t.side(), settings.serverIdBase() + t.index(), new SyncMetrics(name, t.side().name())));
+            runners.add(new Runner(name, t.side(), settings.serverIdBase() + t.index(), new SyncMetrics(name, t.side().name(), settings.heartbeatInterval().toMillis())));
         }
     }
 

@@ -6,55 +6,118 @@ import com.github.shyiko.mysql.binlog.event.deserialization.EventDeserializer;
 import dev.rpctl.binlog.BinlogPosition;
 import org.HdrHistogram.Histogram;
 
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Figures for the sync pipeline, against the local services:
- * {@code lag RATE SECONDS}: claims at a steady rate, commit-to-side lag per side (p50/p99/p99.9);
- * {@code catchup ROWS}: a backlog applied by the pipelines vs a bare BinaryLogClient tail with a
- * no-op handler over the same binlog range.
+ * {@code lag RATE SECONDS}: claim rows committed at a steady rate by plain SQL from
+ * {@code -Dbench.writers} connections (default 8), {@code -Dbench.rows-per-tx} rows a transaction
+ * (default 8, the shape of the claim service's group commits); for every row, the time from its
+ * commit returning to the moment the pipeline of the second side has applied it (p50/p99/p99.9),
+ * and each side's heartbeat lag. The first {@code -Dbench.warmup} seconds (default 3) are not
+ * counted. The default rate, 6,800 rows/s, is half the new-claim peak measured by {@code bench/claims}.
+ * {@code catchup ROWS [PER_TX]}: a backlog applied by both pipelines vs a bare BinaryLogClient
+ * tail with a no-op handler over the same binlog range.
  */
 public final class SyncBench {
     public static void main(String[] args) throws Exception {
         String mode = args.length > 0 ? args[0] : "lag";
         try (SyncFixture f = new SyncFixture()) {
             if (mode.equals("lag")) {
-                lag(f, args.length > 1 ? Integer.parseInt(args[1]) : 2000, args.length > 2 ? Integer.parseInt(args[2]) : 20);
+                lag(f, args.length > 1 ? Integer.parseInt(args[1]) : 6800, args.length > 2 ? Integer.parseInt(args[2]) : 20);
             } else {
-                catchup(f, args.length > 1 ? Integer.parseInt(args[1]) : 200_000);
+                catchup(f, args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000,
+                        args.length > 2 ? Integer.parseInt(args[2]) : 10_000);
             }
         }
     }
 
     private static void lag(SyncFixture f, int rate, int seconds) throws Exception {
+        int warmup = Integer.getInteger("bench.warmup", 3);
+        int writers = Integer.getInteger("bench.writers", 8);
+        int perTx = Integer.getInteger("bench.rows-per-tx", 8);
+        int total = rate * (seconds + warmup) / perTx * perTx;
+        int first = rate * warmup;
+        Map<String, Integer> index = new HashMap<>(total * 2);
+        for (int i = 0; i < total; i++) {
+            index.put(f.key(f.activity, i + 1), i);
+        }
+        long[] called = new long[total];
+        long[] returned = new long[total];
+        AtomicLongArray[] applied = {new AtomicLongArray(total), new AtomicLongArray(total)};
+        AtomicInteger[] seen = {new AtomicInteger(), new AtomicInteger()};
         SyncService daemon = f.service("all", true);
+        List<SyncMetrics> sides = daemon.metrics();
+        for (int s = 0; s < sides.size(); s++) {
+            int side = s;
+            sides.get(s).observe((key, rowMillis, micros) -> {
+                Integer i = index.get(key);
+                if (i != null && applied[side].compareAndSet(i, 0, micros)) {
+                    seen[side].incrementAndGet();
+                }
+            });
+        }
         daemon.start();
-        Thread.sleep(2000);
-        int writers = 8;
-        long total = (long) rate * seconds;
-        AtomicLong next = new AtomicLong();
+        while (!sides.stream().allMatch(m -> m.appliedBeatMillis() > 0)) {
+            Thread.sleep(50);
+        }
+        StringBuilder sql = new StringBuilder("INSERT INTO " + f.table + " (activity_id, user_id, amount, request_id, version) VALUES ");
+        for (int r = 0; r < perTx; r++) {
+            sql.append(r == 0 ? "" : ", ").append("(?, ?, 100, 'bench', 1)");
+        }
+        AtomicInteger next = new AtomicInteger();
         long start = System.nanoTime();
+        // heartbeats applied before the counted rows (start-up, warm-up) are left out of the figures
+        Histogram[] beatsBefore = new Histogram[sides.size()];
+        Thread mark = new Thread(() -> {
+            try {
+                TimeUnit.NANOSECONDS.sleep(start + TimeUnit.SECONDS.toNanos(warmup) - System.nanoTime());
+            } catch (InterruptedException e) {
+                return;
+            }
+            for (int s = 0; s < sides.size(); s++) {
+                beatsBefore[s] = sides.get(s).heartbeatLag();
+            }
+        });
+        mark.start();
         List<Thread> threads = new ArrayList<>();
         for (int w = 0; w < writers; w++) {
             Thread t = new Thread(() -> {
-                try (Connection c = f.connect(); PreparedStatement ps = c.prepareStatement("INSERT INTO " + f.table
-                        + " (activity_id, user_id, amount, request_id, version) VALUES (?, ?, 100, 'bench', 1)")) {
-                    long i;
-                    while ((i = next.getAndIncrement()) < total) {
-                        long due = start + i * 1_000_000_000L / rate;
+                try (Connection c = f.connect(); PreparedStatement ps = c.prepareStatement(sql.toString())) {
+                    int from;
+                    while ((from = next.getAndAdd(perTx)) < total) {
+                        long due = start + from * 1_000_000_000L / rate;
                         long wait = due - System.nanoTime();
                         if (wait > 0) {
                             TimeUnit.NANOSECONDS.sleep(wait);
                         }
-                        ps.setLong(1, f.activity);
-                        ps.setLong(2, i + 1);
+                        for (int r = 0; r < perTx; r++) {
+                            ps.setLong(2 * r + 1, f.activity);
+                            ps.setLong(2 * r + 2, from + r + 1);
+                        }
+                        long before = micros();
                         ps.executeUpdate();
+                        long after = micros();
+                        for (int r = 0; r < perTx; r++) {
+                            called[from + r] = before;
+                            returned[from + r] = after;
+                        }
                     }
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
@@ -66,56 +129,119 @@ public final class SyncBench {
         for (Thread t : threads) {
             t.join();
         }
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < until && !daemon.metrics().stream().allMatch(m -> m.rowLag().getTotalCount() >= total)) {
-            Thread.sleep(100);
-        }
         double secs = (System.nanoTime() - start) / 1e9;
-        System.out.printf("steady claims: %d rows at %d/s target (%.0f/s achieved) over %.1f s%n", total, rate, total / secs, secs);
-        for (SyncMetrics m : daemon.metrics()) {
-            print("side " + m.side() + " row lag (updated_at -> applied)", m.rowLag());
-            print("side " + m.side() + " heartbeat lag", m.heartbeatLag());
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < until && (seen[0].get() < total || seen[1].get() < total)) {
+            Thread.sleep(20);
+        }
+        Histogram both = new Histogram(3_600_000_000L, 3);
+        Histogram fromCall = new Histogram(3_600_000_000L, 3);
+        Histogram[] each = {new Histogram(3_600_000_000L, 3), new Histogram(3_600_000_000L, 3)};
+        Histogram commit = new Histogram(3_600_000_000L, 3);
+        long late = 0;
+        for (int i = first; i < total; i++) {
+            long a = applied[0].get(i);
+            long b = applied[1].get(i);
+            if (a == 0 || b == 0) {
+                late++;
+                continue;
+            }
+            each[0].recordValue(Math.max(0, a - returned[i]));
+            each[1].recordValue(Math.max(0, b - returned[i]));
+            both.recordValue(Math.max(0, Math.max(a, b) - returned[i]));
+            fromCall.recordValue(Math.max(0, Math.max(a, b) - called[i]));
+            commit.recordValue(returned[i] - called[i]);
+        }
+        System.out.printf("steady writes: %d rows at %d/s target (%.0f/s achieved), %d writers, %d rows a transaction,"
+                + " %d counted after %d s warm-up%n", total, rate, total / secs, writers, perTx, total - first, warmup);
+        print("commit -> both sides", both);
+        print("commit -> side " + sides.get(0).side(), each[0]);
+        print("commit -> side " + sides.get(1).side(), each[1]);
+        print("call -> both sides", fromCall);
+        print("commit call", commit);
+        mark.join();
+        for (int s = 0; s < sides.size(); s++) {
+            SyncMetrics m = sides.get(s);
+            Histogram h = m.heartbeatLag();
+            h.subtract(beatsBefore[s]);
+            System.out.printf("%-24s n=%-7d p50=%d ms p99=%d ms p99.9=%d ms max=%d ms%n", "heartbeat lag, side " + m.side(),
+                    h.getTotalCount(), h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getValueAtPercentile(99.9),
+                    h.getMaxValue());
+        }
+        if (late > 0) {
+            System.out.printf("NOT APPLIED within 60 s of the last commit: %d rows%n", late);
         }
         daemon.shutdown();
     }
 
-    private static void print(String what, Histogram h) {
-        System.out.printf("%-42s n=%-7d p50=%d ms p99=%d ms p99.9=%d ms max=%d ms%n", what, h.getTotalCount(),
-                h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getValueAtPercentile(99.9), h.getMaxValue());
+    /** Wall-clock microseconds, the clock the lanes stamp applies with. */
+    private static long micros() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
     }
 
-    private static void catchup(SyncFixture f, int rows) throws Exception {
+    /** A histogram of microseconds, printed in milliseconds. */
+    private static void print(String what, Histogram h) {
+        System.out.printf(Locale.ROOT, "%-24s n=%-7d p50=%.2f ms p99=%.2f ms p99.9=%.2f ms max=%.2f ms%n", what,
+                h.getTotalCount(), h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
+                h.getValueAtPercentile(99.9) / 1000.0, h.getMaxValue() / 1000.0);
+    }
+
+    private static void catchup(SyncFixture f, int rows, int perTx) throws Exception {
         SyncRepository repo = f.repo();
         BinlogPosition from = repo.serverNow();
-        for (int done = 0; done < rows; done += 10_000) {
-            int n = Math.min(10_000, rows - done);
-            f.sql("INSERT INTO " + f.table + " (activity_id, user_id, amount, request_id, version) SELECT "
-                    + f.activity + ", seq + " + done + ", seq, 'bulk', 1 FROM seq_1_to_" + n);
+        try (Connection c = f.connect(); Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            for (int done = 0; done < rows; ) {
+                int n = Math.min(Math.min(10_000, perTx), rows - done);
+                st.execute("INSERT INTO " + f.table + " (activity_id, user_id, amount, request_id, version) SELECT "
+                        + f.activity + ", seq + " + done + ", seq, 'bulk', 1 FROM seq_1_to_" + n);
+                done += n;
+                if (done % perTx == 0 || done == rows) {
+                    c.commit();
+                }
+            }
         }
         BinlogPosition to = repo.serverNow();
-        System.out.printf("backlog: %d rows, %s .. %s%n", rows, from, to);
+        System.out.printf("backlog: %d rows in transactions of %d, %s .. %s%n", rows, perTx, from, to);
 
-        long t0 = System.nanoTime();
-        bareTail(f, from, to);
-        double bare = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("bare BinaryLogClient, no-op handler: %.2f s, %.0f rows/s%n", bare, rows / bare);
+        double bare1 = bareTail(f, from, to);
+        System.out.printf("bare BinaryLogClient, no-op handler: %.2f s, %.0f rows/s%n", bare1, rows / bare1);
 
         repo.save(f.prefix + "a", from);
         repo.save(f.prefix + "b", from);
         SyncService daemon = f.service("all", false);
         long t1 = System.nanoTime();
         daemon.start();
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
         while (System.nanoTime() < until && !daemon.metrics().stream().allMatch(m -> m.rowsApplied() >= rows)) {
             Thread.sleep(20);
         }
         double sync = (System.nanoTime() - t1) / 1e9;
-        System.out.printf("sync-daemon, both sides (%d lanes each): %.2f s, %.0f rows/s per side%n",
-                f.app().config().sync().lanes(), sync, rows / sync);
         daemon.shutdown();
+        System.out.printf("sync-daemon, both sides (%d lanes each): %.2f s, %.0f rows/s to both sides%n",
+                f.app().config().sync().lanes(), sync, rows / sync);
+
+        double bare2 = bareTail(f, from, to);
+        System.out.printf("bare BinaryLogClient again: %.2f s, %.0f rows/s%n", bare2, rows / bare2);
+        System.out.printf(Locale.ROOT, "ratio: %.3fx of the faster bare tail%n", Math.min(bare1, bare2) / sync);
+        long peak = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                peak += pool.getPeakUsage().getUsed();
+            }
+        }
+        StringBuilder gcs = new StringBuilder();
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            gcs.append(gcs.length() == 0 ? "" : ", ").append(gc.getName()).append(' ').append(gc.getCollectionCount());
+        }
+        System.out.printf("heap: max %d MiB, peak used (sum over pools) %d MiB; collections: %s%n",
+                Runtime.getRuntime().maxMemory() >> 20, peak >> 20, gcs);
     }
 
-    private static void bareTail(SyncFixture f, BinlogPosition from, BinlogPosition to) throws Exception {
+    /** Seconds a bare client takes from {@code from} to {@code to}. */
+    private static double bareTail(SyncFixture f, BinlogPosition from, BinlogPosition to) throws Exception {
+        long t0 = System.nanoTime();
         BinaryLogClient c = new BinaryLogClient(f.env.get("RPCTL_MYSQL_HOST"), Integer.parseInt(f.env.get("RPCTL_MYSQL_PORT")),
                 f.env.get("RPCTL_MYSQL_USER"), f.env.get("RPCTL_MYSQL_PASSWORD"));
         c.setServerId(Long.parseLong(f.env.get("RPCTL_SYNC_SERVER_ID_BASE")) + 7);
@@ -133,7 +259,11 @@ public final class SyncBench {
             }
         });
         c.connect(10_000);
-        reached.await(300, TimeUnit.SECONDS);
+        if (!reached.await(600, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the bare tail did not reach " + to);
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
         c.disconnect();
+        return secs;
     }
 }

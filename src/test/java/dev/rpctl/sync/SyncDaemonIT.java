@@ -43,10 +43,11 @@ class SyncDaemonIT {
             assertEquals(f.repo().load(f.prefix + "b").orElseThrow().file(), saved.file());
             assertTrue(daemon.metrics().stream().allMatch(m -> m.rowsApplied() >= 60));
 
-            StatusService.PipelineStatus status = new StatusService(f.repo(), java.time.Duration.ofSeconds(30)).status().stream()
+            StatusService.PipelineStatus status = new StatusService(f.repo(), java.time.Duration.ofSeconds(30), java.time.Duration.ofMillis(100)).status().stream()
                     .filter(s -> s.pipeline().equals(f.prefix + "a")).findFirst().orElseThrow();
             assertEquals(saved.position(), status.binlogPosition());
             assertTrue(status.ok() && status.leaderConnection() == null && status.heartbeatAgeMillis() >= 0, status.toString());
+            assertTrue(status.lagMillis() >= 0, "a pipeline that applied heartbeats has a lag: " + status);
         }
     }
 
@@ -114,6 +115,24 @@ class SyncDaemonIT {
             SyncMetrics b = daemon.metrics().stream().filter(m -> m.side().equals("b")).findFirst().orElseThrow();
             assertTrue(b.rowsApplied() < a.rowsApplied(), "side b applied nothing while paused");
 
+            // lag: side a keeps applying heartbeats; side b's lag grows for as long as it stays paused
+            long bBeat = b.appliedBeatMillis();
+            long aBeat = a.appliedBeatMillis();
+            Thread.sleep(1000);
+            long t1 = System.currentTimeMillis();
+            long bLag1 = b.lagMillis(t1);
+            Thread.sleep(200);
+            long t2 = System.currentTimeMillis();
+            long bLag2 = b.lagMillis(t2);
+            assertEquals(bBeat, b.appliedBeatMillis(), "side b applied no heartbeat while paused");
+            assertTrue(a.appliedBeatMillis() > aBeat, "side a went on applying heartbeats");
+            assertEquals(t2 - t1, bLag2 - bLag1, "side b's lag grows with the clock");
+            assertTrue(a.lagMillis(t2) < bLag2, "side a's lag stays below side b's");
+            StatusService status = new StatusService(f.repo(), java.time.Duration.ofSeconds(30), java.time.Duration.ofMillis(100));
+            Map<String, Long> lags = new LinkedHashMap<>();
+            status.status().forEach(s -> lags.put(s.pipeline(), s.lagMillis()));
+            assertTrue(lags.get(f.prefix + "b") > lags.get(f.prefix + "a"), "status shows side b behind side a: " + lags);
+
             signal(pid, "CONT");
             f.awaitSide("b", expected, 60);
         } finally {
@@ -165,7 +184,8 @@ class SyncDaemonIT {
                     java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString()).body();
             assertTrue(metrics.contains("rpctl_sync_leader{pipeline=\"" + f.prefix + "b\",side=\"b\"} 1"), metrics);
-            assertTrue(metrics.contains("rpctl_sync_heartbeat_lag_seconds_count{pipeline=\"" + f.prefix + "a\""), metrics);
+            assertTrue(metrics.contains("rpctl_sync_heartbeat_lag_seconds_bucket{pipeline=\"" + f.prefix + "a\",side=\"a\",le=\"+Inf\"}"), metrics);
+            assertTrue(metrics.contains("rpctl_sync_lag_seconds{pipeline=\"" + f.prefix + "b\",side=\"b\"} "), metrics);
 
             second.destroy();
             assertTrue(second.waitFor(12, TimeUnit.SECONDS));

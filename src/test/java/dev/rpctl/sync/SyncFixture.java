@@ -4,6 +4,7 @@ import dev.rpctl.App;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.config.Config;
 import dev.rpctl.config.ConfigLoader;
+import dev.rpctl.db.SchemaService;
 import dev.rpctl.protocol.ClaimRow;
 import dev.rpctl.protocol.Entry;
 
@@ -51,17 +52,11 @@ final class SyncFixture implements AutoCloseable {
         env.putIfAbsent("RPCTL_MYSQL_DATABASE", "rpctl");
         env.putIfAbsent("RPCTL_SIDE_A_NODES", "127.0.0.1:16379");
         env.putIfAbsent("RPCTL_SIDE_B_NODES", "127.0.0.1:16380");
-        sql("CREATE TABLE IF NOT EXISTS rpctl_checkpoint (pipeline VARCHAR(64) NOT NULL PRIMARY KEY, binlog_file VARCHAR(255) NOT NULL,"
-                + " binlog_position BIGINT NOT NULL, gtid VARCHAR(4096) NOT NULL DEFAULT '',"
-                + " updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3))");
-        sql("CREATE TABLE IF NOT EXISTS rpctl_heartbeat (pipeline VARCHAR(64) NOT NULL PRIMARY KEY, beat_millis BIGINT NOT NULL,"
-                + " updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3))");
-        sql("CREATE TABLE " + table + " (activity_id BIGINT NOT NULL, user_id BIGINT NOT NULL, amount BIGINT NOT NULL,"
-                + " status VARCHAR(16) NOT NULL DEFAULT 'paid', request_id VARCHAR(64) NOT NULL DEFAULT '',"
-                + " version BIGINT NOT NULL DEFAULT 1,"
-                + " created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),"
-                + " updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),"
-                + " PRIMARY KEY (activity_id, user_id), KEY idx_user (user_id)) ENGINE=InnoDB");
+        // the schema as 'rpctl db init' makes it, with this test's own claim table; the test may
+        // still change the environment, so this App is not the one app() keeps
+        try (App schema = new App(config())) {
+            new SchemaService(schema.primary(), schema.config().mapping()).init();
+        }
     }
 
     Config config() {
