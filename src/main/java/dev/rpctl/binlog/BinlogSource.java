@@ -5,6 +5,7 @@ import com.github.shyiko.mysql.binlog.event.DeleteRowsEventData;
 import com.github.shyiko.mysql.binlog.event.Event;
 import com.github.shyiko.mysql.binlog.event.EventHeaderV4;
 import com.github.shyiko.mysql.binlog.event.EventType;
+import com.github.shyiko.mysql.binlog.event.GtidEventData;
 import com.github.shyiko.mysql.binlog.event.MariadbGtidEventData;
 import com.github.shyiko.mysql.binlog.event.QueryEventData;
 import com.github.shyiko.mysql.binlog.event.RotateEventData;
@@ -12,7 +13,25 @@ import com.github.shyiko.mysql.binlog.event.TableMapEventData;
 import com.github.shyiko.mysql.binlog.event.TableMapEventMetadata;
 import com.github.shyiko.mysql.binlog.event.UpdateRowsEventData;
 import com.github.shyiko.mysql.binlog.event.WriteRowsEventData;
+import com.github.shyiko.mysql.binlog.event.LRUCache;
+import com.github.shyiko.mysql.binlog.event.deserialization.DeleteRowsEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.EventDataDeserializer;
 import com.github.shyiko.mysql.binlog.event.deserialization.EventDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.EventHeaderV4Deserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.FormatDescriptionEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.GtidEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.MariadbGtidEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.MariadbGtidListEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.NullEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.PreviousGtidSetDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.QueryEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.RotateEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.TableMapEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.TransactionPayloadEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.UpdateRowsEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.WriteRowsEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.XidEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.io.ByteArrayInputStream;
 import com.github.shyiko.mysql.binlog.network.ServerException;
 import dev.rpctl.RpctlException;
 import dev.rpctl.config.MysqlSettings;
@@ -24,14 +43,15 @@ import java.io.Serializable;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.BitSet;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.function.LongPredicate;
 
 /**
  * Reads the binlog of one server from a transaction boundary and hands the rows of the mapped
@@ -79,7 +99,6 @@ public final class BinlogSource {
 
     private final Map<Long, TableInfo> byTableId = new HashMap<>();
     private final Map<String, String[]> lookedUp = new HashMap<>();
-    private final Map<Long, String> gtids = new TreeMap<>();
     private volatile boolean stopped;
     private volatile boolean connected;
     private volatile BinaryLogClient client;
@@ -88,8 +107,7 @@ public final class BinlogSource {
     private volatile long events;
     private BinlogPosition committed;
     private String file;
-    private String pendingGtid;
-    private long pendingDomain;
+    private GtidPosition gtids = new GtidPosition("");
     private boolean inTx;
 
     /**
@@ -130,7 +148,7 @@ public final class BinlogSource {
             committed = start;
         }
         file = start.file();
-        parseGtids(start.gtid());
+        gtids = new GtidPosition(start.gtid());
         long backoff = 250;
         while (!stopped) {
             BinaryLogClient c = newClient(committed);
@@ -162,7 +180,7 @@ public final class BinlogSource {
             }
             if (inTx) {
                 inTx = false;
-                pendingGtid = null;
+                gtids.abandon();
                 listener.abandon(committed);
             }
             if (events > before) {
@@ -207,10 +225,7 @@ public final class BinlogSource {
             s.setKeepAlive(true);
             return s;
         });
-        EventDeserializer d = new EventDeserializer();
-        d.setCompatibilityMode(EventDeserializer.CompatibilityMode.DATE_AND_TIME_AS_LONG_MICRO,
-                EventDeserializer.CompatibilityMode.CHAR_AND_BINARY_AS_BYTE_ARRAY);
-        c.setEventDeserializer(d);
+        c.setEventDeserializer(deserializer());
         if (from.hasGtid()) {
             c.setGtidSet(from.gtid());
         } else {
@@ -238,6 +253,97 @@ public final class BinlogSource {
         });
         byTableId.clear();
         return c;
+    }
+
+    /**
+     * Decodes only the events a pipeline reads (others arrive without data), and the rows of a
+     * mapped table only: a rows event of any other table is skipped whole, undecoded.
+     */
+    private EventDeserializer deserializer() {
+        Map<Long, TableMapEventData> tableMaps = new LRUCache<>(100, 0.75f, 10_000);
+        Map<EventType, EventDataDeserializer> by = new EnumMap<>(EventType.class);
+        by.put(EventType.FORMAT_DESCRIPTION, new FormatDescriptionEventDataDeserializer());
+        by.put(EventType.ROTATE, new RotateEventDataDeserializer());
+        by.put(EventType.QUERY, new QueryEventDataDeserializer());
+        by.put(EventType.TABLE_MAP, new TableMapEventDataDeserializer());
+        by.put(EventType.XID, new XidEventDataDeserializer());
+        by.put(EventType.GTID, new GtidEventDataDeserializer());
+        by.put(EventType.PREVIOUS_GTIDS, new PreviousGtidSetDeserializer());
+        by.put(EventType.MARIADB_GTID, new MariadbGtidEventDataDeserializer());
+        by.put(EventType.MARIADB_GTID_LIST, new MariadbGtidListEventDataDeserializer());
+        by.put(EventType.TRANSACTION_PAYLOAD, new TransactionPayloadEventDataDeserializer());
+        for (boolean ext : new boolean[] {false, true}) {
+            by.put(ext ? EventType.EXT_WRITE_ROWS : EventType.WRITE_ROWS,
+                    new SkippingWrites(tableMaps, this::unmapped).setMayContainExtraInformation(ext));
+            by.put(ext ? EventType.EXT_UPDATE_ROWS : EventType.UPDATE_ROWS,
+                    new SkippingUpdates(tableMaps, this::unmapped).setMayContainExtraInformation(ext));
+            by.put(ext ? EventType.EXT_DELETE_ROWS : EventType.DELETE_ROWS,
+                    new SkippingDeletes(tableMaps, this::unmapped).setMayContainExtraInformation(ext));
+        }
+        EventDeserializer d = new EventDeserializer(new EventHeaderV4Deserializer(), new NullEventDataDeserializer(), by, tableMaps);
+        d.setCompatibilityMode(EventDeserializer.CompatibilityMode.DATE_AND_TIME_AS_LONG_MICRO,
+                EventDeserializer.CompatibilityMode.CHAR_AND_BINARY_AS_BYTE_ARRAY);
+        return d;
+    }
+
+    /** Called while a rows event is decoded, on the reader thread, after its table map was handled. */
+    private boolean unmapped(long tableId) {
+        return byTableId.get(tableId) == TableInfo.SKIP;
+    }
+
+    /** Reads past the rest of a rows event; the row deserializers then see nothing left and stop. */
+    private static Serializable[] skipRest(ByteArrayInputStream in) throws IOException {
+        long left = in.available();
+        while (left > 0) {
+            long n = in.skip(left);
+            if (n <= 0) {
+                break;
+            }
+            left -= n;
+        }
+        return null;
+    }
+
+    private static final class SkippingWrites extends WriteRowsEventDataDeserializer {
+        private final LongPredicate skip;
+
+        SkippingWrites(Map<Long, TableMapEventData> tableMaps, LongPredicate skip) {
+            super(tableMaps);
+            this.skip = skip;
+        }
+
+        @Override
+        protected Serializable[] deserializeRow(long tableId, BitSet included, ByteArrayInputStream in) throws IOException {
+            return skip.test(tableId) ? skipRest(in) : super.deserializeRow(tableId, included, in);
+        }
+    }
+
+    private static final class SkippingUpdates extends UpdateRowsEventDataDeserializer {
+        private final LongPredicate skip;
+
+        SkippingUpdates(Map<Long, TableMapEventData> tableMaps, LongPredicate skip) {
+            super(tableMaps);
+            this.skip = skip;
+        }
+
+        @Override
+        protected Serializable[] deserializeRow(long tableId, BitSet included, ByteArrayInputStream in) throws IOException {
+            return skip.test(tableId) ? skipRest(in) : super.deserializeRow(tableId, included, in);
+        }
+    }
+
+    private static final class SkippingDeletes extends DeleteRowsEventDataDeserializer {
+        private final LongPredicate skip;
+
+        SkippingDeletes(Map<Long, TableMapEventData> tableMaps, LongPredicate skip) {
+            super(tableMaps);
+            this.skip = skip;
+        }
+
+        @Override
+        protected Serializable[] deserializeRow(long tableId, BitSet included, ByteArrayInputStream in) throws IOException {
+            return skip.test(tableId) ? skipRest(in) : super.deserializeRow(tableId, included, in);
+        }
     }
 
     private void onEvent(Event event) {
@@ -272,8 +378,11 @@ public final class BinlogSource {
             case ROTATE -> file = ((RotateEventData) event.getData()).getBinlogFilename();
             case MARIADB_GTID -> {
                 MariadbGtidEventData g = event.getData();
-                pendingDomain = g.getDomainId();
-                pendingGtid = g.getDomainId() + "-" + g.getServerId() + "-" + g.getSequence();
+                gtids.beginMariadb(g.getDomainId(), g.getServerId(), g.getSequence());
+                inTx = true;
+            }
+            case GTID -> {
+                gtids.beginMysql(((GtidEventData) event.getData()).getMySqlGtid().toString());
                 inTx = true;
             }
             case TABLE_MAP -> tableMap(event.getData());
@@ -299,12 +408,9 @@ public final class BinlogSource {
     }
 
     private void commit(Event event) throws InterruptedException {
-        if (pendingGtid != null) {
-            gtids.put(pendingDomain, pendingGtid);
-            pendingGtid = null;
-        }
+        gtids.commit();
         long next = ((EventHeaderV4) event.getHeader()).getNextPosition();
-        BinlogPosition end = new BinlogPosition(file, next, gtidString());
+        BinlogPosition end = new BinlogPosition(file, next, gtids.toString());
         inTx = false;
         synchronized (this) {
             committed = end;
@@ -400,22 +506,5 @@ public final class BinlogSource {
 
     private static String[] lower(List<String> names) {
         return names.stream().map(n -> n.toLowerCase(Locale.ROOT)).toArray(String[]::new);
-    }
-
-    private void parseGtids(String gtid) {
-        gtids.clear();
-        if (gtid == null || gtid.isBlank()) {
-            return;
-        }
-        for (String g : gtid.split(",")) {
-            String s = g.trim();
-            if (!s.isEmpty()) {
-                gtids.put(Long.parseLong(s.substring(0, s.indexOf('-'))), s);
-            }
-        }
-    }
-
-    private String gtidString() {
-        return String.join(",", gtids.values());
     }
 }

@@ -123,17 +123,23 @@ public final class SyncRepository {
                 file = rs.getString(1);
                 pos = rs.getLong(2);
             }
-            String gtid = "";
-            try (ResultSet rs = st.executeQuery("SELECT @@gtid_binlog_pos")) {
-                if (rs.next() && rs.getString(1) != null) {
-                    gtid = rs.getString(1);
-                }
-            } catch (SQLException notMariadb) {
-                gtid = "";
-            }
-            return new BinlogPosition(file, pos, gtid);
+            return new BinlogPosition(file, pos, gtid(st));
         } catch (SQLException e) {
             throw db.translate(e);
+        }
+    }
+
+    /** MariaDB's GTID position, or MySQL's executed set where gtid_mode is ON; empty without GTIDs. */
+    private static String gtid(Statement st) throws SQLException {
+        try (ResultSet rs = st.executeQuery("SELECT @@gtid_binlog_pos")) {
+            return rs.next() && rs.getString(1) != null ? rs.getString(1) : "";
+        } catch (SQLException notMariadb) {
+            // MySQL: no such variable
+        }
+        try (ResultSet rs = st.executeQuery("SELECT IF(@@global.gtid_mode = 'ON', @@global.gtid_executed, '')")) {
+            return rs.next() && rs.getString(1) != null ? rs.getString(1).replaceAll("\\s", "") : "";
+        } catch (SQLException noGtids) {
+            return "";
         }
     }
 

@@ -102,12 +102,21 @@ final class SyncFixture implements AutoCloseable {
     }
 
     void insertUsers(long from, long to) throws SQLException {
+        try (Connection c = connect()) {
+            insertUsers(c, from, to);
+        }
+    }
+
+    /** Inserts users {@code from..to} of this test's activity on the given connection (in its transaction). */
+    void insertUsers(Connection c, long from, long to) throws SQLException {
         StringBuilder sb = new StringBuilder("INSERT INTO " + table + " (activity_id, user_id, amount, request_id, version) VALUES ");
         for (long u = from; u <= to; u++) {
             sb.append(u == from ? "" : ",").append('(').append(activity).append(',').append(u).append(',')
                     .append(u * 10).append(",'req-").append(u).append("',1)");
         }
-        sql(sb.toString());
+        try (Statement st = c.createStatement()) {
+            st.execute(sb.toString());
+        }
     }
 
     /** The raw entry every key of this test's activity should hold, from the table as it is now. */
