@@ -45,7 +45,6 @@ import java.time.Duration;
 import java.util.BitSet;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -456,7 +455,7 @@ public final class BinlogSource {
                 return;
             }
             for (Serializable[] r : w.getRows()) {
-                listener.row(new RowChange(info.name(), RowChange.Kind.INSERT, null, map(info, w.getIncludedColumns(), r)));
+                listener.row(new RowChange(info.name(), RowChange.Kind.INSERT, info.columns(), null, image(info, w.getIncludedColumns(), r)));
             }
         } else if (data instanceof UpdateRowsEventData u) {
             TableInfo info = info(u.getTableId());
@@ -464,9 +463,9 @@ public final class BinlogSource {
                 return;
             }
             for (Map.Entry<Serializable[], Serializable[]> r : u.getRows()) {
-                listener.row(new RowChange(info.name(), RowChange.Kind.UPDATE,
-                        map(info, u.getIncludedColumnsBeforeUpdate(), r.getKey()),
-                        map(info, u.getIncludedColumns(), r.getValue())));
+                listener.row(new RowChange(info.name(), RowChange.Kind.UPDATE, info.columns(),
+                        image(info, u.getIncludedColumnsBeforeUpdate(), r.getKey()),
+                        image(info, u.getIncludedColumns(), r.getValue())));
             }
         } else if (data instanceof DeleteRowsEventData d) {
             TableInfo info = info(d.getTableId());
@@ -474,7 +473,7 @@ public final class BinlogSource {
                 return;
             }
             for (Serializable[] r : d.getRows()) {
-                listener.row(new RowChange(info.name(), RowChange.Kind.DELETE, map(info, d.getIncludedColumns(), r), null));
+                listener.row(new RowChange(info.name(), RowChange.Kind.DELETE, info.columns(), image(info, d.getIncludedColumns(), r), null));
             }
         }
     }
@@ -484,15 +483,20 @@ public final class BinlogSource {
         return info == null || info == TableInfo.SKIP ? null : info;
     }
 
-    private static Map<String, Object> map(TableInfo info, BitSet included, Serializable[] row) {
-        Map<String, Object> m = new LinkedHashMap<>(row.length * 2);
+    /** A row image with one slot per column: the row itself under a full image, spread out otherwise. */
+    private static Object[] image(TableInfo info, BitSet included, Serializable[] row) {
+        int n = info.columns().length;
+        if (row.length == n && (included == null || included.cardinality() == n)) {
+            return row;
+        }
+        Object[] out = new Object[n];
         int i = 0;
-        for (int col = 0; col < info.columns().length && i < row.length; col++) {
+        for (int col = 0; col < n && i < row.length; col++) {
             if (included == null || included.get(col)) {
-                m.put(info.columns()[col], row[i++]);
+                out[col] = row[i++];
             }
         }
-        return m;
+        return out;
     }
 
     private static boolean sameNames(String[] have, List<String> names) {

@@ -51,13 +51,25 @@ public final class CacheProtocol {
     static final int CAS_GROUP = 64;
 
     private final MappingSettings mapping;
+    /** The key template cut at its placeholders: literal, placeholder, literal, ... */
+    private final String[] keyParts;
 
     public CacheProtocol(MappingSettings mapping) {
         this.mapping = mapping;
+        this.keyParts = mapping.keyTemplate().split("(?=<activity>|<user>)|(?<=<activity>|<user>)", -1);
     }
 
+    /** The same key as {@link MappingSettings#claimKey}, without scanning the template each time. */
     public String key(long activityId, long userId) {
-        return mapping.claimKey(activityId, userId);
+        StringBuilder sb = new StringBuilder(mapping.keyTemplate().length() + 24);
+        for (String part : keyParts) {
+            switch (part) {
+                case "<activity>" -> sb.append(activityId);
+                case "<user>" -> sb.append(userId);
+                default -> sb.append(part);
+            }
+        }
+        return sb.toString();
     }
 
     public long ttlMillis(Entry e) {

@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +51,9 @@ final class Pipeline implements BinlogSource.Listener {
     private Thread heartbeat;
     private volatile Throwable failure;
     private volatile BinlogPosition saved;
+    /** The column array {@link #claimColumns} was found in; reader thread only. */
+    private String[] indexed;
+    private int[] claimColumns;
 
     Pipeline(String name, long serverId, CacheSide side, CacheProtocol protocol, MappingSettings mapping,
              SyncSettings settings, SyncRepository repo, SyncMetrics metrics) {
@@ -228,9 +230,9 @@ final class Pipeline implements BinlogSource.Listener {
     public void row(RowChange c) throws InterruptedException {
         metrics.events.incrementAndGet();
         if (c.table().equals(heartbeatTable)) {
-            Map<String, Object> after = c.after();
-            if (after != null && name.equals(Values.asString(after.get("pipeline")))) {
-                Long beat = Values.asLong(after.get("beat_millis"));
+            Object[] after = c.after();
+            if (after != null && name.equals(Values.asString(RowChange.value(after, RowChange.indexOf(c.columns(), "pipeline"))))) {
+                Long beat = Values.asLong(RowChange.value(after, RowChange.indexOf(c.columns(), "beat_millis")));
                 if (beat != null) {
                     Lane.Beat b = new Lane.Beat(beat, lanes.size());
                     for (Lane lane : lanes) {
@@ -245,11 +247,11 @@ final class Pipeline implements BinlogSource.Listener {
         }
         try {
             switch (c.kind()) {
-                case INSERT -> putRow(claim(c.after()));
-                case DELETE -> putTombstone(claim(c.before()));
+                case INSERT -> putRow(claim(c.columns(), c.after()));
+                case DELETE -> putTombstone(claim(c.columns(), c.before()));
                 case UPDATE -> {
-                    ClaimRow before = claim(c.before());
-                    ClaimRow after = claim(c.after());
+                    ClaimRow before = claim(c.columns(), c.before());
+                    ClaimRow after = claim(c.columns(), c.after());
                     if (before.activityId() != after.activityId() || before.userId() != after.userId()) {
                         // the old key's row is gone: announce that, and fill the new key
                         putTombstone(before);
@@ -295,14 +297,26 @@ final class Pipeline implements BinlogSource.Listener {
         return lanes.get((int) Math.floorMod(h ^ (h >>> 32), (long) lanes.size()));
     }
 
-    private ClaimRow claim(Map<String, Object> m) {
-        return new ClaimRow(required(Values.asLong(m.get("activity_id")), "activity_id"),
-                required(Values.asLong(m.get("user_id")), "user_id"),
-                required(Values.asLong(m.get("amount")), "amount"),
-                orEmpty(Values.asString(m.get("status"))),
-                orEmpty(Values.asString(m.get("request_id"))),
-                required(Values.asLong(m.get(versionColumn)), versionColumn),
-                m.containsKey("updated_at") && m.get("updated_at") != null ? Values.asMillis(m.get("updated_at")) : 0L);
+    private ClaimRow claim(String[] columns, Object[] row) {
+        if (columns != indexed) {
+            // a new table shape: find the claim's columns once, not once a row
+            String[] names = {"activity_id", "user_id", "amount", "status", "request_id", versionColumn, "updated_at"};
+            int[] at = new int[names.length];
+            for (int i = 0; i < names.length; i++) {
+                at[i] = RowChange.indexOf(columns, names[i]);
+            }
+            claimColumns = at;
+            indexed = columns;
+        }
+        int[] at = claimColumns;
+        Object updatedAt = RowChange.value(row, at[6]);
+        return new ClaimRow(required(Values.asLong(RowChange.value(row, at[0])), "activity_id"),
+                required(Values.asLong(RowChange.value(row, at[1])), "user_id"),
+                required(Values.asLong(RowChange.value(row, at[2])), "amount"),
+                orEmpty(Values.asString(RowChange.value(row, at[3]))),
+                orEmpty(Values.asString(RowChange.value(row, at[4]))),
+                required(Values.asLong(RowChange.value(row, at[5])), versionColumn),
+                updatedAt == null ? 0L : Values.asMillis(updatedAt));
     }
 
     private static long required(Long v, String column) {
