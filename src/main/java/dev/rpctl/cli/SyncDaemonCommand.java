@@ -14,8 +14,8 @@ import java.util.List;
 
 @Command(name = "sync-daemon", description = {
         "Apply the binlog to the cache sides: one pipeline per side with its own connection, lanes and checkpoint.",
-        "Runs until SIGTERM, which drains the lanes and saves the checkpoints. A second daemon for a pipeline",
-        "stands by and takes over when the first goes away."})
+        "Runs until SIGTERM, which drains the lanes and saves the checkpoints.",
+        "A second daemon for a pipeline stands by and takes over when the first goes away."})
 final class SyncDaemonCommand extends BaseCommand implements Cli.LongRunning {
 
     @Option(names = "--side", defaultValue = "all", paramLabel = "a|b|all", description = "Sides to feed (default: ${DEFAULT-VALUE}).")

@@ -233,18 +233,19 @@ public final class SyncBench {
         System.out.printf("bare BinaryLogClient again: %.2f s, %.0f rows/s%n", bare2, rows / bare2);
         System.out.printf(Locale.ROOT, "ratio: %.3fx of the faster bare tail (the SET floor alone: %.3fx)%n",
                 Math.min(bare1, bare2) / sync, Math.min(bare1, bare2) / floor);
-        long peak = 0;
+        StringBuilder pools = new StringBuilder();
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
             if (pool.getType() == MemoryType.HEAP) {
-                peak += pool.getPeakUsage().getUsed();
+                pools.append(pools.length() == 0 ? "" : ", ").append(pool.getName()).append(' ')
+                        .append(pool.getPeakUsage().getUsed() >> 20).append(" MiB");
             }
         }
         StringBuilder gcs = new StringBuilder();
         for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
             gcs.append(gcs.length() == 0 ? "" : ", ").append(gc.getName()).append(' ').append(gc.getCollectionCount());
         }
-        System.out.printf("heap: max %d MiB, peak used (sum over pools) %d MiB; collections: %s%n",
-                Runtime.getRuntime().maxMemory() >> 20, peak >> 20, gcs);
+        System.out.printf("heap: max %d MiB; peak per pool: %s; collections: %s%n",
+                Runtime.getRuntime().maxMemory() >> 20, pools, gcs);
     }
 
     /**
