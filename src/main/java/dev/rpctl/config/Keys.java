@@ -118,8 +118,10 @@ public final class Keys {
 
     // --- Binlog sync pipelines
 
-    public static final Key<Integer> SYNC_LANES = define("sync.lanes", ValueType.integer(1, 256), 8,
-            "Ordered lanes per pipeline; one user's changes always go through the same lane.");
+    public static final Key<Integer> SYNC_LANES = define("sync.lanes", ValueType.integer(1, 256), 2,
+            "Ordered lanes per pipeline; one user's changes always go through the same lane. Each lane is a thread"
+                    + " writing batches of compare-and-sets: on a small host fewer lanes keep lag lower; add lanes for"
+                    + " a distant side, whose round trips they overlap.");
     public static final Key<Integer> SYNC_QUEUE_CAPACITY = define("sync.queue-capacity",
             ValueType.integer(16, Integer.MAX_VALUE), 10_000,
             "Changes a lane queues before the binlog reader waits for it.");
