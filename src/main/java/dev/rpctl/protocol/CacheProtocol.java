@@ -19,7 +19,8 @@ import java.util.List;
 /**
  * The only writer of cache entries. Every write is one server-side script, called by SHA and
  * loaded again wherever a server answers NOSCRIPT (a restart, a failover, a new cluster node).
- * All scripts touch one key, so they run unchanged on a Redis Cluster.
+ * On a Redis Cluster every call touches one key; on a single Redis a batch of compare-and-sets
+ * goes in calls of several keys each.
  */
 public final class CacheProtocol {
 
@@ -47,7 +48,10 @@ public final class CacheProtocol {
         }
     }
 
-    /** Keys one compare-and-set call takes on a single Redis: big enough to amortise the call, small enough not to stall other clients. */
+    /**
+     * Keys one compare-and-set call takes on a single Redis: enough to amortise the call, few
+     * enough that one call never holds the server for long.
+     */
     static final int CAS_GROUP = 64;
 
     private final MappingSettings mapping;
