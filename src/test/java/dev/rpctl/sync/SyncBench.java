@@ -42,6 +42,8 @@ public final class SyncBench {
     public static void main(String[] args) throws Exception {
         String mode = args.length > 0 ? args[0] : "lag";
         try (SyncFixture f = new SyncFixture()) {
+            // the bench writes millions of entries: let the sides forget them soon after
+            f.env.put("RPCTL_MAPPING_ENTRY_TTL", "5m");
             if (mode.equals("lag")) {
                 lag(f, args.length > 1 ? Integer.parseInt(args[1]) : 6800, args.length > 2 ? Integer.parseInt(args[2]) : 20);
             } else {
