@@ -25,6 +25,9 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
@@ -37,8 +40,9 @@ import java.util.regex.Pattern;
  * budget shards, so it can never be overspent.
  * <p>Claims are committed in groups: a few committer threads each take whatever claims are queued
  * (no timer) and commit them as one transaction (one multi-row insert, one update per budget shard,
- * one commit), then write the rows through to every cache side in one pipeline per side. Under
- * load one commit and one round trip serve many claims; an idle claim is committed alone at once.
+ * one commit); a finisher thread then writes the rows through to every cache side in one pipeline
+ * per side and answers the claims, while the committer takes the next group. Under load one
+ * commit and one round trip serve many claims; an idle claim is committed alone at once.
  */
 public final class ClaimService implements AutoCloseable {
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{0,64}");
@@ -69,6 +73,11 @@ public final class ClaimService implements AutoCloseable {
     private final int committers;
     private final BlockingQueue<Request> queue = new LinkedBlockingQueue<>(16_384);
     private final List<Thread> threads = new ArrayList<>();
+    private final ExecutorService finishers = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "claim-finisher");
+        t.setDaemon(true);
+        return t;
+    });
     private final Map<Long, CachedActivity> activityCache = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
@@ -153,10 +162,36 @@ public final class ClaimService implements AutoCloseable {
         }
     }
 
-    /** Commits the claims of one activity; every request's future is completed, whatever happens. */
+    /**
+     * Commits the claims of one activity, then hands the write-through and the answers to a
+     * finisher, so the committer can take the next group while this one's entries go to the
+     * sides. Every request's future is completed, whatever happens.
+     */
     private void commitGroup(List<Request> requests) {
+        Map<Long, Outcome> outcomes;
         try {
-            Map<Long, Outcome> outcomes = decide(requests);
+            outcomes = decide(requests);
+        } catch (RuntimeException e) {
+            for (Request r : requests) {
+                r.result().completeExceptionally(e);
+            }
+            return;
+        }
+        if (outcomes.values().stream().noneMatch(o -> o.result() == Result.CLAIMED)) {
+            // nothing to write through (duplicates, sold out): answer at once
+            finish(requests, outcomes);
+            return;
+        }
+        try {
+            finishers.execute(() -> finish(requests, outcomes));
+        } catch (RejectedExecutionException shuttingDown) {
+            finish(requests, outcomes);
+        }
+    }
+
+    /** Writes the group's new entries through to the sides and answers each request. */
+    private void finish(List<Request> requests, Map<Long, Outcome> outcomes) {
+        try {
             List<CacheProtocol.Write> writes = new ArrayList<>();
             for (Outcome o : outcomes.values()) {
                 if (o.result() == Result.CLAIMED) {
@@ -383,6 +418,13 @@ public final class ClaimService implements AutoCloseable {
         closed = true;
         synchronized (this) {
             threads.forEach(Thread::interrupt);
+        }
+        // groups already committed are written through and answered before the sides close
+        finishers.shutdown();
+        try {
+            finishers.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         for (Request r; (r = queue.poll()) != null; ) {
             r.result().completeExceptionally(RpctlException.temporary("shutting down; the claim was not made"));
