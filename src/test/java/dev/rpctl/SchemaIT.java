@@ -27,13 +27,8 @@ class SchemaIT {
 
     @Test
     void db_init_adds_what_an_older_schema_lacks() throws Exception {
-        String suffix = Long.toString(Services.freshActivityId(), 36);
-        String claim = "it_claim_" + suffix;
-        Rpctl rpctl = Rpctl.withServices().with("RPCTL_MAPPING_CLAIM_TABLE", claim);
-        assertEquals(0, rpctl.run("db", "init").exitCode());
-        try (App app = Services.app(); Connection c = app.primary().connection(); Statement st = c.createStatement()) {
-            st.execute("ALTER TABLE " + claim + " DROP KEY idx_user, DROP COLUMN request_id");
-        }
+        String claim = "it_claim_" + Long.toString(Services.freshActivityId(), 36);
+        Rpctl rpctl = initThen("RPCTL_MAPPING_CLAIM_TABLE", claim, "ALTER TABLE " + claim + " DROP KEY idx_user, DROP COLUMN request_id");
         Rpctl.Result r = rpctl.run("db", "init");
         assertEquals(0, r.exitCode(), r::toString);
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith(claim) && l.contains("column request_id") && l.contains("index idx_user")), r.out());
@@ -41,14 +36,10 @@ class SchemaIT {
 
     @Test
     void a_schema_older_than_rpctl_is_refused_with_78_and_db_init_named() throws Exception {
-        String suffix = Long.toString(Services.freshActivityId(), 36);
-        String checkpoint = "it_ckpt_" + suffix;
-        Rpctl rpctl = Rpctl.withServices().with("RPCTL_MAPPING_CHECKPOINT_TABLE", checkpoint);
-        assertEquals(0, rpctl.run("db", "init").exitCode());
-        try (App app = Services.app(); Connection c = app.primary().connection(); Statement st = c.createStatement()) {
-            st.execute("ALTER TABLE " + checkpoint + " DROP COLUMN lag_millis");
-            st.execute("INSERT INTO " + checkpoint + " (pipeline, binlog_file, binlog_position) VALUES ('x', 'f.000001', 4)");
-        }
+        String checkpoint = "it_ckpt_" + Long.toString(Services.freshActivityId(), 36);
+        Rpctl rpctl = initThen("RPCTL_MAPPING_CHECKPOINT_TABLE", checkpoint,
+                "ALTER TABLE " + checkpoint + " DROP COLUMN lag_millis",
+                "INSERT INTO " + checkpoint + " (pipeline, binlog_file, binlog_position) VALUES ('x', 'f.000001', 4)");
         Rpctl.Result r = rpctl.run("status");
         assertEquals(78, r.exitCode(), r::toString);
         assertEquals(1, r.err().lines().count(), r.err());
@@ -58,5 +49,17 @@ class SchemaIT {
         // upgraded: the made-up checkpoint is now reported, as one whose binlog file is gone
         assertEquals(1, after.exitCode(), after::toString);
         assertTrue(after.out().lines().anyMatch(l -> l.startsWith("x ") && l.contains("purged")), after.out());
+    }
+
+    /** Runs 'db init' with one table renamed to a fresh one, then the statements: an older schema to upgrade. */
+    private static Rpctl initThen(String variable, String table, String... statements) throws Exception {
+        Rpctl rpctl = Rpctl.withServices().with(variable, table);
+        assertEquals(0, rpctl.run("db", "init").exitCode());
+        try (App app = Services.app(); Connection c = app.primary().connection(); Statement st = c.createStatement()) {
+            for (String sql : statements) {
+                st.execute(sql);
+            }
+        }
+        return rpctl;
     }
 }
