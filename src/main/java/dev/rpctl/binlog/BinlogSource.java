@@ -377,7 +377,8 @@ public final class BinlogSource {
             case ROTATE -> file = ((RotateEventData) event.getData()).getBinlogFilename();
             case MARIADB_GTID -> {
                 MariadbGtidEventData g = event.getData();
-                gtids.beginMariadb(g.getDomainId(), g.getServerId(), g.getSequence());
+                // the event's own server id: the connector fills the data's only when it tracks GTIDs itself
+                gtids.beginMariadb(g.getDomainId(), ((EventHeaderV4) event.getHeader()).getServerId(), g.getSequence());
                 inTx = true;
             }
             case GTID -> {

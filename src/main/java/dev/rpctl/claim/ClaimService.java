@@ -8,6 +8,9 @@ import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.protocol.ClaimRow;
 import dev.rpctl.protocol.Entry;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,15 +25,15 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -45,6 +48,7 @@ import java.util.regex.Pattern;
  * commit and one round trip serve many claims; an idle claim is committed alone at once.
  */
 public final class ClaimService implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ClaimService.class);
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{0,64}");
     private static final long ACTIVITY_CACHE_NANOS = 1_000_000_000L;
     private static final int RETRIES = 20;
@@ -73,11 +77,11 @@ public final class ClaimService implements AutoCloseable {
     private final int committers;
     private final BlockingQueue<Request> queue = new LinkedBlockingQueue<>(16_384);
     private final List<Thread> threads = new ArrayList<>();
-    private final ExecutorService finishers = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "claim-finisher");
-        t.setDaemon(true);
-        return t;
-    });
+    /**
+     * One finisher per committer, a short queue, and a committer that finds both full writes its
+     * group through itself: slow sides slow the committers down instead of piling groups up.
+     */
+    private final ThreadPoolExecutor finishers;
     private final Map<Long, CachedActivity> activityCache = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
@@ -94,6 +98,12 @@ public final class ClaimService implements AutoCloseable {
         this.budgetTable = SchemaService.budgetTable(mapping);
         this.version = mapping.versionColumn();
         this.committers = committers;
+        this.finishers = new ThreadPoolExecutor(committers, committers, 60, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(committers), r -> {
+                    Thread t = new Thread(r, "claim-finisher");
+                    t.setDaemon(true);
+                    return t;
+                }, new ThreadPoolExecutor.CallerRunsPolicy());
     }
 
     public static void checkRequestId(String requestId) {
@@ -184,7 +194,7 @@ public final class ClaimService implements AutoCloseable {
         }
         try {
             finishers.execute(() -> finish(requests, outcomes));
-        } catch (RejectedExecutionException shuttingDown) {
+        } catch (RejectedExecutionException shutDown) {
             finish(requests, outcomes);
         }
     }
@@ -416,13 +426,20 @@ public final class ClaimService implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        List<Thread> committing;
         synchronized (this) {
-            threads.forEach(Thread::interrupt);
+            committing = List.copyOf(threads);
         }
-        // groups already committed are written through and answered before the sides close
-        finishers.shutdown();
+        // committers stop taking groups; one inside a transaction finishes it
         try {
-            finishers.awaitTermination(5, TimeUnit.SECONDS);
+            for (Thread t : committing) {
+                t.join(5_000);
+            }
+            // groups already committed are written through and answered before the sides close
+            finishers.shutdown();
+            if (!finishers.awaitTermination(5, TimeUnit.SECONDS)) {
+                log.warn("claims: write-through of committed claims still running at shutdown; the binlog pipeline will apply them");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

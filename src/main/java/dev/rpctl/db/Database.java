@@ -106,7 +106,8 @@ public final class Database implements AutoCloseable {
         }
         if (e instanceof SQLException se && (se.getErrorCode() == ER_NO_SUCH_TABLE || se.getErrorCode() == ER_BAD_FIELD_ERROR)) {
             return new RpctlException(ExitCode.CONFIG, role + " at " + address() + ": " + se.getMessage()
-                    + "; the schema is missing or older than this rpctl: run 'rpctl db init'", e);
+                    + "; check the table and column names of the mapping.* settings, or, if the schema is older"
+                    + " than this rpctl, run 'rpctl db init'", e);
         }
         return new DatabaseException(role + " at " + address() + ": " + RpctlException.rootMessage(e), e);
     }

@@ -190,7 +190,7 @@ final class Pipeline implements BinlogSource.Listener {
     private synchronized void saveCheckpoint() {
         BinlogPosition p = tracker.advance();
         if (p != null && !p.equals(saved)) {
-            repo.save(name, p, metrics.appliedBeatMillis(), metrics.lastHeartbeatLag());
+            repo.save(name, p, metrics.appliedBeatMillis(), metrics.lagMillis(System.currentTimeMillis()));
             saved = p;
         }
         metrics.checkpointSaved(saved, System.currentTimeMillis());

@@ -15,9 +15,11 @@ import java.util.Map;
 public final class StatusService {
 
     /**
-     * One pipeline; times in milliseconds, -1 where unknown. {@code lagMillis} is commit-to-applied
-     * by the heartbeats (see {@link SyncMetrics#lagMillis}); {@code heartbeatAgeMillis} is how long
-     * ago a heartbeat was last written, whoever applies it.
+     * One pipeline; times in milliseconds, -1 where unknown. {@code lagMillis} is the pipeline's
+     * commit-to-applied lag as it saved it with its checkpoint (see {@link SyncMetrics#lagMillis}),
+     * plus however long the checkpoint has gone unsaved beyond one checkpoint interval, so a
+     * stuck or dead pipeline shows growing lag; {@code heartbeatAgeMillis} is how long ago a
+     * heartbeat was last written, whoever applies it.
      */
     public record PipelineStatus(String pipeline, String binlogFile, long binlogPosition, String gtid,
                                  long checkpointAgeMillis, long bytesBehind, long lagMillis, long heartbeatAgeMillis,
@@ -32,12 +34,12 @@ public final class StatusService {
 
     private final SyncRepository repo;
     private final Duration staleAfter;
-    private final Duration heartbeatInterval;
+    private final Duration checkpointInterval;
 
-    public StatusService(SyncRepository repo, Duration staleAfter, Duration heartbeatInterval) {
+    public StatusService(SyncRepository repo, Duration staleAfter, Duration checkpointInterval) {
         this.repo = repo;
         this.staleAfter = staleAfter;
-        this.heartbeatInterval = heartbeatInterval;
+        this.checkpointInterval = checkpointInterval;
     }
 
     public List<PipelineStatus> status() {
@@ -64,9 +66,9 @@ public final class StatusService {
                     behind += logs.get(i).size();
                 }
             }
-            long age = c.updatedAtMillis() == 0 ? -1 : Math.max(0, now - c.updatedAtMillis());
+            long age = c.ageMillis();
             Long beat = beats.get(c.pipeline());
-            long lag = SyncMetrics.lag(c.appliedBeatMillis(), c.lagMillis(), now, heartbeatInterval.toMillis());
+            long lag = c.lagMillis() < 0 || age < 0 ? -1 : c.lagMillis() + Math.max(0, age - checkpointInterval.toMillis());
             out.add(new PipelineStatus(c.pipeline(), p.file(), p.position(), p.gtid(), age,
                     index >= 0 ? behind : -1, lag, beat == null ? -1 : Math.max(0, now - beat),
                     repo.lockHolder(PipelineLock.lockName(c.pipeline())),

@@ -70,15 +70,11 @@ public final class SyncMetrics {
      * -1 before the first heartbeat.
      */
     public long lagMillis(long now) {
-        return lag(appliedBeatMillis, lastHeartbeatLag, now, heartbeatIntervalMillis);
-    }
-
-    /** The rule of {@link #lagMillis}, for a pipeline known only by what it saved. */
-    public static long lag(long appliedBeatMillis, long lastLagMillis, long now, long heartbeatIntervalMillis) {
-        if (appliedBeatMillis <= 0) {
+        long applied = appliedBeatMillis;
+        if (applied <= 0) {
             return -1;
         }
-        return Math.max(Math.max(0, lastLagMillis), now - appliedBeatMillis - heartbeatIntervalMillis);
+        return Math.max(Math.max(0, lastHeartbeatLag), now - applied - heartbeatIntervalMillis);
     }
 
     /** Sees every claim row a lane has written; for measurements. */

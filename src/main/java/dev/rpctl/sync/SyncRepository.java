@@ -9,7 +9,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -18,10 +17,11 @@ import java.util.Optional;
 public final class SyncRepository {
 
     /**
-     * One saved checkpoint with the time it was saved, the write time of the newest heartbeat
-     * applied by then (0: none yet) and that heartbeat's lag (-1: none yet).
+     * One saved checkpoint, how long ago it was saved by the server's clock (-1: unknown), the
+     * write time of the newest heartbeat applied by then (0: none yet) and the pipeline's lag
+     * when it saved (-1: none yet).
      */
-    public record Checkpoint(String pipeline, BinlogPosition position, long updatedAtMillis, long appliedBeatMillis,
+    public record Checkpoint(String pipeline, BinlogPosition position, long ageMillis, long appliedBeatMillis,
                              long lagMillis) {}
 
     /** One binlog file the server still has. */
@@ -44,14 +44,15 @@ public final class SyncRepository {
     }
 
     public List<Checkpoint> checkpoints() {
-        String sql = "SELECT pipeline, binlog_file, binlog_position, gtid, updated_at, applied_beat_millis, lag_millis FROM "
+        String sql = "SELECT pipeline, binlog_file, binlog_position, gtid,"
+                + " TIMESTAMPDIFF(MICROSECOND, updated_at, NOW(3)) DIV 1000, applied_beat_millis, lag_millis FROM "
                 + mapping.checkpointTable() + " ORDER BY pipeline";
         List<Checkpoint> out = new ArrayList<>();
         try (Connection c = db.connection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             while (rs.next()) {
-                Timestamp t = rs.getTimestamp(5);
+                long age = rs.getLong(5);
                 out.add(new Checkpoint(rs.getString(1), new BinlogPosition(rs.getString(2), rs.getLong(3), rs.getString(4)),
-                        t == null ? 0 : t.getTime(), rs.getLong(6), rs.getLong(7)));
+                        rs.wasNull() ? -1 : Math.max(0, age), rs.getLong(6), rs.getLong(7)));
             }
         } catch (SQLException e) {
             throw db.translate(e);
@@ -124,6 +125,26 @@ public final class SyncRepository {
                 pos = rs.getLong(2);
             }
             return new BinlogPosition(file, pos, gtid(st));
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+    }
+
+    /**
+     * Refuses a server whose binlog cannot feed the pipelines: rows must be logged as row images
+     * with every column, or an update would arrive without the columns a cache entry is made of.
+     */
+    public void requireFullRowImages() {
+        try (Connection c = db.connection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT @@global.binlog_format, @@global.binlog_row_image, @@global.log_bin")) {
+            rs.next();
+            String format = rs.getString(1);
+            String image = rs.getString(2);
+            if (!rs.getBoolean(3) || !"ROW".equalsIgnoreCase(format) || !"FULL".equalsIgnoreCase(image)) {
+                throw new dev.rpctl.RpctlException(dev.rpctl.ExitCode.CONFIG, db.role() + " at " + db.address()
+                        + " logs binlog_format=" + format + ", binlog_row_image=" + image + ", log_bin=" + rs.getString(3)
+                        + "; the sync daemon needs log_bin on, binlog_format=ROW and binlog_row_image=FULL");
+            }
         } catch (SQLException e) {
             throw db.translate(e);
         }

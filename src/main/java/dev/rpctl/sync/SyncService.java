@@ -65,6 +65,7 @@ public final class SyncService {
     }
 
     public void start() {
+        repo.requireFullRowImages();
         for (Runner r : runners) {
             r.thread = new Thread(r, "pipeline-" + r.name);
             r.thread.start();

@@ -56,7 +56,7 @@ class SyncDaemonIT {
             assertEquals(f.repo().load(f.prefix + "b").orElseThrow().file(), saved.file());
             assertTrue(daemon.metrics().stream().allMatch(m -> m.rowsApplied() >= 60));
 
-            StatusService.PipelineStatus status = new StatusService(f.repo(), java.time.Duration.ofSeconds(30), java.time.Duration.ofMillis(100)).status().stream()
+            StatusService.PipelineStatus status = new StatusService(f.repo(), java.time.Duration.ofSeconds(30), java.time.Duration.ofMillis(250)).status().stream()
                     .filter(s -> s.pipeline().equals(f.prefix + "a")).findFirst().orElseThrow();
             assertEquals(saved.position(), status.binlogPosition());
             assertTrue(status.ok() && status.leaderConnection() == null && status.heartbeatAgeMillis() >= 0, status.toString());
@@ -141,7 +141,7 @@ class SyncDaemonIT {
             assertTrue(a.appliedBeatMillis() > aBeat, "side a went on applying heartbeats");
             assertEquals(t2 - t1, bLag2 - bLag1, "side b's lag grows with the clock");
             assertTrue(a.lagMillis(t2) < bLag2, "side a's lag stays below side b's");
-            StatusService status = new StatusService(f.repo(), java.time.Duration.ofSeconds(30), java.time.Duration.ofMillis(100));
+            StatusService status = new StatusService(f.repo(), java.time.Duration.ofSeconds(30), java.time.Duration.ofMillis(250));
             Map<String, Long> lags = new LinkedHashMap<>();
             status.status().forEach(s -> lags.put(s.pipeline(), s.lagMillis()));
             assertTrue(lags.get(f.prefix + "b") > lags.get(f.prefix + "a"), "status shows side b behind side a: " + lags);
@@ -233,6 +233,20 @@ class SyncDaemonIT {
             f.insertUsers(51, 80);
             f.awaitSide("a", f.expectedRows(), 60);
             assertTrue(f.stderr("standby").contains("leading"), f.stderr("standby"));
+        }
+    }
+
+    @Test
+    void a_binlog_without_full_row_images_is_refused_with_78() throws Exception {
+        try (SyncFixture f = new SyncFixture()) {
+            f.rootSql("SET GLOBAL binlog_row_image = 'MINIMAL'");
+            f.onClose(() -> f.rootSql("SET GLOBAL binlog_row_image = 'FULL'"));
+            Process p = f.rpctl("minimal", "sync-daemon", "--side", "a", "--pipeline-prefix", f.prefix, "--from-now",
+                    "--metrics", "127.0.0.1:" + SyncFixture.freePort());
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(78, p.exitValue());
+            String err = f.stderr("minimal");
+            assertTrue(err.contains("binlog_row_image=MINIMAL") && err.contains("binlog_row_image=FULL"), err);
         }
     }
 

@@ -92,6 +92,17 @@ final class SyncFixture implements AutoCloseable {
                 env.get("RPCTL_MYSQL_USER"), env.get("RPCTL_MYSQL_PASSWORD"));
     }
 
+    /** Runs statements as the server's root user (the local services' root has no password), for server settings. */
+    void rootSql(String... statements) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:mysql://" + env.get("RPCTL_MYSQL_HOST") + ":"
+                + env.get("RPCTL_MYSQL_PORT") + "/?allowPublicKeyRetrieval=true&sslMode=DISABLED", "root", "");
+             Statement st = c.createStatement()) {
+            for (String s : statements) {
+                st.execute(s);
+            }
+        }
+    }
+
     /** Runs statements on a fresh connection of its own, one transaction each. */
     void sql(String... statements) throws SQLException {
         try (Connection c = connect(); Statement st = c.createStatement()) {
