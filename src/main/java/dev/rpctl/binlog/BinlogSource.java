@@ -33,6 +33,7 @@ import com.github.shyiko.mysql.binlog.event.deserialization.WriteRowsEventDataDe
 import com.github.shyiko.mysql.binlog.event.deserialization.XidEventDataDeserializer;
 import com.github.shyiko.mysql.binlog.io.ByteArrayInputStream;
 import com.github.shyiko.mysql.binlog.network.ServerException;
+import dev.rpctl.ExitCode;
 import dev.rpctl.RpctlException;
 import dev.rpctl.config.MysqlSettings;
 import org.slf4j.Logger;
@@ -270,6 +271,7 @@ public final class BinlogSource {
         by.put(EventType.PREVIOUS_GTIDS, new PreviousGtidSetDeserializer());
         by.put(EventType.MARIADB_GTID, new MariadbGtidEventDataDeserializer());
         by.put(EventType.MARIADB_GTID_LIST, new MariadbGtidListEventDataDeserializer());
+        // decoded so that handle() can refuse it by name instead of the reader failing on it
         by.put(EventType.TRANSACTION_PAYLOAD, new TransactionPayloadEventDataDeserializer());
         for (boolean ext : new boolean[] {false, true}) {
             by.put(ext ? EventType.EXT_WRITE_ROWS : EventType.WRITE_ROWS,
@@ -386,6 +388,9 @@ public final class BinlogSource {
                 inTx = true;
             }
             case TABLE_MAP -> tableMap(event.getData());
+            case TRANSACTION_PAYLOAD -> throw new RpctlException(ExitCode.CONFIG, "the binlog of " + mysql.address()
+                    + " holds compressed transactions, whose rows this daemon does not read;"
+                    + " set binlog_transaction_compression=OFF on the server");
             case XID -> commit(event);
             case QUERY -> {
                 String sql = ((QueryEventData) event.getData()).getSql().trim();

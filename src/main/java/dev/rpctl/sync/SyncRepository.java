@@ -132,7 +132,8 @@ public final class SyncRepository {
 
     /**
      * Refuses a server whose binlog cannot feed the pipelines: rows must be logged as row images
-     * with every column, or an update would arrive without the columns a cache entry is made of.
+     * with every column, or an update would arrive without the columns a cache entry is made of,
+     * and not inside compressed transactions (MySQL 8), whose rows the reader does not unpack.
      */
     public void requireFullRowImages() {
         try (Connection c = db.connection(); Statement st = c.createStatement();
@@ -147,6 +148,15 @@ public final class SyncRepository {
             }
         } catch (SQLException e) {
             throw db.translate(e);
+        }
+        try (Connection c = db.connection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT @@global.binlog_transaction_compression")) {
+            if (rs.next() && rs.getBoolean(1)) {
+                throw new dev.rpctl.RpctlException(dev.rpctl.ExitCode.CONFIG, db.role() + " at " + db.address()
+                        + " compresses its binlog transactions; the sync daemon needs binlog_transaction_compression=OFF");
+            }
+        } catch (SQLException notMysql8) {
+            // MariaDB and older MySQL have no such setting and never compress
         }
     }
 
