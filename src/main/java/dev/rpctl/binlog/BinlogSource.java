@@ -51,7 +51,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.function.LongPredicate;
 
 /**
  * Reads the binlog of one server from a transaction boundary and hands the rows of the mapped
@@ -275,11 +274,11 @@ public final class BinlogSource {
         by.put(EventType.TRANSACTION_PAYLOAD, new TransactionPayloadEventDataDeserializer());
         for (boolean ext : new boolean[] {false, true}) {
             by.put(ext ? EventType.EXT_WRITE_ROWS : EventType.WRITE_ROWS,
-                    new SkippingWrites(tableMaps, this::unmapped).setMayContainExtraInformation(ext));
+                    new SkippingWrites(tableMaps).setMayContainExtraInformation(ext));
             by.put(ext ? EventType.EXT_UPDATE_ROWS : EventType.UPDATE_ROWS,
-                    new SkippingUpdates(tableMaps, this::unmapped).setMayContainExtraInformation(ext));
+                    new SkippingUpdates(tableMaps).setMayContainExtraInformation(ext));
             by.put(ext ? EventType.EXT_DELETE_ROWS : EventType.DELETE_ROWS,
-                    new SkippingDeletes(tableMaps, this::unmapped).setMayContainExtraInformation(ext));
+                    new SkippingDeletes(tableMaps).setMayContainExtraInformation(ext));
         }
         EventDeserializer d = new EventDeserializer(new EventHeaderV4Deserializer(), new NullEventDataDeserializer(), by, tableMaps);
         d.setCompatibilityMode(EventDeserializer.CompatibilityMode.DATE_AND_TIME_AS_LONG_MICRO,
@@ -305,45 +304,36 @@ public final class BinlogSource {
         return null;
     }
 
-    private static final class SkippingWrites extends WriteRowsEventDataDeserializer {
-        private final LongPredicate skip;
-
-        SkippingWrites(Map<Long, TableMapEventData> tableMaps, LongPredicate skip) {
+    private final class SkippingWrites extends WriteRowsEventDataDeserializer {
+        SkippingWrites(Map<Long, TableMapEventData> tableMaps) {
             super(tableMaps);
-            this.skip = skip;
         }
 
         @Override
         protected Serializable[] deserializeRow(long tableId, BitSet included, ByteArrayInputStream in) throws IOException {
-            return skip.test(tableId) ? skipRest(in) : super.deserializeRow(tableId, included, in);
+            return unmapped(tableId) ? skipRest(in) : super.deserializeRow(tableId, included, in);
         }
     }
 
-    private static final class SkippingUpdates extends UpdateRowsEventDataDeserializer {
-        private final LongPredicate skip;
-
-        SkippingUpdates(Map<Long, TableMapEventData> tableMaps, LongPredicate skip) {
+    private final class SkippingUpdates extends UpdateRowsEventDataDeserializer {
+        SkippingUpdates(Map<Long, TableMapEventData> tableMaps) {
             super(tableMaps);
-            this.skip = skip;
         }
 
         @Override
         protected Serializable[] deserializeRow(long tableId, BitSet included, ByteArrayInputStream in) throws IOException {
-            return skip.test(tableId) ? skipRest(in) : super.deserializeRow(tableId, included, in);
+            return unmapped(tableId) ? skipRest(in) : super.deserializeRow(tableId, included, in);
         }
     }
 
-    private static final class SkippingDeletes extends DeleteRowsEventDataDeserializer {
-        private final LongPredicate skip;
-
-        SkippingDeletes(Map<Long, TableMapEventData> tableMaps, LongPredicate skip) {
+    private final class SkippingDeletes extends DeleteRowsEventDataDeserializer {
+        SkippingDeletes(Map<Long, TableMapEventData> tableMaps) {
             super(tableMaps);
-            this.skip = skip;
         }
 
         @Override
         protected Serializable[] deserializeRow(long tableId, BitSet included, ByteArrayInputStream in) throws IOException {
-            return skip.test(tableId) ? skipRest(in) : super.deserializeRow(tableId, included, in);
+            return unmapped(tableId) ? skipRest(in) : super.deserializeRow(tableId, included, in);
         }
     }
 

@@ -79,8 +79,8 @@ public final class SyncMetrics {
 
     /** Sees every claim row a lane has written; for measurements. */
     public interface RowObserver {
-        /** The row of {@code key}, last updated at {@code rowMillis} (the server's clock), was on the side at {@code appliedMicros}. */
-        void applied(String key, long rowMillis, long appliedMicros);
+        /** The row of {@code key} was on the side at {@code appliedMicros} (wall clock). */
+        void applied(String key, long appliedMicros);
     }
 
     private volatile RowObserver observer;
@@ -97,7 +97,7 @@ public final class SyncMetrics {
         }
         RowObserver o = observer;
         if (o != null) {
-            o.applied(key, rowMillis, nowMicros);
+            o.applied(key, nowMicros);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.rpctl.sync;
 
+import dev.rpctl.ExitCode;
+import dev.rpctl.RpctlException;
 import dev.rpctl.binlog.BinlogPosition;
 import dev.rpctl.config.MappingSettings;
 import dev.rpctl.db.Database;
@@ -118,7 +120,7 @@ public final class SyncRepository {
             long pos;
             try (ResultSet rs = st.executeQuery("SHOW MASTER STATUS")) {
                 if (!rs.next()) {
-                    throw new dev.rpctl.RpctlException(dev.rpctl.ExitCode.CONFIG, db.role() + " at " + db.address()
+                    throw new RpctlException(ExitCode.CONFIG, db.role() + " at " + db.address()
                             + " has no binary log; start it with log-bin and binlog-format=ROW");
                 }
                 file = rs.getString(1);
@@ -135,28 +137,28 @@ public final class SyncRepository {
      * with every column, or an update would arrive without the columns a cache entry is made of,
      * and not inside compressed transactions (MySQL 8), whose rows the reader does not unpack.
      */
-    public void requireFullRowImages() {
-        try (Connection c = db.connection(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT @@global.binlog_format, @@global.binlog_row_image, @@global.log_bin")) {
-            rs.next();
-            String format = rs.getString(1);
-            String image = rs.getString(2);
-            if (!rs.getBoolean(3) || !"ROW".equalsIgnoreCase(format) || !"FULL".equalsIgnoreCase(image)) {
-                throw new dev.rpctl.RpctlException(dev.rpctl.ExitCode.CONFIG, db.role() + " at " + db.address()
-                        + " logs binlog_format=" + format + ", binlog_row_image=" + image + ", log_bin=" + rs.getString(3)
-                        + "; the sync daemon needs log_bin on, binlog_format=ROW and binlog_row_image=FULL");
+    public void requireUsableBinlog() {
+        try (Connection c = db.connection(); Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT @@global.binlog_format, @@global.binlog_row_image, @@global.log_bin")) {
+                rs.next();
+                String format = rs.getString(1);
+                String image = rs.getString(2);
+                if (!rs.getBoolean(3) || !"ROW".equalsIgnoreCase(format) || !"FULL".equalsIgnoreCase(image)) {
+                    throw new RpctlException(ExitCode.CONFIG, db.role() + " at " + db.address() + " logs binlog_format="
+                            + format + ", binlog_row_image=" + image + ", log_bin=" + rs.getString(3)
+                            + "; the sync daemon needs log_bin on, binlog_format=ROW and binlog_row_image=FULL");
+                }
+            }
+            try (ResultSet rs = st.executeQuery("SELECT @@global.binlog_transaction_compression")) {
+                if (rs.next() && rs.getBoolean(1)) {
+                    throw new RpctlException(ExitCode.CONFIG, db.role() + " at " + db.address()
+                            + " compresses its binlog transactions; the sync daemon needs binlog_transaction_compression=OFF");
+                }
+            } catch (SQLException notMysql8) {
+                // MariaDB and older MySQL have no such setting and never compress
             }
         } catch (SQLException e) {
             throw db.translate(e);
-        }
-        try (Connection c = db.connection(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT @@global.binlog_transaction_compression")) {
-            if (rs.next() && rs.getBoolean(1)) {
-                throw new dev.rpctl.RpctlException(dev.rpctl.ExitCode.CONFIG, db.role() + " at " + db.address()
-                        + " compresses its binlog transactions; the sync daemon needs binlog_transaction_compression=OFF");
-            }
-        } catch (SQLException notMysql8) {
-            // MariaDB and older MySQL have no such setting and never compress
         }
     }
 

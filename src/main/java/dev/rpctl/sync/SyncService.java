@@ -65,7 +65,7 @@ public final class SyncService {
     }
 
     public void start() {
-        repo.requireFullRowImages();
+        repo.requireUsableBinlog();
         for (Runner r : runners) {
             r.thread = new Thread(r, "pipeline-" + r.name);
             r.thread.start();

@@ -71,7 +71,7 @@ public final class SyncBench {
         List<SyncMetrics> sides = daemon.metrics();
         for (int s = 0; s < sides.size(); s++) {
             int side = s;
-            sides.get(s).observe((key, rowMillis, micros) -> {
+            sides.get(s).observe((key, micros) -> {
                 Integer i = index.get(key);
                 if (i != null && applied[side].compareAndSet(i, 0, micros)) {
                     seen[side].incrementAndGet();
