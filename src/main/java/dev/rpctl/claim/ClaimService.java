@@ -15,14 +15,19 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -53,6 +58,7 @@ public final class ClaimService implements AutoCloseable {
     private static final long ACTIVITY_CACHE_NANOS = 1_000_000_000L;
     private static final int RETRIES = 20;
     private static final int MAX_GROUP = 64;
+    private static final int ER_DUP_ENTRY = 1062;
     private static final DateTimeFormatter SQL_MILLIS =
             DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
 
@@ -84,6 +90,8 @@ public final class ClaimService implements AutoCloseable {
     private final ThreadPoolExecutor finishers;
     private final Map<Long, CachedActivity> activityCache = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    /** Whether the last group had a new claim: then the next one opens its transaction with its first read. */
+    private volatile boolean expectFresh = true;
 
     private record CachedActivity(Activity activity, long loadedNanos) {}
 
@@ -149,54 +157,81 @@ public final class ClaimService implements AutoCloseable {
     }
 
     private void commitLoop() {
-        List<Request> group = new ArrayList<>(MAX_GROUP);
-        while (!closed) {
-            try {
-                Request first = queue.poll(200, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
+        ArrayDeque<Request> pending = new ArrayDeque<>();
+        Carry carry = null;
+        try {
+            // once closed, the requests already taken are still decided; the queue is left to close()
+            while (carry != null || !pending.isEmpty() || !closed) {
+                List<Request> group;
+                if (carry != null) {
+                    group = carry.requests();
+                } else {
+                    if (pending.isEmpty()) {
+                        Request first = queue.poll(200, TimeUnit.MILLISECONDS);
+                        if (first == null) {
+                            continue;
+                        }
+                        pending.add(first);
+                        queue.drainTo(pending, MAX_GROUP - 1);
+                    }
+                    group = takeGroup(pending, pending.peekFirst().activity().id());
                 }
-                group.clear();
-                group.add(first);
-                queue.drainTo(group, MAX_GROUP - 1);
-                Map<Long, List<Request>> byActivity = new LinkedHashMap<>();
-                for (Request r : group) {
-                    byActivity.computeIfAbsent(r.activity().id(), k -> new ArrayList<>()).add(r);
-                }
-                for (List<Request> rs : byActivity.values()) {
-                    commitGroup(rs);
-                }
-            } catch (InterruptedException e) {
-                return;
+                carry = commitGroup(group, carry, pending);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            RpctlException stopped = RpctlException.temporary("shutting down; the claim was not made");
+            if (carry != null) {
+                rollback(carry.connection(), stopped);
+                closeQuietly(carry.connection());
+                carry.requests().forEach(r -> r.result().completeExceptionally(stopped));
+            }
+            pending.forEach(r -> r.result().completeExceptionally(stopped));
+        }
+    }
+
+    /** Takes up to MAX_GROUP requests of one activity out of pending, in their order. */
+    private static List<Request> takeGroup(ArrayDeque<Request> pending, long activity) {
+        List<Request> group = new ArrayList<>(Math.min(MAX_GROUP, pending.size()));
+        for (Iterator<Request> it = pending.iterator(); it.hasNext() && group.size() < MAX_GROUP; ) {
+            Request r = it.next();
+            if (r.activity().id() == activity) {
+                group.add(r);
+                it.remove();
             }
         }
+        return group;
     }
 
     /**
      * Commits the claims of one activity, then hands the write-through and the answers to a
      * finisher, so the committer can take the next group while this one's entries go to the
-     * sides. Every request's future is completed, whatever happens.
+     * sides. Every request's future is completed, whatever happens. Returns the next group when
+     * this group's commit batch also opened that one's transaction.
      */
-    private void commitGroup(List<Request> requests) {
-        Map<Long, Outcome> outcomes;
+    private Carry commitGroup(List<Request> requests, Carry carry, ArrayDeque<Request> pending) {
+        Decided d;
         try {
-            outcomes = decide(requests);
+            d = decide(requests, carry, pending);
         } catch (RuntimeException e) {
             for (Request r : requests) {
                 r.result().completeExceptionally(e);
             }
-            return;
+            return null;
         }
+        Map<Long, Outcome> outcomes = d.outcomes();
         if (outcomes.values().stream().noneMatch(o -> o.result() == Result.CLAIMED)) {
             // nothing to write through (duplicates, sold out): answer at once
             finish(requests, outcomes);
-            return;
+        } else {
+            try {
+                finishers.execute(() -> finish(requests, outcomes));
+            } catch (RejectedExecutionException shutDown) {
+                finish(requests, outcomes);
+            }
         }
-        try {
-            finishers.execute(() -> finish(requests, outcomes));
-        } catch (RejectedExecutionException shutDown) {
-            finish(requests, outcomes);
-        }
+        return d.next();
     }
 
     /** Writes the group's new entries through to the sides and answers each request. */
@@ -227,140 +262,208 @@ public final class ClaimService implements AutoCloseable {
         }
     }
 
-    /** The outcome per user, committed; retried whole when InnoDB picks it as a deadlock victim or a same-user race. */
-    private Map<Long, Outcome> decide(List<Request> requests) {
+    /**
+     * How a group's transaction begins. When it begun, the read of existing claims, START
+     * TRANSACTION and the first shard pick went in one round trip; shard is that pick's answer
+     * (null when no unlocked shard at or above start had budget).
+     */
+    /**
+     * How a group's transaction begins. When it begun, the read of existing claims, START
+     * TRANSACTION and the first shard pick went in one round trip; shard is that pick's answer
+     * (null when no unlocked shard at or above start had budget).
+     */
+    private record Opening(List<ClaimRow> existing, boolean begun, Shard shard, int start) {}
+
+    /**
+     * A group whose transaction the previous group's commit batch opened: its first read and
+     * shard pick ran right after that commit, on the same connection, which the committer keeps
+     * for it. Under load a group then costs one round trip.
+     */
+    private record Carry(List<Request> requests, Connection connection, Opening opening) {}
+
+    /** The answers of a group, and the next group when this one's batch opened its transaction. */
+    private record Decided(Map<Long, Outcome> outcomes, Carry next) {}
+
+    /**
+     * The outcome per user, committed; retried whole when InnoDB picks it as a deadlock victim or a
+     * same-user race. A carried group starts on its open transaction.
+     */
+    private Decided decide(List<Request> requests, Carry carry, ArrayDeque<Request> pending) {
         Activity a = requests.get(0).activity();
         LinkedHashMap<Long, Request> byUser = new LinkedHashMap<>();
         for (Request r : requests) {
             byUser.putIfAbsent(r.userId(), r);
         }
         for (int attempt = 0; ; attempt++) {
-            try (Connection c = db.connection()) {
-                Map<Long, Outcome> out = new LinkedHashMap<>();
-                // duplicates and retries are answered from one read, with no lock and no write
-                for (ClaimRow row : existing(c, a.id(), byUser.keySet())) {
-                    out.put(row.userId(), new Outcome(Result.DUPLICATE, row, "already claimed", List.of()));
+            Connection c = null;
+            Decided d = null;
+            try {
+                Opening opening = null;
+                if (carry != null) {
+                    c = carry.connection();
+                    opening = carry.opening();
+                    carry = null;
+                } else {
+                    c = db.connection();
                 }
-                List<Request> fresh = new ArrayList<>();
-                for (Request r : byUser.values()) {
-                    if (!out.containsKey(r.userId())) {
-                        fresh.add(r);
-                    }
+                try {
+                    d = attempt(c, a, byUser, opening, pending);
+                    return d;
+                } catch (SQLException | RuntimeException e) {
+                    // a failure may leave the transaction open anywhere before its commit: end it
+                    rollback(c, e);
+                    throw e;
                 }
-                if (!fresh.isEmpty() && !insert(c, a, fresh, out)) {
+            } catch (SQLException e) {
+                if (e.getErrorCode() == ER_DUP_ENTRY) {
+                    // another request of one of these users committed first: read again, answer it as a duplicate
                     if (attempt >= RETRIES) {
                         throw new IllegalStateException("claims of activity " + a.id() + " kept racing with other requests of the same users");
                     }
                     continue;
                 }
-                return out;
-            } catch (SQLException e) {
                 if (isDeadlock(e) && attempt < RETRIES) {
                     // InnoDB rolled this transaction back: nothing was paid, try again
                     backoff(attempt);
                     continue;
                 }
                 throw db.translate(e);
+            } finally {
+                if (c != null && (d == null || d.next() == null)) {
+                    closeQuietly(c);
+                }
             }
         }
+    }
+
+    private Decided attempt(Connection c, Activity a, Map<Long, Request> byUser, Opening carried,
+                            ArrayDeque<Request> pending) throws SQLException {
+        // duplicates and retries are answered from one read, with no lock and no write; when the
+        // last group had new claims, this read also opens the transaction and picks a shard
+        Opening open = carried != null ? carried
+                : expectFresh ? open(c, a, byUser.keySet())
+                : new Opening(existing(c, a.id(), byUser.keySet()), false, null, 0);
+        Map<Long, Outcome> out = new LinkedHashMap<>();
+        for (ClaimRow row : open.existing()) {
+            out.put(row.userId(), new Outcome(Result.DUPLICATE, row, "already claimed", List.of()));
+        }
+        List<Request> fresh = new ArrayList<>();
+        for (Request r : byUser.values()) {
+            if (!out.containsKey(r.userId())) {
+                fresh.add(r);
+            }
+        }
+        expectFresh = !fresh.isEmpty();
+        if (fresh.isEmpty()) {
+            if (open.begun()) {
+                execute(c, "ROLLBACK");
+            }
+            return new Decided(out, null);
+        }
+        return insert(c, a, fresh, out, open, pending);
     }
 
     /**
-     * One transaction: take budget for the fresh users, insert their claims, commit. Returns false
-     * (rolled back) when another request of one of these users committed first; the caller
-     * reads again and answers that one as a duplicate.
+     * Takes budget for the fresh users from as many shards as they need, inserts their claims and
+     * commits; the budget updates, the insert and the commit go as one multi-statement batch. The
+     * insert is a plain INSERT: when another request of one of these users committed first it
+     * fails with a duplicate key and the server runs nothing after it, the commit included.
+     * When more claims of the activity are waiting, the batch ends with their opening, and they
+     * come back as the next group.
      */
-    private boolean insert(Connection c, Activity a, List<Request> fresh, Map<Long, Outcome> out) throws SQLException {
-        c.setAutoCommit(false);
-        try {
-            List<ClaimRow> rows = new ArrayList<>(fresh.size());
-            int next = 0;
-            boolean holding = false;
-            while (next < fresh.size()) {
-                Shard s = takeShard(c, a, holding);
-                if (s == null) {
-                    break;
-                }
-                holding = true;
-                long count = s.count();
-                long left = s.amount();
-                while (next < fresh.size() && count > 0) {
-                    Request r = fresh.get(next++);
-                    long amount = a.allocation().next(count, left, a.fixedAmount());
-                    count--;
-                    left -= amount;
-                    rows.add(new ClaimRow(a.id(), r.userId(), amount, "paid", r.requestId(), 1, r.now().toEpochMilli()));
-                }
-                try (PreparedStatement ps = c.prepareStatement("UPDATE " + budgetTable + " SET remaining_count = ?,"
-                        + " remaining_amount = ?, " + version + " = " + version + " + 1 WHERE activity_id = ? AND shard = ?")) {
-                    ps.setLong(1, count);
-                    ps.setLong(2, left);
-                    ps.setLong(3, a.id());
-                    ps.setInt(4, s.shard());
-                    ps.executeUpdate();
-                }
+    private Decided insert(Connection c, Activity a, List<Request> fresh, Map<Long, Outcome> out, Opening open,
+                           ArrayDeque<Request> pending) throws SQLException {
+        List<ClaimRow> rows = new ArrayList<>(fresh.size());
+        List<Shard> taken = new ArrayList<>(1);
+        int next = 0;
+        while (next < fresh.size()) {
+            Shard s;
+            if (taken.isEmpty() && open.begun()) {
+                s = open.shard() != null ? open.shard() : takeShard(c, a, taken, open.start(), 1);
+            } else {
+                s = takeShard(c, a, taken, ThreadLocalRandom.current().nextInt(a.shards()), 0);
             }
-            if (!rows.isEmpty() && insertRows(c, rows) != rows.size()) {
-                c.rollback();
-                return false;
+            if (s == null) {
+                break;
             }
-            c.commit();
-            for (ClaimRow row : rows) {
-                out.put(row.userId(), new Outcome(Result.CLAIMED, row, "claimed", List.of()));
+            long count = s.count();
+            long left = s.amount();
+            while (next < fresh.size() && count > 0) {
+                Request r = fresh.get(next++);
+                long amount = a.allocation().next(count, left, a.fixedAmount());
+                count--;
+                left -= amount;
+                rows.add(new ClaimRow(a.id(), r.userId(), amount, "paid", r.requestId(), 1, r.now().toEpochMilli()));
             }
-            for (Request r : fresh) {
-                out.putIfAbsent(r.userId(), new Outcome(Result.SOLD_OUT, null, "activity " + a.id() + " is sold out", List.of()));
-            }
-            return true;
-        } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(true);
+            taken.add(new Shard(s.shard(), count, left));
         }
+        Carry carry = null;
+        if (rows.isEmpty()) {
+            // sold out: the transaction took no lock and wrote nothing
+            execute(c, "ROLLBACK");
+        } else {
+            List<Request> following = null;
+            if (!closed) {
+                queue.drainTo(pending, MAX_GROUP);
+                following = takeGroup(pending, a.id());
+            }
+            try {
+                Opening opened = commitBatch(c, a, taken, rows, following);
+                if (opened != null) {
+                    carry = new Carry(following, c, opened);
+                }
+            } catch (SQLException | RuntimeException e) {
+                // nothing after the failed statement ran: those requests wait for their turn again
+                if (following != null) {
+                    for (int i = following.size() - 1; i >= 0; i--) {
+                        pending.addFirst(following.get(i));
+                    }
+                }
+                throw e;
+            }
+        }
+        for (ClaimRow row : rows) {
+            out.put(row.userId(), new Outcome(Result.CLAIMED, row, "claimed", List.of()));
+        }
+        for (Request r : fresh) {
+            out.putIfAbsent(r.userId(), new Outcome(Result.SOLD_OUT, null, "activity " + a.id() + " is sold out", List.of()));
+        }
+        return new Decided(out, carry);
     }
 
     /**
-     * Locks a shard with budget that no other transaction holds (SKIP LOCKED, from a random
-     * start), so concurrent groups spread over the shards. Only a transaction that holds no shard
-     * yet waits for a held one, and only while committed budget is left, so waits cannot form a
-     * cycle and a sold-out activity takes no lock at all.
+     * UPDATE per shard taken, INSERT of the rows, COMMIT, and, when following is not empty, the
+     * opening of that group: one round trip, run in order, stopped by the first error. Returns the
+     * following group's opening, or null when there is none.
      */
-    private Shard takeShard(Connection c, Activity a, boolean holding) throws SQLException {
-        long min = Math.max(1, a.allocation() == Allocation.FIXED ? a.fixedAmount() : 1);
-        String pick = "SELECT shard, remaining_count, remaining_amount FROM " + budgetTable
-                + " WHERE activity_id = ? AND remaining_count > 0 AND remaining_amount >= ?";
-        int start = ThreadLocalRandom.current().nextInt(a.shards());
-        Shard s = shard(c, pick + " AND shard >= ? ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED", a.id(), min, start);
-        if (s == null) {
-            s = shard(c, pick + " AND shard < ? ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED", a.id(), min, start);
+    private Opening commitBatch(Connection c, Activity a, List<Shard> taken, List<ClaimRow> rows,
+                                List<Request> following) throws SQLException {
+        StringBuilder sql = new StringBuilder();
+        for (int i = 0; i < taken.size(); i++) {
+            sql.append("UPDATE ").append(budgetTable).append(" SET remaining_count = ?, remaining_amount = ?, ")
+                    .append(version).append(" = ").append(version).append(" + 1 WHERE activity_id = ? AND shard = ?;");
         }
-        if (s == null && !holding) {
-            s = shard(c, pick + " AND shard >= ? ORDER BY shard LIMIT 1 FOR UPDATE", a.id(), min, 0);
-        }
-        return s;
-    }
-
-    private static Shard shard(Connection c, String sql, long activity, long min, int from) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setLong(1, activity);
-            ps.setLong(2, min);
-            ps.setInt(3, from);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? new Shard(rs.getInt(1), rs.getLong(2), rs.getLong(3)) : null;
-            }
-        }
-    }
-
-    private int insertRows(Connection c, List<ClaimRow> rows) throws SQLException {
-        StringBuilder sql = new StringBuilder("INSERT IGNORE INTO ").append(claimTable)
+        sql.append("INSERT INTO ").append(claimTable)
                 .append(" (activity_id, user_id, amount, status, request_id, ").append(version)
                 .append(", created_at, updated_at) VALUES ");
         for (int i = 0; i < rows.size(); i++) {
             sql.append(i == 0 ? "" : ", ").append("(?, ?, ?, 'paid', ?, 1, ?, ?)");
         }
+        sql.append(";COMMIT");
+        boolean opening = following != null && !following.isEmpty();
+        Collection<Long> users = opening ? userIds(following) : List.of();
+        if (opening) {
+            sql.append(';').append(openingSql(users.size()));
+        }
+        int start = ThreadLocalRandom.current().nextInt(a.shards());
         try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
             int p = 1;
+            for (Shard s : taken) {
+                ps.setLong(p++, s.count());
+                ps.setLong(p++, s.amount());
+                ps.setLong(p++, a.id());
+                ps.setInt(p++, s.shard());
+            }
             for (ClaimRow r : rows) {
                 // as text: Connector/J takes MariaDB's "5.5.5-" version prefix for a server without
                 // fractional seconds and would drop the milliseconds of a Timestamp parameter
@@ -372,33 +475,187 @@ public final class ClaimService implements AutoCloseable {
                 ps.setString(p++, ts);
                 ps.setString(p++, ts);
             }
-            return ps.executeUpdate();
+            if (opening) {
+                bindOpening(ps, p, a, users, start);
+            }
+            // an error in any statement surfaces here; the results then come in statement order
+            boolean resultSet = ps.execute();
+            for (int i = 0; i < taken.size() + 2; i++) {
+                int count = resultSet ? -1 : ps.getUpdateCount();
+                if (count == -1 || (i == taken.size() && count != rows.size())) {
+                    throw new SQLException("the claim batch's statement " + (i + 1) + " answered " + count
+                            + " where an update count of the UPDATEs, INSERT and COMMIT was expected");
+                }
+                resultSet = ps.getMoreResults();
+            }
+            if (!opening) {
+                return null;
+            }
+            if (!resultSet) {
+                throw new SQLException("the server sent fewer results than the statements it was given");
+            }
+            List<ClaimRow> existing = readExisting(ps.getResultSet(), a.id());
+            return new Opening(existing, true, readShard(nextResultSet(ps)), start);
         }
     }
 
-    private List<ClaimRow> existing(Connection c, long activity, java.util.Collection<Long> users) throws SQLException {
-        StringBuilder sql = new StringBuilder("SELECT user_id, amount, status, request_id, ").append(version)
-                .append(", CAST(UNIX_TIMESTAMP(updated_at) * 1000 AS SIGNED) FROM ").append(claimTable)
-                .append(" WHERE activity_id = ? AND user_id IN (");
-        for (int i = 0; i < users.size(); i++) {
-            sql.append(i == 0 ? "?" : ", ?");
+    private static Collection<Long> userIds(List<Request> requests) {
+        LinkedHashSet<Long> users = new LinkedHashSet<>();
+        for (Request r : requests) {
+            users.add(r.userId());
         }
-        sql.append(')');
-        List<ClaimRow> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-            int p = 1;
-            ps.setLong(p++, activity);
-            for (long u : users) {
-                ps.setLong(p++, u);
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new ClaimRow(activity, rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
-                            rs.getLong(5), rs.getLong(6)));
+        return users;
+    }
+
+    /** The read of existing claims, START TRANSACTION and the first shard pick, in one round trip. */
+    private Opening open(Connection c, Activity a, Collection<Long> users) throws SQLException {
+        int start = ThreadLocalRandom.current().nextInt(a.shards());
+        try (PreparedStatement ps = c.prepareStatement(openingSql(users.size()))) {
+            bindOpening(ps, 1, a, users, start);
+            ps.execute();
+            List<ClaimRow> existing = readExisting(ps.getResultSet(), a.id());
+            return new Opening(existing, true, readShard(nextResultSet(ps)), start);
+        }
+    }
+
+    private String openingSql(int users) {
+        return existingSql(users) + ";START TRANSACTION;" + pickSql(List.of(), 0);
+    }
+
+    private static void bindOpening(PreparedStatement ps, int p, Activity a, Collection<Long> users, int start) throws SQLException {
+        bindPick(ps, bindExisting(ps, p, a.id(), users), a, start);
+    }
+
+    private static final String[] PICKS = {
+            " AND shard >= ? ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED",
+            " AND shard < ? ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED",
+            " AND shard >= ? ORDER BY shard LIMIT 1 FOR UPDATE",
+    };
+
+    /**
+     * A shard pick. 0 and 1 lock a shard with budget that no other transaction holds (SKIP
+     * LOCKED), from start up and then below it, so concurrent groups spread over the shards.
+     * 2 waits for a held one: only a transaction that holds no shard yet runs it, and only while
+     * committed budget is left, so waits cannot form a cycle and a sold-out activity takes no
+     * lock at all. Shards already taken are left out: their updates wait for the commit batch,
+     * and SKIP LOCKED does not skip this transaction's own locks.
+     */
+    private String pickSql(List<Shard> taken, int kind) {
+        StringBuilder sql = new StringBuilder("SELECT shard, remaining_count, remaining_amount FROM ").append(budgetTable)
+                .append(" WHERE activity_id = ? AND remaining_count > 0 AND remaining_amount >= ?");
+        for (int i = 0; i < taken.size(); i++) {
+            sql.append(i == 0 ? " AND shard NOT IN (" : ", ").append(taken.get(i).shard());
+        }
+        return sql.append(taken.isEmpty() ? "" : ")").append(PICKS[kind]).toString();
+    }
+
+    private static void bindPick(PreparedStatement ps, int p, Activity a, int start) throws SQLException {
+        ps.setLong(p, a.id());
+        ps.setLong(p + 1, Math.max(1, a.allocation() == Allocation.FIXED ? a.fixedAmount() : 1));
+        ps.setInt(p + 2, start);
+    }
+
+    /** Runs the picks from kind first on, in a transaction already begun; null when none finds budget. */
+    private Shard takeShard(Connection c, Activity a, List<Shard> taken, int start, int first) throws SQLException {
+        int last = taken.isEmpty() ? 2 : 1;
+        for (int kind = first; kind <= last; kind++) {
+            boolean begin = kind == 0 && taken.isEmpty();
+            try (PreparedStatement ps = c.prepareStatement((begin ? "START TRANSACTION;" : "") + pickSql(taken, kind))) {
+                // the waiting pick scans from the first shard
+                bindPick(ps, 1, a, kind == 2 ? 0 : start);
+                ps.execute();
+                Shard s = readShard(begin ? nextResultSet(ps) : ps.getResultSet());
+                if (s != null) {
+                    return s;
                 }
             }
         }
+        return null;
+    }
+
+    /** Moves past update counts (a START TRANSACTION's OK) to the next result set. */
+    private static ResultSet nextResultSet(PreparedStatement ps) throws SQLException {
+        while (!ps.getMoreResults()) {
+            if (ps.getUpdateCount() == -1) {
+                throw new SQLException("the server sent fewer results than the statements it was given");
+            }
+        }
+        return ps.getResultSet();
+    }
+
+    private static Shard readShard(ResultSet rs) throws SQLException {
+        try (rs) {
+            return rs.next() ? new Shard(rs.getInt(1), rs.getLong(2), rs.getLong(3)) : null;
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // the pool drops a connection it cannot take back
+        }
+    }
+
+    private static void execute(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
+    /**
+     * Ends the transaction after a failure (harmless when none is open). If that fails too the
+     * connection is unusable: it is aborted, so the pool drops it instead of lending out a
+     * connection inside a transaction.
+     */
+    private static void rollback(Connection c, Exception cause) {
+        try {
+            execute(c, "ROLLBACK");
+        } catch (SQLException e) {
+            cause.addSuppressed(e);
+            try {
+                c.abort(Runnable::run);
+            } catch (SQLException ignored) {
+                // already gone
+            }
+        }
+    }
+
+    private String existingSql(int users) {
+        StringBuilder sql = new StringBuilder("SELECT user_id, amount, status, request_id, ").append(version)
+                .append(", CAST(UNIX_TIMESTAMP(updated_at) * 1000 AS SIGNED) FROM ").append(claimTable)
+                .append(" WHERE activity_id = ? AND user_id IN (");
+        for (int i = 0; i < users; i++) {
+            sql.append(i == 0 ? "?" : ", ?");
+        }
+        return sql.append(')').toString();
+    }
+
+    /** Binds the activity and the users of existingSql; returns the next parameter index. */
+    private static int bindExisting(PreparedStatement ps, int p, long activity, Collection<Long> users) throws SQLException {
+        ps.setLong(p++, activity);
+        for (long u : users) {
+            ps.setLong(p++, u);
+        }
+        return p;
+    }
+
+    private static List<ClaimRow> readExisting(ResultSet rs, long activity) throws SQLException {
+        List<ClaimRow> out = new ArrayList<>();
+        try (rs) {
+            while (rs.next()) {
+                out.add(new ClaimRow(activity, rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
+                        rs.getLong(5), rs.getLong(6)));
+            }
+        }
         return out;
+    }
+
+    private List<ClaimRow> existing(Connection c, long activity, Collection<Long> users) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(existingSql(users.size()))) {
+            bindExisting(ps, 1, activity, users);
+            return readExisting(ps.executeQuery(), activity);
+        }
     }
 
     private Activity activity(long id) {

@@ -48,6 +48,8 @@ public final class Database implements AutoCloseable {
                 + "&sslMode=" + (settings.tls() ? "REQUIRED" : "DISABLED")
                 + "&allowPublicKeyRetrieval=true"
                 + "&rewriteBatchedStatements=true"
+                // claims send a transaction's last statements and its commit in one round trip
+                + "&allowMultiQueries=true"
                 + "&cachePrepStmts=true&prepStmtCacheSize=256&useServerPrepStmts=false"
                 + "&useLocalSessionState=true&elideSetAutoCommits=true"
                 + "&connectionTimeZone=UTC&forceConnectionTimeZoneToSession=true"
