@@ -12,7 +12,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -30,15 +29,12 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -48,8 +44,8 @@ import java.util.regex.Pattern;
  * budget shards, so it can never be overspent.
  * <p>Claims are committed in groups: a few committer threads each take whatever claims are queued
  * (no timer) and commit them as one transaction (one multi-row insert, one update per budget shard,
- * one commit); a finisher thread then writes the rows through to every cache side in one pipeline
- * per side and answers the claims, while the committer takes the next group. Under load one
+ * one commit); the write-through's side writers then write the rows to every cache side and
+ * answer the claims, while the committer takes the next group. Under load one
  * commit and one round trip serve many claims; an idle claim is committed alone at once.
  */
 public final class ClaimService implements AutoCloseable {
@@ -83,11 +79,6 @@ public final class ClaimService implements AutoCloseable {
     private final int committers;
     private final BlockingQueue<Request> queue = new LinkedBlockingQueue<>(16_384);
     private final List<Thread> threads = new ArrayList<>();
-    /**
-     * One finisher per committer, a short queue, and a committer that finds both full writes its
-     * group through itself: slow sides slow the committers down instead of piling groups up.
-     */
-    private final ThreadPoolExecutor finishers;
     private final Map<Long, CachedActivity> activityCache = new ConcurrentHashMap<>();
     private volatile boolean closed;
     /** Whether the last group had a new claim: then the next one opens its transaction with its first read. */
@@ -106,12 +97,6 @@ public final class ClaimService implements AutoCloseable {
         this.budgetTable = SchemaService.budgetTable(mapping);
         this.version = mapping.versionColumn();
         this.committers = committers;
-        this.finishers = new ThreadPoolExecutor(committers, committers, 60, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(committers), r -> {
-                    Thread t = new Thread(r, "claim-finisher");
-                    t.setDaemon(true);
-                    return t;
-                }, new ThreadPoolExecutor.CallerRunsPolicy());
     }
 
     public static void checkRequestId(String requestId) {
@@ -221,21 +206,6 @@ public final class ClaimService implements AutoCloseable {
             return null;
         }
         Map<Long, Outcome> outcomes = d.outcomes();
-        if (outcomes.values().stream().noneMatch(o -> o.result() == Result.CLAIMED)) {
-            // nothing to write through (duplicates, sold out): answer at once
-            finish(requests, outcomes);
-        } else {
-            try {
-                finishers.execute(() -> finish(requests, outcomes));
-            } catch (RejectedExecutionException shutDown) {
-                finish(requests, outcomes);
-            }
-        }
-        return d.next();
-    }
-
-    /** Writes the group's new entries through to the sides and answers each request. */
-    private void finish(List<Request> requests, Map<Long, Outcome> outcomes) {
         try {
             List<CacheProtocol.Write> writes = new ArrayList<>();
             for (Outcome o : outcomes.values()) {
@@ -243,22 +213,33 @@ public final class ClaimService implements AutoCloseable {
                     writes.add(new CacheProtocol.Write(protocol.key(o.row().activityId(), o.row().userId()), Entry.row(o.row())));
                 }
             }
-            List<String> failed = writes.isEmpty() ? List.of() : writeThrough.write(writes);
-            Map<Long, Boolean> answered = new HashMap<>();
-            for (Request r : requests) {
-                Outcome o = outcomes.get(r.userId());
-                if (o.result() == Result.CLAIMED) {
-                    // a second request of the same user in this group is that claim's duplicate
-                    o = answered.putIfAbsent(r.userId(), true) == null
-                            ? new Outcome(Result.CLAIMED, o.row(), o.reason(), failed)
-                            : new Outcome(Result.DUPLICATE, o.row(), "already claimed", List.of());
-                }
-                r.result().complete(o);
+            if (writes.isEmpty()) {
+                // nothing to write through (duplicates, sold out): answer at once
+                answer(requests, outcomes, List.of());
+            } else {
+                // the side writers answer the group when both sides have it, while this thread goes on
+                writeThrough.submit(writes).thenAccept(failed -> answer(requests, outcomes, failed));
             }
         } catch (RuntimeException e) {
             for (Request r : requests) {
                 r.result().completeExceptionally(e);
             }
+        }
+        return d.next();
+    }
+
+    /** Answers each request of a group; failed lists the sides the write-through missed. */
+    private static void answer(List<Request> requests, Map<Long, Outcome> outcomes, List<String> failed) {
+        Map<Long, Boolean> answered = new HashMap<>();
+        for (Request r : requests) {
+            Outcome o = outcomes.get(r.userId());
+            if (o.result() == Result.CLAIMED) {
+                // a second request of the same user in this group is that claim's duplicate
+                o = answered.putIfAbsent(r.userId(), true) == null
+                        ? new Outcome(Result.CLAIMED, o.row(), o.reason(), failed)
+                        : new Outcome(Result.DUPLICATE, o.row(), "already claimed", List.of());
+            }
+            r.result().complete(o);
         }
     }
 
@@ -438,55 +419,40 @@ public final class ClaimService implements AutoCloseable {
      */
     private Opening commitBatch(Connection c, Activity a, List<Shard> taken, List<ClaimRow> rows,
                                 List<Request> following) throws SQLException {
-        StringBuilder sql = new StringBuilder();
-        for (int i = 0; i < taken.size(); i++) {
-            sql.append("UPDATE ").append(budgetTable).append(" SET remaining_count = ?, remaining_amount = ?, ")
-                    .append(version).append(" = ").append(version).append(" + 1 WHERE activity_id = ? AND shard = ?;");
+        StringBuilder sql = new StringBuilder(256 + 96 * rows.size());
+        for (Shard s : taken) {
+            sql.append("UPDATE ").append(budgetTable).append(" SET remaining_count = ").append(s.count())
+                    .append(", remaining_amount = ").append(s.amount()).append(", ").append(version).append(" = ")
+                    .append(version).append(" + 1 WHERE activity_id = ").append(a.id()).append(" AND shard = ")
+                    .append(s.shard()).append(';');
         }
         sql.append("INSERT INTO ").append(claimTable)
                 .append(" (activity_id, user_id, amount, status, request_id, ").append(version)
                 .append(", created_at, updated_at) VALUES ");
         for (int i = 0; i < rows.size(); i++) {
-            sql.append(i == 0 ? "" : ", ").append("(?, ?, ?, 'paid', ?, 1, ?, ?)");
+            ClaimRow r = rows.get(i);
+            // the time as text: the column keeps its milliseconds whatever the server's version says
+            String ts = SQL_MILLIS.format(Instant.ofEpochMilli(r.updatedAtMillis()));
+            sql.append(i == 0 ? "(" : ", (").append(r.activityId()).append(", ").append(r.userId()).append(", ")
+                    .append(r.amount()).append(", 'paid', ").append(quoted(r.requestId())).append(", 1, '")
+                    .append(ts).append("', '").append(ts).append("')");
         }
         sql.append(";COMMIT");
         boolean opening = following != null && !following.isEmpty();
-        Collection<Long> users = opening ? userIds(following) : List.of();
-        if (opening) {
-            sql.append(';').append(openingSql(users.size()));
-        }
         int start = ThreadLocalRandom.current().nextInt(a.shards());
-        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-            int p = 1;
-            for (Shard s : taken) {
-                ps.setLong(p++, s.count());
-                ps.setLong(p++, s.amount());
-                ps.setLong(p++, a.id());
-                ps.setInt(p++, s.shard());
-            }
-            for (ClaimRow r : rows) {
-                // as text: Connector/J takes MariaDB's "5.5.5-" version prefix for a server without
-                // fractional seconds and would drop the milliseconds of a Timestamp parameter
-                String ts = SQL_MILLIS.format(Instant.ofEpochMilli(r.updatedAtMillis()));
-                ps.setLong(p++, r.activityId());
-                ps.setLong(p++, r.userId());
-                ps.setLong(p++, r.amount());
-                ps.setString(p++, r.requestId());
-                ps.setString(p++, ts);
-                ps.setString(p++, ts);
-            }
-            if (opening) {
-                bindOpening(ps, p, a, users, start);
-            }
+        if (opening) {
+            sql.append(';').append(openingSql(a, userIds(following), start));
+        }
+        try (Statement st = statement(c)) {
             // an error in any statement surfaces here; the results then come in statement order
-            boolean resultSet = ps.execute();
+            boolean resultSet = st.execute(sql.toString());
             for (int i = 0; i < taken.size() + 2; i++) {
-                int count = resultSet ? -1 : ps.getUpdateCount();
+                int count = resultSet ? -1 : st.getUpdateCount();
                 if (count == -1 || (i == taken.size() && count != rows.size())) {
                     throw new SQLException("the claim batch's statement " + (i + 1) + " answered " + count
                             + " where an update count of the UPDATEs, INSERT and COMMIT was expected");
                 }
-                resultSet = ps.getMoreResults();
+                resultSet = st.getMoreResults();
             }
             if (!opening) {
                 return null;
@@ -494,8 +460,8 @@ public final class ClaimService implements AutoCloseable {
             if (!resultSet) {
                 throw new SQLException("the server sent fewer results than the statements it was given");
             }
-            List<ClaimRow> existing = readExisting(ps.getResultSet(), a.id());
-            return new Opening(existing, true, readShard(nextResultSet(ps)), start);
+            List<ClaimRow> existing = readExisting(st.getResultSet(), a.id());
+            return new Opening(existing, true, readShard(nextResultSet(st)), start);
         }
     }
 
@@ -510,49 +476,40 @@ public final class ClaimService implements AutoCloseable {
     /** The read of existing claims, START TRANSACTION and the first shard pick, in one round trip. */
     private Opening open(Connection c, Activity a, Collection<Long> users) throws SQLException {
         int start = ThreadLocalRandom.current().nextInt(a.shards());
-        try (PreparedStatement ps = c.prepareStatement(openingSql(users.size()))) {
-            bindOpening(ps, 1, a, users, start);
-            ps.execute();
-            List<ClaimRow> existing = readExisting(ps.getResultSet(), a.id());
-            return new Opening(existing, true, readShard(nextResultSet(ps)), start);
+        try (Statement st = statement(c)) {
+            st.execute(openingSql(a, users, start));
+            List<ClaimRow> existing = readExisting(st.getResultSet(), a.id());
+            return new Opening(existing, true, readShard(nextResultSet(st)), start);
         }
     }
 
-    private String openingSql(int users) {
-        return existingSql(users) + ";START TRANSACTION;" + pickSql(List.of(), 0);
-    }
-
-    private static void bindOpening(PreparedStatement ps, int p, Activity a, Collection<Long> users, int start) throws SQLException {
-        bindPick(ps, bindExisting(ps, p, a.id(), users), a, start);
+    private String openingSql(Activity a, Collection<Long> users, int start) {
+        return existingSql(a.id(), users) + ";START TRANSACTION;" + pickSql(a, List.of(), 0, start);
     }
 
     private static final String[] PICKS = {
-            " AND shard >= ? ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED",
-            " AND shard < ? ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED",
-            " AND shard >= ? ORDER BY shard LIMIT 1 FOR UPDATE",
+            " AND shard >= %d ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED",
+            " AND shard < %d ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED",
+            " AND shard >= %d ORDER BY shard LIMIT 1 FOR UPDATE",
     };
 
     /**
      * A shard pick. 0 and 1 lock a shard with budget that no other transaction holds (SKIP
      * LOCKED), from start up and then below it, so concurrent groups spread over the shards.
-     * 2 waits for a held one: only a transaction that holds no shard yet runs it, and only while
-     * committed budget is left, so waits cannot form a cycle and a sold-out activity takes no
-     * lock at all. Shards already taken are left out: their updates wait for the commit batch,
-     * and SKIP LOCKED does not skip this transaction's own locks.
+     * 2 waits for a held one, scanning from the first shard: only a transaction that holds no
+     * shard yet runs it, and only while committed budget is left, so waits cannot form a cycle
+     * and a sold-out activity takes no lock at all. Shards already taken are left out: their
+     * updates wait for the commit batch, and SKIP LOCKED does not skip this transaction's own locks.
      */
-    private String pickSql(List<Shard> taken, int kind) {
+    private String pickSql(Activity a, List<Shard> taken, int kind, int start) {
+        long min = Math.max(1, a.allocation() == Allocation.FIXED ? a.fixedAmount() : 1);
         StringBuilder sql = new StringBuilder("SELECT shard, remaining_count, remaining_amount FROM ").append(budgetTable)
-                .append(" WHERE activity_id = ? AND remaining_count > 0 AND remaining_amount >= ?");
+                .append(" WHERE activity_id = ").append(a.id()).append(" AND remaining_count > 0 AND remaining_amount >= ")
+                .append(min);
         for (int i = 0; i < taken.size(); i++) {
             sql.append(i == 0 ? " AND shard NOT IN (" : ", ").append(taken.get(i).shard());
         }
-        return sql.append(taken.isEmpty() ? "" : ")").append(PICKS[kind]).toString();
-    }
-
-    private static void bindPick(PreparedStatement ps, int p, Activity a, int start) throws SQLException {
-        ps.setLong(p, a.id());
-        ps.setLong(p + 1, Math.max(1, a.allocation() == Allocation.FIXED ? a.fixedAmount() : 1));
-        ps.setInt(p + 2, start);
+        return sql.append(taken.isEmpty() ? "" : ")").append(String.format(PICKS[kind], kind == 2 ? 0 : start)).toString();
     }
 
     /** Runs the picks from kind first on, in a transaction already begun; null when none finds budget. */
@@ -560,11 +517,9 @@ public final class ClaimService implements AutoCloseable {
         int last = taken.isEmpty() ? 2 : 1;
         for (int kind = first; kind <= last; kind++) {
             boolean begin = kind == 0 && taken.isEmpty();
-            try (PreparedStatement ps = c.prepareStatement((begin ? "START TRANSACTION;" : "") + pickSql(taken, kind))) {
-                // the waiting pick scans from the first shard
-                bindPick(ps, 1, a, kind == 2 ? 0 : start);
-                ps.execute();
-                Shard s = readShard(begin ? nextResultSet(ps) : ps.getResultSet());
+            try (Statement st = statement(c)) {
+                st.execute((begin ? "START TRANSACTION;" : "") + pickSql(a, taken, kind, start));
+                Shard s = readShard(begin ? nextResultSet(st) : st.getResultSet());
                 if (s != null) {
                     return s;
                 }
@@ -573,14 +528,33 @@ public final class ClaimService implements AutoCloseable {
         return null;
     }
 
+    /**
+     * A plain statement for the claim path's SQL, which carries its values as literals: numbers,
+     * times formatted here and request ids checked against REQUEST_ID. Prepared statements would
+     * make the driver parse a different multi-statement text for every group size on every call.
+     */
+    private static Statement statement(Connection c) throws SQLException {
+        Statement st = c.createStatement();
+        st.setEscapeProcessing(false);
+        return st;
+    }
+
+    /** A request id as an SQL string literal; only the characters REQUEST_ID allows ever get here. */
+    private static String quoted(String requestId) {
+        if (!REQUEST_ID.matcher(requestId).matches()) {
+            throw new IllegalArgumentException("request id outside [A-Za-z0-9._:-]{0,64}: " + requestId);
+        }
+        return "'" + requestId + "'";
+    }
+
     /** Moves past update counts (a START TRANSACTION's OK) to the next result set. */
-    private static ResultSet nextResultSet(PreparedStatement ps) throws SQLException {
-        while (!ps.getMoreResults()) {
-            if (ps.getUpdateCount() == -1) {
+    private static ResultSet nextResultSet(Statement st) throws SQLException {
+        while (!st.getMoreResults()) {
+            if (st.getUpdateCount() == -1) {
                 throw new SQLException("the server sent fewer results than the statements it was given");
             }
         }
-        return ps.getResultSet();
+        return st.getResultSet();
     }
 
     private static Shard readShard(ResultSet rs) throws SQLException {
@@ -621,23 +595,16 @@ public final class ClaimService implements AutoCloseable {
         }
     }
 
-    private String existingSql(int users) {
+    private String existingSql(long activity, Collection<Long> users) {
         StringBuilder sql = new StringBuilder("SELECT user_id, amount, status, request_id, ").append(version)
                 .append(", CAST(UNIX_TIMESTAMP(updated_at) * 1000 AS SIGNED) FROM ").append(claimTable)
-                .append(" WHERE activity_id = ? AND user_id IN (");
-        for (int i = 0; i < users; i++) {
-            sql.append(i == 0 ? "?" : ", ?");
+                .append(" WHERE activity_id = ").append(activity).append(" AND user_id IN (");
+        String sep = "";
+        for (long u : users) {
+            sql.append(sep).append(u);
+            sep = ", ";
         }
         return sql.append(')').toString();
-    }
-
-    /** Binds the activity and the users of existingSql; returns the next parameter index. */
-    private static int bindExisting(PreparedStatement ps, int p, long activity, Collection<Long> users) throws SQLException {
-        ps.setLong(p++, activity);
-        for (long u : users) {
-            ps.setLong(p++, u);
-        }
-        return p;
     }
 
     private static List<ClaimRow> readExisting(ResultSet rs, long activity) throws SQLException {
@@ -652,9 +619,8 @@ public final class ClaimService implements AutoCloseable {
     }
 
     private List<ClaimRow> existing(Connection c, long activity, Collection<Long> users) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(existingSql(users.size()))) {
-            bindExisting(ps, 1, activity, users);
-            return readExisting(ps.executeQuery(), activity);
+        try (Statement st = statement(c)) {
+            return readExisting(st.executeQuery(existingSql(activity, users)), activity);
         }
     }
 
@@ -687,15 +653,14 @@ public final class ClaimService implements AutoCloseable {
         synchronized (this) {
             committing = List.copyOf(threads);
         }
-        // committers stop taking groups; one inside a transaction finishes it
+        // committers stop taking groups; one inside a transaction finishes it. Groups already
+        // committed are written through and answered by the write-through, which closes after this.
         try {
             for (Thread t : committing) {
                 t.join(5_000);
-            }
-            // groups already committed are written through and answered before the sides close
-            finishers.shutdown();
-            if (!finishers.awaitTermination(5, TimeUnit.SECONDS)) {
-                log.warn("claims: write-through of committed claims still running at shutdown; the binlog pipeline will apply them");
+                if (t.isAlive()) {
+                    log.warn("claims: {} still committing at shutdown", t.getName());
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

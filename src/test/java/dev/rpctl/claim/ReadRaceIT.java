@@ -33,6 +33,7 @@ class ReadRaceIT {
     App app;
     CacheSide side;
     ClaimService claims;
+    WriteThrough writeThrough;
     ClaimReader reader;
     CacheProtocol protocol;
     long activity;
@@ -48,8 +49,8 @@ class ReadRaceIT {
         app = Services.app();
         side = TestSides.of(kind);
         protocol = app.protocol();
-        WriteThrough wt = new WriteThrough(protocol, List.of(side), 2, java.time.Duration.ofSeconds(1));
-        claims = new ClaimService(app.primary(), app.config().mapping(), app.activities(), protocol, wt,
+        writeThrough = new WriteThrough(protocol, List.of(side), 2, java.time.Duration.ofSeconds(1));
+        claims = new ClaimService(app.primary(), app.config().mapping(), app.activities(), protocol, writeThrough,
                 Clock.systemUTC(), 2);
         reader = new ClaimReader(protocol, side, app.claims());
         activity = Services.freshActivityId();
@@ -62,6 +63,8 @@ class ReadRaceIT {
 
     @AfterEach
     void tearDown() {
+        claims.close();
+        writeThrough.close();
         side.close();
         app.close();
     }
