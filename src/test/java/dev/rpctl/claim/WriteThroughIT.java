@@ -1,0 +1,123 @@
+package dev.rpctl.claim;
+
+import dev.rpctl.App;
+import dev.rpctl.Rpctl;
+import dev.rpctl.Services;
+import dev.rpctl.cache.CacheSide;
+import dev.rpctl.config.HostPort;
+import dev.rpctl.config.SideMode;
+import dev.rpctl.config.SideSettings;
+import dev.rpctl.protocol.ClaimRow;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The claim's write-through when one side is down or hangs: the claim stands, the other side has it. */
+class WriteThroughIT {
+    App app;
+    CacheSide a;
+    final List<AutoCloseable> opened = new ArrayList<>();
+    long activity;
+
+    @BeforeAll
+    static void schema() {
+        assertEquals(0, Rpctl.withServices().run("db", "init").exitCode());
+    }
+
+    @BeforeEach
+    void setUp() {
+        app = Services.app();
+        a = app.side("a");
+        activity = Services.freshActivityId();
+        app.activities().create(new ActivityService.NewActivity(activity, "write-through", 100, 10_000, Allocation.FIXED, null, null, 1));
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = opened.size() - 1; i >= 0; i--) {
+            opened.get(i).close();
+        }
+        app.close();
+    }
+
+    ClaimService claims(CacheSide b, Duration timeout) {
+        WriteThrough wt = new WriteThrough(app.protocol(), List.of(a, b), 1, timeout);
+        ClaimService claims = new ClaimService(app.primary(), app.config().mapping(), app.activities(), app.protocol(), wt,
+                Clock.systemUTC(), 2);
+        opened.add(wt);
+        opened.add(claims);
+        return claims;
+    }
+
+    CacheSide side(String name, int port, Duration socketTimeout) {
+        CacheSide s = new CacheSide(new SideSettings(name, SideMode.SINGLE, List.of(HostPort.parse("127.0.0.1:" + port)),
+                "", "", "", false, 0, socketTimeout, 4));
+        opened.add(s);
+        return s;
+    }
+
+    @Test
+    void a_side_that_is_down_does_not_fail_the_claim() throws IOException {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        ClaimService claims = claims(side("b", closedPort, Duration.ofSeconds(2)), Duration.ofSeconds(5));
+        ClaimService.Outcome o = claims.claim(activity, 1, "r1");
+        assertEquals(ClaimService.Result.CLAIMED, o.result());
+        assertEquals(List.of("b"), o.failedSides());
+        assertEquals(rowEntry(o.row()), a.get(app.protocol().key(activity, 1)));
+    }
+
+    /** A server that takes connections and never answers: a hung Redis. */
+    @Test
+    @Timeout(20)
+    void a_side_that_hangs_is_given_up_after_the_write_through_timeout() throws Exception {
+        try (ServerSocket hole = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            List<Socket> held = java.util.Collections.synchronizedList(new ArrayList<>());
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        held.add(hole.accept());
+                    }
+                } catch (IOException closed) {
+                    // the test is over
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            // the socket timeout alone would keep the claim for minutes: only the write-through timeout answers it
+            ClaimService claims = claims(side("b", hole.getLocalPort(), Duration.ofMinutes(5)), Duration.ofMillis(300));
+            ClaimService.Outcome first = claims.claim(activity, 2, "r2");
+            assertEquals(ClaimService.Result.CLAIMED, first.result());
+            assertEquals(List.of("b"), first.failedSides());
+            assertEquals(rowEntry(first.row()), a.get(app.protocol().key(activity, 2)));
+            // side a keeps working while b's writer is stuck
+            ClaimService.Outcome second = claims.claim(activity, 3, "r3");
+            assertEquals(List.of("b"), second.failedSides());
+            assertEquals(rowEntry(second.row()), a.get(app.protocol().key(activity, 3)));
+            synchronized (held) {
+                for (Socket s : held) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    String rowEntry(ClaimRow row) {
+        return "R|1|" + row.amount() + "|paid|" + row.requestId() + "|" + row.updatedAtMillis();
+    }
+}
