@@ -7,11 +7,14 @@ import dev.rpctl.claim.ActivityService;
 import dev.rpctl.claim.Allocation;
 import dev.rpctl.claim.ClaimReader;
 import dev.rpctl.claim.ClaimService;
+import dev.rpctl.claim.WriteThrough;
 import dev.rpctl.db.SchemaService;
 import org.HdrHistogram.Histogram;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -41,12 +44,18 @@ public final class ClaimBench {
         try (App app = Services.app()) {
             new SchemaService(app.primary(), app.config().mapping()).init();
             ClaimService claims = app.claimService();
+            // -Dbench.no-write-through=true adds new claims with no cache side to write through to:
+            // what the database part of a claim costs, beside the whole claim
+            boolean noWriteThrough = Boolean.getBoolean("bench.no-write-through");
+            WriteThrough none = new WriteThrough(app.protocol(), List.of(), 0, Duration.ofSeconds(1));
+            ClaimService dbOnly = new ClaimService(app.primary(), app.config().mapping(), app.activities(), app.protocol(),
+                    none, Clock.systemUTC(), app.config().claim().committers());
             CacheSide a = app.side("a");
             ClaimReader reader = new ClaimReader(app.protocol(), a, app.claims());
             AtomicLong nextUser = new AtomicLong(1);
             String table = app.config().mapping().claimTable();
             List<Run> bare = new ArrayList<>(), fresh = new ArrayList<>(), dup = new ArrayList<>();
-            List<Run> get = new ArrayList<>(), read = new ArrayList<>();
+            List<Run> get = new ArrayList<>(), read = new ArrayList<>(), unwritten = new ArrayList<>();
             for (int round = 1 - warmupRounds; round <= rounds; round++) {
                 if (round == 1) {
                     bare.clear();
@@ -54,6 +63,7 @@ public final class ClaimBench {
                     dup.clear();
                     get.clear();
                     read.clear();
+                    unwritten.clear();
                 }
                 System.out.println(round < 1 ? "warm-up round (not counted)" : "round " + round);
                 long activity = Services.freshActivityId();
@@ -80,6 +90,14 @@ public final class ClaimBench {
                     }
                 }));
                 long lastUser = nextUser.get() - 1;
+                if (noWriteThrough) {
+                    unwritten.add(measure("new claims, no sides", concurrency, seconds, (t, i) -> {
+                        long u = nextUser.getAndIncrement();
+                        if (dbOnly.claim(activity, u, "c" + u).result() != ClaimService.Result.CLAIMED) {
+                            throw new IllegalStateException("not claimed");
+                        }
+                    }));
+                }
                 dup.add(measure("rpctl duplicate claims", concurrency, seconds, (t, i) -> {
                     long u = firstUser + ThreadLocalRandom.current().nextLong(lastUser - firstUser + 1);
                     if (claims.claim(activity, u, "c" + u).result() != ClaimService.Result.DUPLICATE) {
@@ -103,8 +121,14 @@ public final class ClaimBench {
             report("new claims / bare INSERT IGNORE", fresh, bare, 0.85);
             System.out.printf("  claim p99 %.2f ms vs bare p99 %.2f ms: +%.2f ms (target <= +1 ms)%n",
                     median(fresh, true), median(bare, true), median(fresh, true) - median(bare, true));
+            if (noWriteThrough) {
+                System.out.printf("  new claims with no sides to write through to: %,.0f/s = %.2fx of bare%n",
+                        median(unwritten, false), median(unwritten, false) / median(bare, false));
+            }
             report("duplicate claims / new claims", dup, fresh, 3.0);
             report("cached reads / bare GET", read, get, 0.8);
+            dbOnly.close();
+            none.close();
         }
     }
 
