@@ -79,6 +79,8 @@ public final class ClaimService implements AutoCloseable {
     private final int committers;
     private final BlockingQueue<Request> queue = new LinkedBlockingQueue<>(16_384);
     private final List<Thread> threads = new ArrayList<>();
+    /** Set once the committers run: every claim checks it without taking the lock. */
+    private volatile boolean started;
     private final Map<Long, CachedActivity> activityCache = new ConcurrentHashMap<>();
     private volatile boolean closed;
     /** Whether the last group had a new claim: then the next one opens its transaction with its first read. */
@@ -113,7 +115,9 @@ public final class ClaimService implements AutoCloseable {
         if (closedReason != null) {
             return new Outcome(Result.CLOSED, null, closedReason, List.of());
         }
-        startCommitters();
+        if (!started) {
+            startCommitters();
+        }
         Request r = new Request(a, userId, requestId == null ? "" : requestId, now, new CompletableFuture<>());
         try {
             queue.put(r);
@@ -139,6 +143,7 @@ public final class ClaimService implements AutoCloseable {
             threads.add(t);
             t.start();
         }
+        started = true;
     }
 
     private void commitLoop() {
