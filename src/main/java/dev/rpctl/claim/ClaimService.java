@@ -120,7 +120,14 @@ public final class ClaimService implements AutoCloseable {
         }
         Request r = new Request(a, userId, requestId == null ? "" : requestId, now, new CompletableFuture<>());
         try {
+            if (closed) {
+                throw RpctlException.temporary("shutting down; the claim was not made");
+            }
             queue.put(r);
+            if (closed && queue.remove(r)) {
+                // close() may have drained the queue already: nobody else would answer this one
+                throw RpctlException.temporary("shutting down; the claim was not made");
+            }
             return r.result().join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -166,7 +173,10 @@ public final class ClaimService implements AutoCloseable {
                     }
                     group = takeGroup(pending, pending.peekFirst().activity().id());
                 }
-                carry = commitGroup(group, carry, pending);
+                Carry opened = carry;
+                // from here the group's connection is commitGroup's to close, whatever happens
+                carry = null;
+                carry = commitGroup(group, opened, pending);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -280,6 +290,9 @@ public final class ClaimService implements AutoCloseable {
         for (Request r : requests) {
             byUser.putIfAbsent(r.userId(), r);
         }
+        // rows an attempt sent to be committed: if a later part of its batch failed after the
+        // commit, the retry finds them and answers them as claimed, not as duplicates
+        Map<Long, ClaimRow> tried = new HashMap<>();
         for (int attempt = 0; ; attempt++) {
             Connection c = null;
             Decided d = null;
@@ -293,16 +306,19 @@ public final class ClaimService implements AutoCloseable {
                     c = db.connection();
                 }
                 try {
-                    d = attempt(c, a, byUser, opening, pending);
+                    d = attempt(c, a, byUser, opening, pending, tried);
                     return d;
-                } catch (SQLException | RuntimeException e) {
+                } catch (Throwable e) {
                     // a failure may leave the transaction open anywhere before its commit: end it
+                    // before the connection goes back to the pool, which sees autocommit on
                     rollback(c, e);
                     throw e;
                 }
             } catch (SQLException e) {
                 if (e.getErrorCode() == ER_DUP_ENTRY) {
-                    // another request of one of these users committed first: read again, answer it as a duplicate
+                    // another request of one of these users committed first: read again, answer it as a
+                    // duplicate. Nothing of this attempt was committed, so none of its rows is ours.
+                    tried.clear();
                     if (attempt >= RETRIES) {
                         throw new IllegalStateException("claims of activity " + a.id() + " kept racing with other requests of the same users");
                     }
@@ -323,7 +339,7 @@ public final class ClaimService implements AutoCloseable {
     }
 
     private Decided attempt(Connection c, Activity a, Map<Long, Request> byUser, Opening carried,
-                            ArrayDeque<Request> pending) throws SQLException {
+                            ArrayDeque<Request> pending, Map<Long, ClaimRow> tried) throws SQLException {
         // duplicates and retries are answered from one read, with no lock and no write; when the
         // last group had new claims, this read also opens the transaction and picks a shard
         Opening open = carried != null ? carried
@@ -331,7 +347,9 @@ public final class ClaimService implements AutoCloseable {
                 : new Opening(existing(c, a.id(), byUser.keySet()), false, null, 0);
         Map<Long, Outcome> out = new LinkedHashMap<>();
         for (ClaimRow row : open.existing()) {
-            out.put(row.userId(), new Outcome(Result.DUPLICATE, row, "already claimed", List.of()));
+            out.put(row.userId(), row.equals(tried.get(row.userId()))
+                    ? new Outcome(Result.CLAIMED, row, "claimed", List.of())
+                    : new Outcome(Result.DUPLICATE, row, "already claimed", List.of()));
         }
         List<Request> fresh = new ArrayList<>();
         for (Request r : byUser.values()) {
@@ -346,7 +364,7 @@ public final class ClaimService implements AutoCloseable {
             }
             return new Decided(out, null);
         }
-        return insert(c, a, fresh, out, open, pending);
+        return insert(c, a, fresh, out, open, pending, tried);
     }
 
     /**
@@ -358,7 +376,7 @@ public final class ClaimService implements AutoCloseable {
      * come back as the next group.
      */
     private Decided insert(Connection c, Activity a, List<Request> fresh, Map<Long, Outcome> out, Opening open,
-                           ArrayDeque<Request> pending) throws SQLException {
+                           ArrayDeque<Request> pending, Map<Long, ClaimRow> tried) throws SQLException {
         List<ClaimRow> rows = new ArrayList<>(fresh.size());
         List<Shard> taken = new ArrayList<>(1);
         int next = 0;
@@ -390,8 +408,14 @@ public final class ClaimService implements AutoCloseable {
         } else {
             List<Request> following = null;
             if (!closed) {
-                queue.drainTo(pending, MAX_GROUP);
-                following = takeGroup(pending, a.id());
+                queue.drainTo(pending, Math.max(0, MAX_GROUP - pending.size()));
+                // only while this activity's requests are the oldest waiting: others go first
+                if (!pending.isEmpty() && pending.peekFirst().activity().id() == a.id()) {
+                    following = takeGroup(pending, a.id());
+                }
+            }
+            for (ClaimRow row : rows) {
+                tried.put(row.userId(), row);
             }
             try {
                 Opening opened = commitBatch(c, a, taken, rows, following);
@@ -584,19 +608,15 @@ public final class ClaimService implements AutoCloseable {
 
     /**
      * Ends the transaction after a failure (harmless when none is open). If that fails too the
-     * connection is unusable: it is aborted, so the pool drops it instead of lending out a
-     * connection inside a transaction.
+     * connection is unusable: the pool drops it instead of lending out a connection that may
+     * still be inside a transaction.
      */
-    private static void rollback(Connection c, Exception cause) {
+    private void rollback(Connection c, Throwable cause) {
         try {
             execute(c, "ROLLBACK");
         } catch (SQLException e) {
             cause.addSuppressed(e);
-            try {
-                c.abort(Runnable::run);
-            } catch (SQLException ignored) {
-                // already gone
-            }
+            db.evict(c);
         }
     }
 

@@ -9,10 +9,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +41,8 @@ public final class WriteThrough implements AutoCloseable {
     private final List<SideWriter> writers = new ArrayList<>();
     private final Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
     private final ScheduledThreadPoolExecutor timer;
+    /** Batches not answered yet: close() answers what the writers leave. */
+    private final Set<Batch> live = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     public WriteThrough(CacheProtocol protocol, List<CacheSide> sides, int retries, Duration timeout) {
@@ -67,7 +71,13 @@ public final class WriteThrough implements AutoCloseable {
             return CompletableFuture.completedFuture(List.of());
         }
         Batch b = new Batch(writes);
-        b.expiry = timer.schedule(b::expire, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        live.add(b);
+        try {
+            b.expiry = timer.schedule(() -> b.expire("timed out after " + timeout), timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException closing) {
+            b.expire("not written: shutting down");
+            return b.done;
+        }
         for (SideWriter w : writers) {
             w.offer(b);
         }
@@ -116,11 +126,12 @@ public final class WriteThrough implements AutoCloseable {
             if (e != null) {
                 e.cancel(false);
             }
+            live.remove(this);
             done.complete(result);
         }
 
-        /** The timeout passed: every side that has not answered missed this batch. */
-        void expire() {
+        /** The timeout passed, or the write-through closed: every side that has not answered missed this batch. */
+        void expire(String why) {
             List<String> result;
             synchronized (this) {
                 if (waiting == 0) {
@@ -132,13 +143,14 @@ public final class WriteThrough implements AutoCloseable {
                         String name = writers.get(i).side.name();
                         failed.add(name);
                         failures.get(name).incrementAndGet();
-                        log.warn("write-through of {} entries to side {} timed out after {}; the binlog pipeline will apply them",
-                                writes.size(), name, timeout);
+                        log.warn("write-through of {} entries to side {} {}; the binlog pipeline will apply them",
+                                writes.size(), name, why);
                     }
                 }
                 waiting = 0;
                 result = List.copyOf(failed);
             }
+            live.remove(this);
             done.complete(result);
         }
     }
@@ -249,6 +261,10 @@ public final class WriteThrough implements AutoCloseable {
         }
         for (SideWriter w : writers) {
             w.thread.interrupt();
+        }
+        // a writer stuck on a hung side, or a batch offered as the writers stopped: answer them now
+        for (Batch b : List.copyOf(live)) {
+            b.expire("not written: shutting down");
         }
         timer.shutdownNow();
     }

@@ -64,6 +64,14 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    /** Drops a connection from the pool for good (closing it), when its state is unknown. */
+    public void evict(Connection c) {
+        HikariDataSource p = pool;
+        if (p != null) {
+            p.evictConnection(c);
+        }
+    }
+
     private HikariDataSource pool() {
         HikariDataSource p = pool;
         if (p == null) {

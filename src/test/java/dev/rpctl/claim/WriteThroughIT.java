@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** The claim's write-through when one side is down or hangs: the claim stands, the other side has it. */
 class WriteThroughIT {
@@ -115,6 +116,31 @@ class WriteThroughIT {
                 }
             }
         }
+    }
+
+    @Test
+    @Timeout(30)
+    void closing_answers_the_batches_a_hung_side_still_holds() throws Exception {
+        try (ServerSocket hole = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            // connections wait in the backlog unaccepted: the side's writer blocks on its first reply
+            CacheSide b = side("b", hole.getLocalPort(), Duration.ofMinutes(5));
+            WriteThrough wt = new WriteThrough(app.protocol(), List.of(a, b), 0, Duration.ofMinutes(5));
+            ClaimRow row = new ClaimRow(activity, 5, 100, "paid", "r5", 1, 1_764_300_000_000L);
+            java.util.concurrent.CompletableFuture<List<String>> f = wt.submit(
+                    List.of(new dev.rpctl.protocol.CacheProtocol.Write(app.protocol().key(activity, 5), dev.rpctl.protocol.Entry.row(row))));
+            wt.close();
+            assertEquals(List.of("b"), f.join());
+            assertEquals(rowEntry(row), a.get(app.protocol().key(activity, 5)));
+        }
+    }
+
+    @Test
+    @Timeout(20)
+    void a_claim_after_close_is_refused_and_not_left_waiting() {
+        ClaimService claims = claims(app.side("b"), Duration.ofSeconds(1));
+        assertEquals(ClaimService.Result.CLAIMED, claims.claim(activity, 6, "r6").result());
+        claims.close();
+        assertThrows(dev.rpctl.RpctlException.class, () -> claims.claim(activity, 7, "r7"));
     }
 
     String rowEntry(ClaimRow row) {
