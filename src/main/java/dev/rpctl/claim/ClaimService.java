@@ -205,9 +205,9 @@ public final class ClaimService implements AutoCloseable {
     }
 
     /**
-     * Commits the claims of one activity, then hands the write-through and the answers to a
-     * finisher, so the committer can take the next group while this one's entries go to the
-     * sides. Every request's future is completed, whatever happens. Returns the next group when
+     * Commits the claims of one activity, then hands the entries to the write-through, whose side
+     * writers answer the claims, so the committer can take the next group while this one's
+     * entries go to the sides. Every request's future is completed, whatever happens. Returns the next group when
      * this group's commit batch also opened that one's transaction.
      */
     private Carry commitGroup(List<Request> requests, Carry carry, ArrayDeque<Request> pending) {
