@@ -36,6 +36,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
 /**
@@ -79,6 +80,8 @@ public final class ClaimService implements AutoCloseable {
     private final int committers;
     private final BlockingQueue<Request> queue = new LinkedBlockingQueue<>(16_384);
     private final List<Thread> threads = new ArrayList<>();
+    /** Committers waiting for a claim: while one waits, the others leave it the queue. */
+    private final AtomicInteger idle = new AtomicInteger();
     /** Set once the committers run: every claim checks it without taking the lock. */
     private volatile boolean started;
     private final Map<Long, CachedActivity> activityCache = new ConcurrentHashMap<>();
@@ -164,7 +167,13 @@ public final class ClaimService implements AutoCloseable {
                     group = carry.requests();
                 } else {
                     if (pending.isEmpty()) {
-                        Request first = queue.poll(200, TimeUnit.MILLISECONDS);
+                        idle.incrementAndGet();
+                        Request first;
+                        try {
+                            first = queue.poll(200, TimeUnit.MILLISECONDS);
+                        } finally {
+                            idle.decrementAndGet();
+                        }
                         if (first == null) {
                             continue;
                         }
@@ -407,7 +416,8 @@ public final class ClaimService implements AutoCloseable {
             execute(c, "ROLLBACK");
         } else {
             List<Request> following = null;
-            if (!closed) {
+            // a committer that waits for claims takes the queue itself, in parallel with this batch
+            if (!closed && idle.get() == 0) {
                 queue.drainTo(pending, Math.max(0, MAX_GROUP - pending.size()));
                 // only while this activity's requests are the oldest waiting: others go first
                 if (!pending.isEmpty() && pending.peekFirst().activity().id() == a.id()) {
