@@ -216,8 +216,8 @@ public final class ClaimService implements AutoCloseable {
     /**
      * Commits the claims of one activity, then hands the entries to the write-through, whose side
      * writers answer the claims, so the committer can take the next group while this one's
-     * entries go to the sides. Every request's future is completed, whatever happens. Returns the next group when
-     * this group's commit batch also opened that one's transaction.
+     * entries go to the sides. Every request's future is completed, whatever happens. Returns
+     * the next group when this group's commit batch also opened that one's transaction.
      */
     private Carry commitGroup(List<Request> requests, Carry carry, ArrayDeque<Request> pending) {
         Decided d;
@@ -267,11 +267,6 @@ public final class ClaimService implements AutoCloseable {
         }
     }
 
-    /**
-     * How a group's transaction begins. When it begun, the read of existing claims, START
-     * TRANSACTION and the first shard pick went in one round trip; shard is that pick's answer
-     * (null when no unlocked shard at or above start had budget).
-     */
     /**
      * How a group's transaction begins. When it begun, the read of existing claims, START
      * TRANSACTION and the first shard pick went in one round trip; shard is that pick's answer
@@ -499,8 +494,7 @@ public final class ClaimService implements AutoCloseable {
             if (!resultSet) {
                 throw new SQLException("the server sent fewer results than the statements it was given");
             }
-            List<ClaimRow> existing = readExisting(st.getResultSet(), a.id());
-            return new Opening(existing, true, readShard(nextResultSet(st)), start);
+            return readOpening(st, a, start);
         }
     }
 
@@ -517,9 +511,14 @@ public final class ClaimService implements AutoCloseable {
         int start = ThreadLocalRandom.current().nextInt(a.shards());
         try (Statement st = statement(c)) {
             st.execute(openingSql(a, users, start));
-            List<ClaimRow> existing = readExisting(st.getResultSet(), a.id());
-            return new Opening(existing, true, readShard(nextResultSet(st)), start);
+            return readOpening(st, a, start);
         }
+    }
+
+    /** The results of openingSql, the statement standing on its first: existing claims, then the pick. */
+    private static Opening readOpening(Statement st, Activity a, int start) throws SQLException {
+        List<ClaimRow> existing = readExisting(st.getResultSet(), a.id());
+        return new Opening(existing, true, readShard(nextResultSet(st)), start);
     }
 
     private String openingSql(Activity a, Collection<Long> users, int start) {
@@ -611,7 +610,7 @@ public final class ClaimService implements AutoCloseable {
     }
 
     private static void execute(Connection c, String sql) throws SQLException {
-        try (Statement st = c.createStatement()) {
+        try (Statement st = statement(c)) {
             st.execute(sql);
         }
     }
