@@ -17,8 +17,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
+import java.time.LocalDate;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -37,7 +36,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 
 /**
  * Claims. Exactly once per (activity, user): a duplicate or a retry returns the original claim and
@@ -51,13 +49,10 @@ import java.util.regex.Pattern;
  */
 public final class ClaimService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClaimService.class);
-    private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{0,64}");
     private static final long ACTIVITY_CACHE_NANOS = 1_000_000_000L;
     private static final int RETRIES = 20;
     private static final int MAX_GROUP = 64;
     private static final int ER_DUP_ENTRY = 1062;
-    private static final DateTimeFormatter SQL_MILLIS =
-            DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
 
     public enum Result { CLAIMED, DUPLICATE, SOLD_OUT, CLOSED }
 
@@ -105,9 +100,24 @@ public final class ClaimService implements AutoCloseable {
     }
 
     public static void checkRequestId(String requestId) {
-        if (requestId != null && !REQUEST_ID.matcher(requestId).matches()) {
+        if (requestId != null && !isRequestId(requestId)) {
             throw RpctlException.usage("--request-id must be 1-64 characters of A-Z a-z 0-9 . _ : -, got \"" + requestId + "\"");
         }
+    }
+
+    /** 0-64 characters of A-Z a-z 0-9 . _ : -, the only ones that can never need quoting in SQL. */
+    static boolean isRequestId(String s) {
+        if (s.length() > 64) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
+                    || ch == '.' || ch == '_' || ch == ':' || ch == '-')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public Outcome claim(long activityId, long userId, String requestId) {
@@ -466,10 +476,10 @@ public final class ClaimService implements AutoCloseable {
         for (int i = 0; i < rows.size(); i++) {
             ClaimRow r = rows.get(i);
             // the time as text: the column keeps its milliseconds whatever the server's version says
-            String ts = SQL_MILLIS.format(Instant.ofEpochMilli(r.updatedAtMillis()));
             sql.append(i == 0 ? "(" : ", (").append(r.activityId()).append(", ").append(r.userId()).append(", ")
-                    .append(r.amount()).append(", 'paid', ").append(quoted(r.requestId())).append(", 1, '")
-                    .append(ts).append("', '").append(ts).append("')");
+                    .append(r.amount()).append(", 'paid', ").append(quoted(r.requestId())).append(", 1, '");
+            String ts = sqlMillis(r.updatedAtMillis());
+            sql.append(ts).append("', '").append(ts).append("')");
         }
         sql.append(";COMMIT");
         boolean opening = following != null && !following.isEmpty();
@@ -525,10 +535,11 @@ public final class ClaimService implements AutoCloseable {
         return existingSql(a.id(), users) + ";START TRANSACTION;" + pickSql(a, List.of(), 0, start);
     }
 
-    private static final String[] PICKS = {
-            " AND shard >= %d ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED",
-            " AND shard < %d ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED",
-            " AND shard >= %d ORDER BY shard LIMIT 1 FOR UPDATE",
+    private static final String[] PICKS = {" AND shard >= ", " AND shard < ", " AND shard >= "};
+    private static final String[] LOCKS = {
+            " ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED",
+            " ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED",
+            " ORDER BY shard LIMIT 1 FOR UPDATE",
     };
 
     /**
@@ -547,7 +558,8 @@ public final class ClaimService implements AutoCloseable {
         for (int i = 0; i < taken.size(); i++) {
             sql.append(i == 0 ? " AND shard NOT IN (" : ", ").append(taken.get(i).shard());
         }
-        return sql.append(taken.isEmpty() ? "" : ")").append(String.format(PICKS[kind], kind == 2 ? 0 : start)).toString();
+        return sql.append(taken.isEmpty() ? "" : ")").append(PICKS[kind]).append(kind == 2 ? 0 : start)
+                .append(LOCKS[kind]).toString();
     }
 
     /** Runs the picks from kind first on, in a transaction already begun; null when none finds budget. */
@@ -568,7 +580,7 @@ public final class ClaimService implements AutoCloseable {
 
     /**
      * A plain statement for the claim path's SQL, which carries its values as literals: numbers,
-     * times formatted here and request ids checked against REQUEST_ID. Prepared statements would
+     * times formatted here and request ids checked by isRequestId. Prepared statements would
      * make the driver parse a different multi-statement text for every group size on every call.
      */
     private static Statement statement(Connection c) throws SQLException {
@@ -577,12 +589,37 @@ public final class ClaimService implements AutoCloseable {
         return st;
     }
 
-    /** A request id as an SQL string literal; only the characters REQUEST_ID allows ever get here. */
+    /** A request id as an SQL string literal; only the characters isRequestId allows ever get here. */
     private static String quoted(String requestId) {
-        if (!REQUEST_ID.matcher(requestId).matches()) {
+        if (!isRequestId(requestId)) {
             throw new IllegalArgumentException("request id outside [A-Za-z0-9._:-]{0,64}: " + requestId);
         }
         return "'" + requestId + "'";
+    }
+
+    /** The UTC time as yyyy-MM-dd HH:mm:ss.SSS, without a DateTimeFormatter (which cost more than the rest of a row). */
+    static String sqlMillis(long epochMillis) {
+        StringBuilder sb = new StringBuilder(23);
+        long day = Math.floorDiv(epochMillis, 86_400_000L);
+        int ms = (int) Math.floorMod(epochMillis, 86_400_000L);
+        LocalDate d = LocalDate.ofEpochDay(day);
+        int year = d.getYear();
+        if (year < 1000 || year > 9999) {
+            throw new IllegalArgumentException("time outside the years 1000-9999: " + epochMillis);
+        }
+        sb.append(year).append('-');
+        two(sb, d.getMonthValue()).append('-');
+        two(sb, d.getDayOfMonth()).append(' ');
+        two(sb, ms / 3_600_000).append(':');
+        two(sb, ms / 60_000 % 60).append(':');
+        two(sb, ms / 1000 % 60).append('.');
+        int frac = ms % 1000;
+        sb.append((char) ('0' + frac / 100)).append((char) ('0' + frac / 10 % 10)).append((char) ('0' + frac % 10));
+        return sb.toString();
+    }
+
+    private static StringBuilder two(StringBuilder sb, int v) {
+        return sb.append((char) ('0' + v / 10)).append((char) ('0' + v % 10));
     }
 
     /** Moves past update counts (a START TRANSACTION's OK) to the next result set. */

@@ -9,15 +9,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -26,7 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Each side has one writer thread that takes every batch queued for it and writes them in one
  * pipelined round of compare-and-set calls, so under load many claim groups share a round trip
  * and a script call, and one side never waits for the other. A batch is answered when every side
- * has answered it or its timeout has passed, whichever comes first.
+ * has answered it or its timeout has passed, whichever comes first: one watchdog thread looks at
+ * the oldest batches a few times per timeout, so a claim costs no timer of its own.
  */
 public final class WriteThrough implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WriteThrough.class);
@@ -40,41 +39,42 @@ public final class WriteThrough implements AutoCloseable {
     private final Duration timeout;
     private final List<SideWriter> writers = new ArrayList<>();
     private final Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
-    private final ScheduledThreadPoolExecutor timer;
-    /** Batches not answered yet: close() answers what the writers leave. */
-    private final Set<Batch> live = ConcurrentHashMap.newKeySet();
+    /**
+     * Batches in the order they were submitted, so in the order of their deadlines; the watchdog
+     * drops the answered ones from the head and answers those past their deadline. close()
+     * answers what is left.
+     */
+    private final ConcurrentLinkedQueue<Batch> inFlight = new ConcurrentLinkedQueue<>();
+    private final Thread watchdog;
     private volatile boolean closed;
 
     public WriteThrough(CacheProtocol protocol, List<CacheSide> sides, int retries, Duration timeout) {
         this.protocol = protocol;
         this.retries = retries;
         this.timeout = timeout;
-        this.timer = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "write-through-timer");
-            t.setDaemon(true);
-            return t;
-        });
-        timer.setRemoveOnCancelPolicy(true);
         for (CacheSide s : sides) {
             failures.put(s.name(), new AtomicLong());
             writers.add(new SideWriter(writers.size(), s));
         }
-        writers.forEach(w -> w.thread.start());
+        this.watchdog = new Thread(this::watch, "write-through-watchdog");
+        watchdog.setDaemon(true);
+        if (!writers.isEmpty()) {
+            writers.forEach(w -> w.thread.start());
+            watchdog.start();
+        }
     }
 
     /**
      * Writes the rows to all sides; completes with the sides that could not be written (in time),
-     * on the thread of the side that answered last, or of the timer.
+     * on the thread of the side that answered last, or of the watchdog.
      */
     public CompletableFuture<List<String>> submit(List<CacheProtocol.Write> writes) {
         if (writers.isEmpty() || writes.isEmpty()) {
             return CompletableFuture.completedFuture(List.of());
         }
-        Batch b = new Batch(writes);
-        live.add(b);
-        try {
-            b.expiry = timer.schedule(() -> b.expire("timed out after " + timeout), timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (RejectedExecutionException closing) {
+        Batch b = new Batch(writes, System.nanoTime() + timeout.toNanos());
+        inFlight.add(b);
+        if (closed) {
             b.expire("not written: shutting down");
             return b.done;
         }
@@ -101,10 +101,11 @@ public final class WriteThrough implements AutoCloseable {
         private final boolean[] answered = new boolean[writers.size()];
         private final List<String> failed = new ArrayList<>(0);
         private int waiting = writers.size();
-        volatile ScheduledFuture<?> expiry;
+        final long deadlineNanos;
 
-        Batch(List<CacheProtocol.Write> writes) {
+        Batch(List<CacheProtocol.Write> writes, long deadlineNanos) {
             this.writes = writes;
+            this.deadlineNanos = deadlineNanos;
         }
 
         void answer(int side, boolean ok) {
@@ -122,11 +123,6 @@ public final class WriteThrough implements AutoCloseable {
                 }
                 result = List.copyOf(failed);
             }
-            ScheduledFuture<?> e = expiry;
-            if (e != null) {
-                e.cancel(false);
-            }
-            live.remove(this);
             done.complete(result);
         }
 
@@ -150,7 +146,6 @@ public final class WriteThrough implements AutoCloseable {
                 waiting = 0;
                 result = List.copyOf(failed);
             }
-            live.remove(this);
             done.complete(result);
         }
     }
@@ -247,6 +242,27 @@ public final class WriteThrough implements AutoCloseable {
         }
     }
 
+    /**
+     * Answers the batches past their deadline, looking a few times per timeout (at least every
+     * 25 ms): a batch is answered at most that much after its timeout.
+     */
+    private void watch() {
+        long tick = Math.max(1_000_000L, Math.min(timeout.toNanos() / 8, 25_000_000L));
+        while (!closed) {
+            LockSupport.parkNanos(tick);
+            long now = System.nanoTime();
+            for (Batch b; (b = inFlight.peek()) != null; ) {
+                if (!b.done.isDone()) {
+                    if (now - b.deadlineNanos < 0) {
+                        break;
+                    }
+                    b.expire("timed out after " + timeout);
+                }
+                inFlight.remove(b);
+            }
+        }
+    }
+
     /** Writes what is queued (for at most a few seconds), then stops the writers. */
     @Override
     public void close() {
@@ -263,9 +279,9 @@ public final class WriteThrough implements AutoCloseable {
             w.thread.interrupt();
         }
         // a writer stuck on a hung side, or a batch offered as the writers stopped: answer them now
-        for (Batch b : List.copyOf(live)) {
+        for (Batch b; (b = inFlight.poll()) != null; ) {
             b.expire("not written: shutting down");
         }
-        timer.shutdownNow();
+        watchdog.interrupt();
     }
 }
