@@ -119,7 +119,7 @@ public final class ClaimBench {
             System.out.printf("medians over %d rounds after %d warm-up round(s), concurrency %d, %d s each, %d budget shards%n",
                     rounds, warmupRounds, concurrency, seconds, shards);
             report("new claims / bare INSERT IGNORE", fresh, bare, 0.85);
-            System.out.printf("  claim p99 %.2f ms vs bare p99 %.2f ms: +%.2f ms (target <= +1 ms)%n",
+            System.out.printf("  claim p99 %.2f ms vs bare p99 %.2f ms: %+.2f ms (target <= +1 ms)%n",
                     median(fresh, true), median(bare, true), median(fresh, true) - median(bare, true));
             if (noWriteThrough) {
                 System.out.printf("  new claims with no sides to write through to: %,.0f/s = %.2fx of bare%n",
