@@ -36,6 +36,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Claims. Exactly once per (activity, user): a duplicate or a retry returns the original claim and
@@ -53,6 +54,10 @@ public final class ClaimService implements AutoCloseable {
     private static final int RETRIES = 20;
     private static final int MAX_GROUP = 64;
     private static final int ER_DUP_ENTRY = 1062;
+    /** "Subquery returns more than 1 row": how a one-round-trip group's budget guard stops its batch. */
+    private static final int ER_SUBQUERY_NO_1_ROW = 1242;
+    /** After a one-round-trip group found its shard short of budget, the activity's groups take the general path this long. */
+    private static final long FAST_PAUSE_NANOS = 1_000_000_000L;
 
     public enum Result { CLAIMED, DUPLICATE, SOLD_OUT, CLOSED }
 
@@ -83,6 +88,9 @@ public final class ClaimService implements AutoCloseable {
     private volatile boolean closed;
     /** Whether the last group had a new claim: then the next one opens its transaction with its first read. */
     private volatile boolean expectFresh = true;
+    /** Activities whose one-round-trip groups are paused (a shard was short of budget), until System.nanoTime(). */
+    private final Map<Long, Long> fastPaused = new ConcurrentHashMap<>();
+    private final AtomicLong oneRoundTripGroups = new AtomicLong();
 
     private record CachedActivity(Activity activity, long loadedNanos) {}
 
@@ -354,6 +362,12 @@ public final class ClaimService implements AutoCloseable {
 
     private Decided attempt(Connection c, Activity a, Map<Long, Request> byUser, Opening carried,
                             ArrayDeque<Request> pending, Map<Long, ClaimRow> tried) throws SQLException {
+        if (carried == null && expectFresh && a.allocation() == Allocation.FIXED && !fastPaused(a.id())) {
+            Decided d = oneRoundTrip(c, a, byUser);
+            if (d != null) {
+                return d;
+            }
+        }
         // duplicates and retries are answered from one read, with no lock and no write; when the
         // last group had new claims, this read also opens the transaction and picks a shard
         Opening open = carried != null ? carried
@@ -379,6 +393,107 @@ public final class ClaimService implements AutoCloseable {
             return new Decided(out, null);
         }
         return insert(c, a, fresh, out, open, pending, tried);
+    }
+
+    /** Groups committed in one round trip so far. */
+    public long oneRoundTripGroups() {
+        return oneRoundTripGroups.get();
+    }
+
+    private boolean fastPaused(long activity) {
+        Long until = fastPaused.get(activity);
+        if (until == null) {
+            return false;
+        }
+        if (System.nanoTime() - until < 0) {
+            return true;
+        }
+        fastPaused.remove(activity, until);
+        return false;
+    }
+
+    /**
+     * A group of a fixed-allocation activity in one round trip, for when its users are expected to
+     * be new: the duplicate read, then in one transaction the budget of the whole group taken from
+     * one random shard, the claims inserted and the commit. It commits only if all of them can be
+     * paid from that shard and none of the users has claimed:
+     * <ul>
+     * <li>the shard's UPDATE fails with "subquery returns more than 1 row" when the shard holds
+     *     less than the group's count or amount (the guard's second row appears only then), and
+     *     the server runs nothing after a failed statement, the COMMIT included;</li>
+     * <li>the INSERT is a plain INSERT (a claimed user fails it on the duplicate key), and takes its
+     *     activity id from the shard's row, so with no such row it inserts nothing.</li>
+     * </ul>
+     * Returns null when it committed nothing (a user had claimed, the shard was short or missing, a
+     * deadlock): the caller then takes the general path, which reads before it writes.
+     */
+    private Decided oneRoundTrip(Connection c, Activity a, Map<Long, Request> byUser) throws SQLException {
+        int n = byUser.size();
+        long amount = a.fixedAmount();
+        long total = n * amount;
+        int shard = ThreadLocalRandom.current().nextInt(a.shards());
+        List<ClaimRow> rows = new ArrayList<>(n);
+        for (Request r : byUser.values()) {
+            rows.add(new ClaimRow(a.id(), r.userId(), amount, "paid", r.requestId(), 1, r.now().toEpochMilli()));
+        }
+        StringBuilder sql = new StringBuilder(512 + 96 * n).append(existingSql(a.id(), byUser.keySet()))
+                .append(";START TRANSACTION;UPDATE ").append(budgetTable)
+                .append(" SET remaining_count = remaining_count - ").append(n)
+                .append(" + (SELECT 0 UNION ALL SELECT 0 FROM DUAL WHERE remaining_count < ").append(n)
+                .append(" OR remaining_amount < ").append(total).append("), remaining_amount = remaining_amount - ")
+                .append(total).append(", ").append(version).append(" = ").append(version)
+                .append(" + 1 WHERE activity_id = ").append(a.id()).append(" AND shard = ").append(shard)
+                .append(";INSERT INTO ").append(claimTable)
+                .append(" (activity_id, user_id, amount, status, request_id, ").append(version)
+                .append(", created_at, updated_at) SELECT b.activity_id, v.u, v.a, 'paid', v.r, 1, v.t, v.t FROM ")
+                .append(budgetTable).append(" b JOIN (");
+        for (int i = 0; i < n; i++) {
+            ClaimRow r = rows.get(i);
+            sql.append(i == 0 ? "SELECT " : " UNION ALL SELECT ").append(r.userId()).append(i == 0 ? " AS u, " : ", ")
+                    .append(r.amount()).append(i == 0 ? " AS a, " : ", ").append(quoted(r.requestId()))
+                    .append(i == 0 ? " AS r, '" : ", '").append(sqlMillis(r.updatedAtMillis())).append(i == 0 ? "' AS t" : "'");
+        }
+        sql.append(") v WHERE b.activity_id = ").append(a.id()).append(" AND b.shard = ").append(shard).append(";COMMIT");
+        int updated;
+        int inserted;
+        List<ClaimRow> existing;
+        try (Statement st = statement(c)) {
+            st.execute(sql.toString());
+            existing = readExisting(st.getResultSet(), a.id());
+            st.getMoreResults();
+            st.getMoreResults();
+            updated = st.getUpdateCount();
+            st.getMoreResults();
+            inserted = st.getUpdateCount();
+            st.getMoreResults();
+        } catch (SQLException e) {
+            if (e.getErrorCode() != ER_DUP_ENTRY && e.getErrorCode() != ER_SUBQUERY_NO_1_ROW && !isDeadlock(e)) {
+                throw e;
+            }
+            // nothing after the failed statement ran: end the transaction, then read before writing
+            execute(c, "ROLLBACK");
+            if (e.getErrorCode() == ER_SUBQUERY_NO_1_ROW) {
+                fastPaused.put(a.id(), System.nanoTime() + FAST_PAUSE_NANOS);
+            }
+            return null;
+        }
+        if (updated == 0 && inserted == 0) {
+            // no such shard: the transaction changed nothing
+            fastPaused.put(a.id(), System.nanoTime() + FAST_PAUSE_NANOS);
+            return null;
+        }
+        if (updated != 1 || inserted != n || !existing.isEmpty()) {
+            throw new IllegalStateException("claims of activity " + a.id() + ": the one-round-trip batch updated " + updated
+                    + " shard row(s) and inserted " + inserted + " of " + n + " claims beside " + existing.size()
+                    + " existing ones");
+        }
+        expectFresh = true;
+        oneRoundTripGroups.incrementAndGet();
+        Map<Long, Outcome> out = new LinkedHashMap<>();
+        for (ClaimRow row : rows) {
+            out.put(row.userId(), new Outcome(Result.CLAIMED, row, "claimed", List.of()));
+        }
+        return new Decided(out, null);
     }
 
     /**

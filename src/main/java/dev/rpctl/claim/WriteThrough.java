@@ -24,8 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Each side has one writer thread that takes every batch queued for it and writes them in one
  * pipelined round of compare-and-set calls, so under load many claim groups share a round trip
  * and a script call, and one side never waits for the other. A batch is answered when every side
- * has answered it or its timeout has passed, whichever comes first: one watchdog thread looks at
- * the oldest batches a few times per timeout, so a claim costs no timer of its own.
+ * has answered it or its timeout has passed, whichever comes first: one watchdog thread wakes at
+ * the oldest unanswered batch's deadline, so a claim costs no timer of its own.
  */
 public final class WriteThrough implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WriteThrough.class);
@@ -243,23 +243,26 @@ public final class WriteThrough implements AutoCloseable {
     }
 
     /**
-     * Answers the batches past their deadline, looking a few times per timeout (at least every
-     * 25 ms): a batch is answered at most that much after its timeout.
+     * Answers the batches past their deadline. It sleeps until the oldest unanswered batch's
+     * deadline, or one timeout when there is none (a batch submitted later has a later deadline),
+     * so it wakes a few times a second however many claims go by.
      */
     private void watch() {
-        long tick = Math.max(1_000_000L, Math.min(timeout.toNanos() / 8, 25_000_000L));
         while (!closed) {
-            LockSupport.parkNanos(tick);
             long now = System.nanoTime();
+            long sleep = timeout.toNanos();
             for (Batch b; (b = inFlight.peek()) != null; ) {
                 if (!b.done.isDone()) {
-                    if (now - b.deadlineNanos < 0) {
+                    long left = b.deadlineNanos - now;
+                    if (left > 0) {
+                        sleep = left;
                         break;
                     }
                     b.expire("timed out after " + timeout);
                 }
                 inFlight.remove(b);
             }
+            LockSupport.parkNanos(this, Math.max(sleep, 100_000L));
         }
     }
 

@@ -4,12 +4,16 @@ import dev.rpctl.App;
 import dev.rpctl.Rpctl;
 import dev.rpctl.Services;
 import dev.rpctl.cache.CacheSide;
+import dev.rpctl.db.SchemaService;
 import dev.rpctl.protocol.ClaimRow;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,6 +95,56 @@ class ClaimIT {
         ClaimService.Outcome o = app.claimService().claim(later, 1, null);
         assertEquals(ClaimService.Result.CLOSED, o.result());
         assertTrue(o.reason().contains("starts at"), o.reason());
+    }
+
+    /**
+     * A group of new claims of a fixed-allocation activity commits in one round trip only when
+     * its shard can pay all of it and none of its users has claimed; otherwise it commits nothing
+     * and the general path answers it.
+     */
+    @Test
+    void a_one_round_trip_group_commits_only_what_its_shard_can_pay_and_no_second_claim() throws Exception {
+        ClaimService claims = app.claimService();
+        long a = activity(2, 200, Allocation.FIXED, 1);
+        long before = claims.oneRoundTripGroups();
+        ClaimService.Outcome first = claims.claim(a, 1, "first");
+        assertEquals(ClaimService.Result.CLAIMED, first.result());
+        assertEquals(before + 1, claims.oneRoundTripGroups(), "a new claim of a fixed activity takes one round trip");
+        // the same user again: the round trip's INSERT meets the claim and commits nothing
+        ClaimService.Outcome again = claims.claim(a, 1, "second");
+        assertEquals(ClaimService.Result.DUPLICATE, again.result());
+        assertEquals(first.row(), again.row());
+        assertEquals(ClaimService.Result.CLAIMED, claims.claim(a, 2, null).result());
+        // the shard is empty now: the guard stops the UPDATE, nothing is paid or inserted
+        long paidBefore = claims.oneRoundTripGroups();
+        assertEquals(ClaimService.Result.SOLD_OUT, claims.claim(a, 3, null).result());
+        assertEquals(paidBefore, claims.oneRoundTripGroups());
+        Activity act = app.activities().require(a);
+        assertEquals(0, act.remainingCount());
+        assertEquals(0, act.remainingAmount());
+        assertEquals(2, act.paidCount());
+        assertEquals(200, act.paidAmount());
+        assertEquals(0, claimRows(a, 3));
+
+        // an activity whose budget rows are gone (deleted by hand) pays nobody
+        long gone = activity(10, 1000, Allocation.FIXED, 1);
+        try (Connection c = app.primary().connection(); Statement st = c.createStatement()) {
+            st.executeUpdate("DELETE FROM " + SchemaService.budgetTable(app.config().mapping()) + " WHERE activity_id = " + gone);
+        }
+        // a fresh service: the pause the sold-out shard above set does not apply to it either way
+        try (App other = Services.app()) {
+            assertEquals(ClaimService.Result.SOLD_OUT, other.claimService().claim(gone, 1, null).result());
+        }
+        assertEquals(0, claimRows(gone, 1));
+    }
+
+    long claimRows(long activity, long user) throws Exception {
+        try (Connection c = app.primary().connection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + app.config().mapping().claimTable()
+                     + " WHERE activity_id = " + activity + " AND user_id = " + user)) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     @Test
