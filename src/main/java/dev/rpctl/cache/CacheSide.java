@@ -6,6 +6,8 @@ import dev.rpctl.config.SideMode;
 import dev.rpctl.config.SideSettings;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.Connection;
+import redis.clients.jedis.DefaultJedisSocketFactory;
+import redis.clients.jedis.JedisSocketFactory;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
@@ -18,10 +20,13 @@ import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
 
+import java.net.Socket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -66,10 +71,9 @@ public final class CacheSide implements AutoCloseable {
         return c;
     }
 
-    private UnifiedJedis open() {
-        int timeout = (int) settings.timeout().toMillis();
+    private DefaultJedisClientConfig.Builder clientConfig(int connectTimeoutMillis) {
         DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
-                .connectionTimeoutMillis(timeout).socketTimeoutMillis(timeout)
+                .connectionTimeoutMillis(connectTimeoutMillis).socketTimeoutMillis((int) settings.timeout().toMillis())
                 .ssl(settings.tls()).clientName("rpctl-" + name);
         if (!settings.user().isBlank()) {
             b.user(settings.user());
@@ -77,6 +81,45 @@ public final class CacheSide implements AutoCloseable {
         if (!settings.password().isBlank()) {
             b.password(settings.password());
         }
+        return b;
+    }
+
+    /** Whether this side is one Redis server, to which {@link #openLink} connects. */
+    public boolean single() {
+        return settings.mode() == SideMode.SINGLE;
+    }
+
+    /**
+     * A connection of its own to this single Redis, outside the pool, for writes whose replies
+     * are read later (see {@link SideLink}). Connecting and its handshake take at most timeout;
+     * opened gets the socket as soon as it exists, so that another thread can close it to stop
+     * a handshake a hung server never answers.
+     */
+    public SideLink openLink(Duration timeout, Consumer<Socket> opened) {
+        if (!single()) {
+            throw new IllegalStateException("side " + name + " is not a single Redis");
+        }
+        int ms = (int) Math.max(1, Math.min(timeout.toMillis(), settings.timeout().toMillis()));
+        HostPort hp = settings.nodes().get(0);
+        JedisClientConfig config = clientConfig(ms).socketTimeoutMillis(ms).database(settings.database()).build();
+        JedisSocketFactory sockets = new DefaultJedisSocketFactory(new HostAndPort(hp.host(), hp.port()), config) {
+            @Override
+            public Socket createSocket() {
+                Socket s = super.createSocket();
+                opened.accept(s);
+                return s;
+            }
+        };
+        try {
+            return new SideLink(sockets, config);
+        } catch (JedisConnectionException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private UnifiedJedis open() {
+        int timeout = (int) settings.timeout().toMillis();
+        DefaultJedisClientConfig.Builder b = clientConfig(timeout);
         GenericObjectPoolConfig<Connection> pool = new GenericObjectPoolConfig<>();
         pool.setMaxTotal(settings.poolSize());
         pool.setMaxIdle(settings.poolSize());

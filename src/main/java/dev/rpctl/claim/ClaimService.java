@@ -44,9 +44,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * budget shards, so it can never be overspent.
  * <p>Claims are committed in groups: a few committer threads each take whatever claims are queued
  * (no timer) and commit them as one transaction (one multi-row insert, one update per budget shard,
- * one commit); the write-through's side writers then write the rows to every cache side and
- * answer the claims, while the committer takes the next group. Under load one
- * commit and one round trip serve many claims; an idle claim is committed alone at once.
+ * one commit); the committer then writes the rows to every cache side through the write-through
+ * (both single-Redis sides at once) and answers the claims. Under load one commit and one round
+ * trip serve many claims; an idle claim is committed alone at once.
  */
 public final class ClaimService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClaimService.class);
@@ -232,10 +232,9 @@ public final class ClaimService implements AutoCloseable {
     }
 
     /**
-     * Commits the claims of one activity, then hands the entries to the write-through, whose side
-     * writers answer the claims, so the committer can take the next group while this one's
-     * entries go to the sides. Every request's future is completed, whatever happens. Returns
-     * the next group when this group's commit batch also opened that one's transaction.
+     * Commits the claims of one activity, then writes the entries through to the sides and answers
+     * the claims. Every request's future is completed, whatever happens. Returns the next group
+     * when this group's commit batch also opened that one's transaction.
      */
     private Carry commitGroup(List<Request> requests, Carry carry, ArrayDeque<Request> pending) {
         Decided d;
@@ -259,7 +258,8 @@ public final class ClaimService implements AutoCloseable {
                 // nothing to write through (duplicates, sold out): answer at once
                 answer(requests, outcomes, List.of());
             } else {
-                // the side writers answer the group when both sides have it, while this thread goes on
+                // answered when every side has the rows or their time is up: single-Redis sides are
+                // written on this thread, Cluster and Sentinel sides by their writers
                 writeThrough.submit(writes).thenAccept(failed -> answer(requests, outcomes, failed));
             }
         } catch (RuntimeException e) {

@@ -1,18 +1,24 @@
 package dev.rpctl.claim;
 
 import dev.rpctl.cache.CacheSide;
+import dev.rpctl.cache.SideLink;
 import dev.rpctl.protocol.CacheProtocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -21,11 +27,14 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Writes committed rows to every side at once, with bounded retries. A side that fails does not
  * fail the claim: it is logged and counted, and the binlog pipeline applies the same change later.
- * <p>Each side has one writer thread that takes every batch queued for it and writes them in one
- * pipelined round of compare-and-set calls, so under load many claim groups share a round trip
- * and a script call, and one side never waits for the other. A batch is answered when every side
- * has answered it or its timeout has passed, whichever comes first: one watchdog thread wakes at
- * the oldest unanswered batch's deadline, so a claim costs no timer of its own.
+ * <p>A single Redis is written by the caller itself, on a connection of its own: the caller puts
+ * the batch on the wire to every such side first and then reads their replies, so the sides are
+ * written in parallel with no thread hand-off, and a reply that has not come by the batch's
+ * deadline is given up (the socket timeout is what is left of it). A side that timed out or
+ * could not be reached is skipped for a second, so a hung server costs one timeout, not one per
+ * claim. A Redis Cluster or Sentinel side, whose topology jedis follows, has one writer thread
+ * that takes every batch queued for it and writes them in one pipelined round; the watchdog
+ * answers for it when a batch's timeout passes first.
  */
 public final class WriteThrough implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WriteThrough.class);
@@ -37,6 +46,8 @@ public final class WriteThrough implements AutoCloseable {
     private final CacheProtocol protocol;
     private final int retries;
     private final Duration timeout;
+    private final List<String> names = new ArrayList<>();
+    private final List<DirectSide> direct = new ArrayList<>();
     private final List<SideWriter> writers = new ArrayList<>();
     private final Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
     /**
@@ -54,7 +65,12 @@ public final class WriteThrough implements AutoCloseable {
         this.timeout = timeout;
         for (CacheSide s : sides) {
             failures.put(s.name(), new AtomicLong());
-            writers.add(new SideWriter(writers.size(), s));
+            if (s.single()) {
+                direct.add(new DirectSide(names.size(), s));
+            } else {
+                writers.add(new SideWriter(names.size(), s));
+            }
+            names.add(s.name());
         }
         this.watchdog = new Thread(this::watch, "write-through-watchdog");
         watchdog.setDaemon(true);
@@ -65,21 +81,36 @@ public final class WriteThrough implements AutoCloseable {
     }
 
     /**
-     * Writes the rows to all sides; completes with the sides that could not be written (in time),
-     * on the thread of the side that answered last, or of the watchdog.
+     * Writes the rows to all sides; completes with the sides that could not be written (in time).
+     * The single-Redis sides are written before this returns, on this thread; the future completes
+     * on it too unless a Cluster or Sentinel side answers last (on its writer's thread) or times
+     * out (on the watchdog's).
      */
     public CompletableFuture<List<String>> submit(List<CacheProtocol.Write> writes) {
-        if (writers.isEmpty() || writes.isEmpty()) {
+        if (names.isEmpty() || writes.isEmpty()) {
             return CompletableFuture.completedFuture(List.of());
         }
         Batch b = new Batch(writes, System.nanoTime() + timeout.toNanos());
-        inFlight.add(b);
+        if (!writers.isEmpty()) {
+            inFlight.add(b);
+        }
         if (closed) {
             b.expire("not written: shutting down");
             return b.done;
         }
         for (SideWriter w : writers) {
             w.offer(b);
+        }
+        if (!direct.isEmpty()) {
+            DirectSide.Round[] rounds = new DirectSide.Round[direct.size()];
+            for (int i = 0; i < rounds.length; i++) {
+                rounds[i] = direct.get(i).send(b, 0);
+            }
+            for (int i = 0; i < rounds.length; i++) {
+                if (rounds[i] != null) {
+                    direct.get(i).receive(b, rounds[i]);
+                }
+            }
         }
         return b.done;
     }
@@ -98,9 +129,9 @@ public final class WriteThrough implements AutoCloseable {
     private final class Batch {
         final List<CacheProtocol.Write> writes;
         final CompletableFuture<List<String>> done = new CompletableFuture<>();
-        private final boolean[] answered = new boolean[writers.size()];
+        private final boolean[] answered = new boolean[names.size()];
         private final List<String> failed = new ArrayList<>(0);
-        private int waiting = writers.size();
+        private int waiting = names.size();
         final long deadlineNanos;
 
         Batch(List<CacheProtocol.Write> writes, long deadlineNanos) {
@@ -116,7 +147,7 @@ public final class WriteThrough implements AutoCloseable {
                 }
                 answered[side] = true;
                 if (!ok) {
-                    failed.add(writers.get(side).side.name());
+                    failed.add(names.get(side));
                 }
                 if (--waiting > 0) {
                     return;
@@ -136,7 +167,7 @@ public final class WriteThrough implements AutoCloseable {
                 for (int i = 0; i < answered.length; i++) {
                     if (!answered[i]) {
                         answered[i] = true;
-                        String name = writers.get(i).side.name();
+                        String name = names.get(i);
                         failed.add(name);
                         failures.get(name).incrementAndGet();
                         log.warn("write-through of {} entries to side {} {}; the binlog pipeline will apply them",
@@ -150,7 +181,164 @@ public final class WriteThrough implements AutoCloseable {
         }
     }
 
-    /** The thread that writes one side: every batch queued, in one pipelined round. */
+    /** A single Redis, written by the submitting thread on links (connections) of its own. */
+    private final class DirectSide {
+        /** How long a side that timed out or could not be reached is left alone. */
+        private static final long DOWN_NANOS = 1_000_000_000L;
+
+        final int index;
+        final CacheSide side;
+        final ConcurrentLinkedDeque<SideLink> idle = new ConcurrentLinkedDeque<>();
+        /** Links in use, so that close() can break a read a hung server holds. */
+        final Set<SideLink> busy = ConcurrentHashMap.newKeySet();
+        /** Sockets of links still connecting: close() breaks a handshake a hung server holds. */
+        final Set<Socket> connecting = ConcurrentHashMap.newKeySet();
+        volatile long downUntil;
+        volatile boolean down;
+
+        /** A batch on the wire, waiting for its replies. */
+        record Round(SideLink link, CacheProtocol.Sent sent, int attempt) {}
+
+        DirectSide(int index, CacheSide side) {
+            this.index = index;
+            this.side = side;
+        }
+
+        /** Puts the batch on the wire; null when it could not (the batch is then answered for this side). */
+        Round send(Batch b, int attempt) {
+            if (down && System.nanoTime() - downUntil < 0) {
+                miss(b, null);
+                return null;
+            }
+            SideLink link = null;
+            try {
+                link = idle.pollFirst();
+                if (link == null) {
+                    Socket[] socket = new Socket[1];
+                    try {
+                        link = side.openLink(Duration.ofNanos(Math.max(1_000_000L, b.deadlineNanos - System.nanoTime())),
+                                s -> {
+                                    socket[0] = s;
+                                    connecting.add(s);
+                                    if (closed) {
+                                        closeQuietly(s);
+                                    }
+                                });
+                    } finally {
+                        if (socket[0] != null) {
+                            connecting.remove(socket[0]);
+                        }
+                    }
+                }
+                busy.add(link);
+                if (closed) {
+                    throw new IllegalStateException("shutting down");
+                }
+                return new Round(link, protocol.send(link, b.writes), attempt);
+            } catch (RuntimeException e) {
+                discard(link);
+                if (attempt < retries && !closed && b.deadlineNanos - System.nanoTime() > 0) {
+                    return send(b, attempt + 1);
+                }
+                trip(e);
+                miss(b, e);
+                return null;
+            }
+        }
+
+        /** Reads the replies of a round until the batch's deadline, and answers the batch for this side. */
+        void receive(Batch b, Round r) {
+            try {
+                // past the deadline still reads what has come: another side's connecting may have
+                // taken the time while this side's replies waited in the socket
+                long left = b.deadlineNanos - System.nanoTime();
+                r.link().setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                List<CacheProtocol.Outcome> outcomes = protocol.receive(r.link(), r.sent());
+                for (int i = 0; i < outcomes.size(); i++) {
+                    if (outcomes.get(i) == CacheProtocol.Outcome.UNDECODABLE) {
+                        log.warn("side {}: {} holds an undecodable value; left for 'rpctl inspect --repair'",
+                                side.name(), b.writes.get(i).key());
+                    }
+                }
+                busy.remove(r.link());
+                if (closed) {
+                    r.link().close();
+                } else {
+                    idle.addFirst(r.link());
+                }
+                if (down) {
+                    down = false;
+                    log.info("write-through to side {} works again", side.name());
+                }
+                b.answer(index, true);
+            } catch (RuntimeException e) {
+                // the link may still owe replies: it is not used again
+                discard(r.link());
+                boolean timedOut = e.getCause() instanceof SocketTimeoutException || b.deadlineNanos - System.nanoTime() <= 0;
+                if (!timedOut && !closed && r.attempt() < retries) {
+                    // a broken connection (a restarted server): once more on a new one, in the time left
+                    Round again = send(b, r.attempt() + 1);
+                    if (again != null) {
+                        receive(b, again);
+                    }
+                    return;
+                }
+                trip(e);
+                miss(b, e);
+            }
+        }
+
+        private void discard(SideLink link) {
+            if (link != null) {
+                busy.remove(link);
+                try {
+                    link.close();
+                } catch (RuntimeException ignored) {
+                    // already broken
+                }
+            }
+        }
+
+        /** Leaves the side alone for a while after a timeout or a failure to reach it. */
+        private void trip(RuntimeException e) {
+            if (closed) {
+                return;
+            }
+            downUntil = System.nanoTime() + DOWN_NANOS;
+            if (!down) {
+                down = true;
+                log.warn("write-through to side {} ({}) failed: {}; the side is skipped for {} s at a time until it "
+                        + "answers again, and the binlog pipeline applies what it misses", side.name(), side.address(),
+                        e.getMessage(), TimeUnit.NANOSECONDS.toSeconds(DOWN_NANOS));
+            }
+        }
+
+        private void miss(Batch b, RuntimeException e) {
+            failures.get(side.name()).incrementAndGet();
+            if (e != null && !down) {
+                log.warn("write-through of {} entries to side {} failed: {}; the binlog pipeline will apply them",
+                        b.writes.size(), side.name(), e.getMessage());
+            }
+            b.answer(index, false);
+        }
+
+        void close() {
+            for (SideLink l; (l = idle.pollFirst()) != null; ) {
+                l.close();
+            }
+            // a caller blocked on a hung server's reply gets a closed socket and answers its batch
+            connecting.forEach(WriteThrough::closeQuietly);
+            for (SideLink l : List.copyOf(busy)) {
+                try {
+                    l.close();
+                } catch (RuntimeException ignored) {
+                    // already broken
+                }
+            }
+        }
+    }
+
+    /** The thread that writes one Cluster or Sentinel side: every batch queued, in one pipelined round. */
     private final class SideWriter implements Runnable {
         final int index;
         final CacheSide side;
@@ -232,6 +420,14 @@ public final class WriteThrough implements AutoCloseable {
         }
     }
 
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // closing is all that was asked
+        }
+    }
+
     private static boolean sleep(long ms) {
         try {
             Thread.sleep(ms);
@@ -266,10 +462,13 @@ public final class WriteThrough implements AutoCloseable {
         }
     }
 
-    /** Writes what is queued (for at most a few seconds), then stops the writers. */
+    /** Writes what is queued (for at most a few seconds), then stops the writers and closes the links. */
     @Override
     public void close() {
         closed = true;
+        for (DirectSide d : direct) {
+            d.close();
+        }
         for (SideWriter w : writers) {
             try {
                 w.thread.join(5_000);

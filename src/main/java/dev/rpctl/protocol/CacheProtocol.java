@@ -1,7 +1,9 @@
 package dev.rpctl.protocol;
 
 import dev.rpctl.cache.CacheSide;
+import dev.rpctl.cache.SideLink;
 import dev.rpctl.config.MappingSettings;
+import redis.clients.jedis.CommandObjects;
 import redis.clients.jedis.PipelineBase;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -53,6 +55,7 @@ public final class CacheProtocol {
      * enough that one call never holds the server for long.
      */
     static final int CAS_GROUP = 64;
+    private static final CommandObjects COMMANDS = new CommandObjects();
 
     private final MappingSettings mapping;
     /** The key template cut at its placeholders: literal, placeholder, literal, ... */
@@ -133,6 +136,63 @@ public final class CacheProtocol {
                 // compare-and-set makes running it again harmless
                 List<Write> g = groups.get(i);
                 r = eval(side, Script.CAS, keys(g), casArgs(g));
+            }
+            out.addAll(outcomes(r));
+        }
+        return out;
+    }
+
+    /** Compare-and-set calls written to a link whose replies are not read yet. */
+    public static final class Sent {
+        private final List<List<Write>> groups;
+
+        private Sent(List<List<Write>> groups) {
+            this.groups = groups;
+        }
+    }
+
+    /**
+     * Writes compare-and-sets of many keys to a link and puts them on the wire without waiting:
+     * {@link #receive} reads their outcomes. Calls of up to {@value #CAS_GROUP} keys each, as in
+     * {@link #putAll} on a single Redis.
+     */
+    public Sent send(SideLink link, List<Write> writes) {
+        List<List<Write>> groups = new ArrayList<>((writes.size() + CAS_GROUP - 1) / CAS_GROUP);
+        for (int i = 0; i < writes.size(); i += CAS_GROUP) {
+            groups.add(writes.subList(i, Math.min(writes.size(), i + CAS_GROUP)));
+        }
+        for (List<Write> g : groups) {
+            link.sendCommand(COMMANDS.evalsha(Script.CAS.sha, keys(g), casArgs(g)).getArguments());
+        }
+        link.send();
+        return new Sent(groups);
+    }
+
+    /**
+     * The outcomes of what {@link #send} wrote, in input order, read within the link's socket
+     * timeout. A server without the script (restarted, failed over) gets it loaded and the call
+     * made again; compare-and-set makes that harmless.
+     */
+    public List<Outcome> receive(SideLink link, Sent sent) {
+        List<Object> replies = new ArrayList<>(sent.groups.size());
+        for (int i = 0; i < sent.groups.size(); i++) {
+            try {
+                replies.add(link.getOne());
+            } catch (JedisDataException ex) {
+                // an error reply: the replies after it are still on the wire, read them all first
+                replies.add(ex);
+            }
+        }
+        List<Outcome> out = new ArrayList<>();
+        for (int i = 0; i < replies.size(); i++) {
+            Object r = replies.get(i);
+            if (r instanceof JedisDataException ex) {
+                if (!isNoScript(ex)) {
+                    throw ex;
+                }
+                List<Write> g = sent.groups.get(i);
+                link.executeCommand(COMMANDS.scriptLoad(Script.CAS.text));
+                r = link.executeCommand(COMMANDS.evalsha(Script.CAS.sha, keys(g), casArgs(g)));
             }
             out.addAll(outcomes(r));
         }

@@ -142,6 +142,34 @@ class ProtocolIT {
         assertEquals(List.of(CacheProtocol.Outcome.WRITTEN), out);
     }
 
+    /** The claim path's writes: put on the wire first, read later; a server without the script gets it. */
+    @Test
+    void writes_sent_on_a_link_are_read_back_in_order_and_reload_a_forgotten_script() {
+        CacheSide s = side("single");
+        List<CacheProtocol.Write> writes = new ArrayList<>();
+        // more keys than one script call takes: two calls, both answered NOSCRIPT below
+        for (long u = 100; u < 100 + CacheProtocol.CAS_GROUP + 6; u++) {
+            writes.add(new CacheProtocol.Write(protocol.key(activity, u), Entry.row(row(activity, u, 2, u))));
+        }
+        String older = protocol.key(activity, 101);
+        s.call(j -> j.set(older, Entry.row(row(activity, 101, 3, 7)).encode()));
+        HostPort node = HostPort.parse(Services.env().get("RPCTL_SIDE_A_NODES").split(",")[0]);
+        try (Jedis j = new Jedis(node.host(), node.port())) {
+            j.scriptFlush();
+        }
+        try (dev.rpctl.cache.SideLink link = s.openLink(Duration.ofSeconds(2), socket -> { })) {
+            CacheProtocol.Sent sent = protocol.send(link, writes);
+            List<CacheProtocol.Outcome> out = protocol.receive(link, sent);
+            assertEquals(writes.size(), out.size());
+            for (int i = 0; i < out.size(); i++) {
+                boolean newer = writes.get(i).key().equals(older);
+                assertEquals(newer ? CacheProtocol.Outcome.KEPT : CacheProtocol.Outcome.WRITTEN, out.get(i), writes.get(i).key());
+            }
+        }
+        assertEquals(2, Entry.decode(s.get(protocol.key(activity, 100 + CacheProtocol.CAS_GROUP + 5))).version());
+        assertEquals(3, Entry.decode(s.get(older)).version(), "a newer entry is kept");
+    }
+
     @Test
     void scripts_are_loaded_again_after_a_redis_restart() throws Exception {
         int port;
