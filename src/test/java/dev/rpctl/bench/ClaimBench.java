@@ -41,6 +41,8 @@ public final class ClaimBench {
         // unmeasured rounds first: the claim path is much more code than the bare loops, and on a
         // small machine the JIT compiler would otherwise still be compiling it in the first rounds
         int warmupRounds = Integer.parseInt(System.getProperty("bench.warmup-rounds", "1"));
+        // the claims' activity: fixed allocation commits a group in one round trip, random in two
+        Allocation allocation = Allocation.parse(System.getProperty("bench.allocation", "fixed"));
         try (App app = Services.app()) {
             new SchemaService(app.primary(), app.config().mapping()).init();
             ClaimService claims = app.claimService();
@@ -68,7 +70,7 @@ public final class ClaimBench {
                 System.out.println(round < 1 ? "warm-up round (not counted)" : "round " + round);
                 long activity = Services.freshActivityId();
                 app.activities().create(new ActivityService.NewActivity(activity, "bench", 50_000_000, 50_000_000_000L,
-                        Allocation.FIXED, null, null, shards));
+                        allocation, null, null, shards));
                 long bareActivity = Services.freshActivityId();
                 String sql = "INSERT IGNORE INTO " + table
                         + " (activity_id, user_id, amount, status, request_id, version, created_at, updated_at)"
@@ -116,8 +118,8 @@ public final class ClaimBench {
                 }));
             }
             System.out.println();
-            System.out.printf("medians over %d rounds after %d warm-up round(s), concurrency %d, %d s each, %d budget shards%n",
-                    rounds, warmupRounds, concurrency, seconds, shards);
+            System.out.printf("medians over %d rounds after %d warm-up round(s), concurrency %d, %d s each, %d budget shards, %s allocation%n",
+                    rounds, warmupRounds, concurrency, seconds, shards, allocation.label());
             report("new claims / bare INSERT IGNORE", fresh, bare, 0.85);
             System.out.printf("  claim p99 %.2f ms vs bare p99 %.2f ms: %+.2f ms (target <= +1 ms)%n",
                     median(fresh, true), median(bare, true), median(fresh, true) - median(bare, true));
