@@ -328,7 +328,7 @@ public final class ClaimService implements AutoCloseable {
                     c = db.connection();
                 }
                 try {
-                    d = attempt(c, a, byUser, opening, pending, tried);
+                    d = attempt(c, a, byUser, opening, pending, tried, attempt == 0);
                     return d;
                 } catch (Throwable e) {
                     // a failure may leave the transaction open anywhere before its commit: end it
@@ -361,8 +361,9 @@ public final class ClaimService implements AutoCloseable {
     }
 
     private Decided attempt(Connection c, Activity a, Map<Long, Request> byUser, Opening carried,
-                            ArrayDeque<Request> pending, Map<Long, ClaimRow> tried) throws SQLException {
-        if (carried == null && expectFresh && a.allocation() == Allocation.FIXED && !fastPaused(a.id())) {
+                            ArrayDeque<Request> pending, Map<Long, ClaimRow> tried, boolean first) throws SQLException {
+        // a retry (a same-user race, a deadlock) reads first: what failed it is likely still there
+        if (first && carried == null && expectFresh && a.allocation() == Allocation.FIXED && !fastPaused(a.id())) {
             Decided d = oneRoundTrip(c, a, byUser);
             if (d != null) {
                 return d;

@@ -261,10 +261,10 @@ public final class WriteThrough implements AutoCloseable {
                     }
                 }
                 busy.remove(r.link());
+                idle.addFirst(r.link());
                 if (closed) {
-                    r.link().close();
-                } else {
-                    idle.addFirst(r.link());
+                    // close() may have emptied idle before this link came back
+                    closeIdle();
                 }
                 if (down) {
                     down = false;
@@ -322,10 +322,14 @@ public final class WriteThrough implements AutoCloseable {
             b.answer(index, false);
         }
 
-        void close() {
+        private void closeIdle() {
             for (SideLink l; (l = idle.pollFirst()) != null; ) {
                 l.close();
             }
+        }
+
+        void close() {
+            closeIdle();
             // a caller blocked on a hung server's reply gets a closed socket and answers its batch
             connecting.forEach(WriteThrough::closeQuietly);
             for (SideLink l : List.copyOf(busy)) {
