@@ -537,8 +537,10 @@ public final class ClaimService implements AutoCloseable {
             execute(c, "ROLLBACK");
         } else {
             List<Request> following = null;
-            // a committer that waits for claims takes the queue itself, in parallel with this batch
-            if (!closed && idle.get() == 0) {
+            // a committer that waits for claims takes the queue itself, in parallel with this batch.
+            // A fixed-allocation activity's next group is not opened here: it goes in one round
+            // trip of its own, and holds no shard lock while this group is written through
+            if (!closed && idle.get() == 0 && a.allocation() != Allocation.FIXED) {
                 queue.drainTo(pending, Math.max(0, MAX_GROUP - pending.size()));
                 // only while this activity's requests are the oldest waiting: others go first
                 if (!pending.isEmpty() && pending.peekFirst().activity().id() == a.id()) {

@@ -47,6 +47,8 @@ public final class WriteThrough implements AutoCloseable {
     private final int retries;
     private final Duration timeout;
     private final List<String> names = new ArrayList<>();
+    /** Per side index: written by the caller (a single Redis) rather than by a writer thread. */
+    private final boolean[] isDirect;
     private final List<DirectSide> direct = new ArrayList<>();
     private final List<SideWriter> writers = new ArrayList<>();
     private final Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
@@ -63,7 +65,9 @@ public final class WriteThrough implements AutoCloseable {
         this.protocol = protocol;
         this.retries = retries;
         this.timeout = timeout;
+        this.isDirect = new boolean[sides.size()];
         for (CacheSide s : sides) {
+            isDirect[names.size()] = s.single();
             failures.put(s.name(), new AtomicLong());
             if (s.single()) {
                 direct.add(new DirectSide(names.size(), s));
@@ -95,7 +99,7 @@ public final class WriteThrough implements AutoCloseable {
             inFlight.add(b);
         }
         if (closed) {
-            b.expire("not written: shutting down");
+            b.expire("not written: shutting down", false);
             return b.done;
         }
         for (SideWriter w : writers) {
@@ -103,8 +107,17 @@ public final class WriteThrough implements AutoCloseable {
         }
         if (!direct.isEmpty()) {
             DirectSide.Round[] rounds = new DirectSide.Round[direct.size()];
+            // sides with a connection first, those that must connect after: a side that hangs in
+            // its handshake does not hold back the others' writes
             for (int i = 0; i < rounds.length; i++) {
-                rounds[i] = direct.get(i).send(b, 0);
+                if (!direct.get(i).idle.isEmpty()) {
+                    rounds[i] = direct.get(i).send(b, 0);
+                }
+            }
+            for (int i = 0; i < rounds.length; i++) {
+                if (rounds[i] == null && !b.answered(i)) {
+                    rounds[i] = direct.get(i).send(b, 0);
+                }
             }
             for (int i = 0; i < rounds.length; i++) {
                 if (rounds[i] != null) {
@@ -139,6 +152,10 @@ public final class WriteThrough implements AutoCloseable {
             this.deadlineNanos = deadlineNanos;
         }
 
+        synchronized boolean answered(int side) {
+            return answered[side];
+        }
+
         void answer(int side, boolean ok) {
             List<String> result;
             synchronized (this) {
@@ -158,15 +175,21 @@ public final class WriteThrough implements AutoCloseable {
         }
 
         /** The timeout passed, or the write-through closed: every side that has not answered missed this batch. */
-        void expire(String why) {
+        /**
+         * Every side that has not answered missed this batch; with queuedOnly, only the Cluster
+         * and Sentinel sides: a single-Redis side is answered by the thread reading its replies,
+         * within its own socket timeout.
+         */
+        void expire(String why, boolean queuedOnly) {
             List<String> result;
             synchronized (this) {
                 if (waiting == 0) {
                     return;
                 }
                 for (int i = 0; i < answered.length; i++) {
-                    if (!answered[i]) {
+                    if (!answered[i] && !(queuedOnly && isDirect[i])) {
                         answered[i] = true;
+                        waiting--;
                         String name = names.get(i);
                         failed.add(name);
                         failures.get(name).incrementAndGet();
@@ -174,7 +197,9 @@ public final class WriteThrough implements AutoCloseable {
                                 writes.size(), name, why);
                     }
                 }
-                waiting = 0;
+                if (waiting > 0) {
+                    return;
+                }
                 result = List.copyOf(failed);
             }
             done.complete(result);
@@ -216,7 +241,7 @@ public final class WriteThrough implements AutoCloseable {
                 if (link == null) {
                     Socket[] socket = new Socket[1];
                     try {
-                        link = side.openLink(Duration.ofNanos(Math.max(1_000_000L, b.deadlineNanos - System.nanoTime())),
+                        link = side.openLink(Duration.ofNanos(timeLeft(b)),
                                 s -> {
                                     socket[0] = s;
                                     connecting.add(s);
@@ -237,6 +262,7 @@ public final class WriteThrough implements AutoCloseable {
                 return new Round(link, protocol.send(link, b.writes), attempt);
             } catch (RuntimeException e) {
                 discard(link);
+                closeIdle();
                 if (attempt < retries && !closed && b.deadlineNanos - System.nanoTime() > 0) {
                     return send(b, attempt + 1);
                 }
@@ -249,10 +275,7 @@ public final class WriteThrough implements AutoCloseable {
         /** Reads the replies of a round until the batch's deadline, and answers the batch for this side. */
         void receive(Batch b, Round r) {
             try {
-                // past the deadline still reads what has come: another side's connecting may have
-                // taken the time while this side's replies waited in the socket
-                long left = b.deadlineNanos - System.nanoTime();
-                r.link().setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                r.link().setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeLeft(b))));
                 List<CacheProtocol.Outcome> outcomes = protocol.receive(r.link(), r.sent());
                 for (int i = 0; i < outcomes.size(); i++) {
                     if (outcomes.get(i) == CacheProtocol.Outcome.UNDECODABLE) {
@@ -276,7 +299,9 @@ public final class WriteThrough implements AutoCloseable {
                 discard(r.link());
                 boolean timedOut = e.getCause() instanceof SocketTimeoutException || b.deadlineNanos - System.nanoTime() <= 0;
                 if (!timedOut && !closed && r.attempt() < retries) {
-                    // a broken connection (a restarted server): once more on a new one, in the time left
+                    // a broken connection (a restarted server): the idle links are likely broken
+                    // too, so they go, and the batch goes once more on a new one
+                    closeIdle();
                     Round again = send(b, r.attempt() + 1);
                     if (again != null) {
                         receive(b, again);
@@ -286,6 +311,15 @@ public final class WriteThrough implements AutoCloseable {
                 trip(e);
                 miss(b, e);
             }
+        }
+
+        /**
+         * The time this side has to connect or to answer: what is left of the batch's timeout, but
+         * at least a quarter of it, so that another side's slow handshake never uses up this
+         * side's time (a healthy side's reply is in its socket long before).
+         */
+        private long timeLeft(Batch b) {
+            return Math.max(b.deadlineNanos - System.nanoTime(), Math.max(1_000_000L, timeout.toNanos() / 4));
         }
 
         private void discard(SideLink link) {
@@ -458,7 +492,7 @@ public final class WriteThrough implements AutoCloseable {
                         sleep = left;
                         break;
                     }
-                    b.expire("timed out after " + timeout);
+                    b.expire("timed out after " + timeout, true);
                 }
                 inFlight.remove(b);
             }
@@ -486,7 +520,7 @@ public final class WriteThrough implements AutoCloseable {
         }
         // a writer stuck on a hung side, or a batch offered as the writers stopped: answer them now
         for (Batch b; (b = inFlight.poll()) != null; ) {
-            b.expire("not written: shutting down");
+            b.expire("not written: shutting down", false);
         }
         watchdog.interrupt();
     }

@@ -119,6 +119,27 @@ class WriteThroughIT {
         }
     }
 
+    /** The hung side comes first: its handshake must not use up the healthy side's time. */
+    @Test
+    @Timeout(20)
+    void a_hung_side_listed_first_does_not_hold_back_the_other() throws Exception {
+        try (ServerSocket hole = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            CacheSide hung = side("h", hole.getLocalPort(), Duration.ofMinutes(5));
+            WriteThrough wt = new WriteThrough(app.protocol(), List.of(hung, a), 1, Duration.ofMillis(300));
+            ClaimService claims = new ClaimService(app.primary(), app.config().mapping(), app.activities(), app.protocol(), wt,
+                    Clock.systemUTC(), 2);
+            opened.add(wt);
+            opened.add(claims);
+            for (long user = 20; user < 24; user++) {
+                ClaimService.Outcome o = claims.claim(activity, user, "r" + user);
+                assertEquals(ClaimService.Result.CLAIMED, o.result());
+                assertEquals(List.of("h"), o.failedSides(), "user " + user);
+                assertEquals(rowEntry(o.row()), a.get(app.protocol().key(activity, user)));
+            }
+            assertEquals(0, wt.failures("a"));
+        }
+    }
+
     @Test
     @Timeout(30)
     void closing_answers_the_batches_a_hung_side_still_holds() throws Exception {
