@@ -174,7 +174,6 @@ public final class WriteThrough implements AutoCloseable {
             done.complete(result);
         }
 
-        /** The timeout passed, or the write-through closed: every side that has not answered missed this batch. */
         /**
          * Every side that has not answered missed this batch; with queuedOnly, only the Cluster
          * and Sentinel sides: a single-Redis side is answered by the thread reading its replies,
@@ -276,13 +275,7 @@ public final class WriteThrough implements AutoCloseable {
         void receive(Batch b, Round r) {
             try {
                 r.link().setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeLeft(b))));
-                List<CacheProtocol.Outcome> outcomes = protocol.receive(r.link(), r.sent());
-                for (int i = 0; i < outcomes.size(); i++) {
-                    if (outcomes.get(i) == CacheProtocol.Outcome.UNDECODABLE) {
-                        log.warn("side {}: {} holds an undecodable value; left for 'rpctl inspect --repair'",
-                                side.name(), b.writes.get(i).key());
-                    }
-                }
+                warnUndecodable(side, b.writes, protocol.receive(r.link(), r.sent()));
                 busy.remove(r.link());
                 idle.addFirst(r.link());
                 if (closed) {
@@ -366,13 +359,7 @@ public final class WriteThrough implements AutoCloseable {
             closeIdle();
             // a caller blocked on a hung server's reply gets a closed socket and answers its batch
             connecting.forEach(WriteThrough::closeQuietly);
-            for (SideLink l : List.copyOf(busy)) {
-                try {
-                    l.close();
-                } catch (RuntimeException ignored) {
-                    // already broken
-                }
-            }
+            List.copyOf(busy).forEach(this::discard);
         }
     }
 
@@ -434,15 +421,9 @@ public final class WriteThrough implements AutoCloseable {
             RuntimeException last = null;
             for (int attempt = 0; attempt <= retries; attempt++) {
                 try {
-                    List<CacheProtocol.Outcome> outcomes = writes.size() == 1
+                    warnUndecodable(side, writes, writes.size() == 1
                             ? List.of(protocol.put(side, writes.get(0).key(), writes.get(0).entry()))
-                            : protocol.putAll(side, writes);
-                    for (int i = 0; i < outcomes.size(); i++) {
-                        if (outcomes.get(i) == CacheProtocol.Outcome.UNDECODABLE) {
-                            log.warn("side {}: {} holds an undecodable value; left for 'rpctl inspect --repair'",
-                                    side.name(), writes.get(i).key());
-                        }
-                    }
+                            : protocol.putAll(side, writes));
                     return true;
                 } catch (RuntimeException e) {
                     last = e;
@@ -455,6 +436,15 @@ public final class WriteThrough implements AutoCloseable {
             log.warn("write-through of {} entries to side {} failed after {} attempts: {}; the binlog pipeline will apply them",
                     writes.size(), side.name(), retries + 1, last.getMessage());
             return false;
+        }
+    }
+
+    private static void warnUndecodable(CacheSide side, List<CacheProtocol.Write> writes, List<CacheProtocol.Outcome> outcomes) {
+        for (int i = 0; i < outcomes.size(); i++) {
+            if (outcomes.get(i) == CacheProtocol.Outcome.UNDECODABLE) {
+                log.warn("side {}: {} holds an undecodable value; left for 'rpctl inspect --repair'",
+                        side.name(), writes.get(i).key());
+            }
         }
     }
 

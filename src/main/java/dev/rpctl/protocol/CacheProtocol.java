@@ -103,11 +103,7 @@ public final class CacheProtocol {
         if (writes.isEmpty()) {
             return out;
         }
-        int group = side.cluster() ? 1 : CAS_GROUP;
-        List<List<Write>> groups = new ArrayList<>((writes.size() + group - 1) / group);
-        for (int i = 0; i < writes.size(); i += group) {
-            groups.add(writes.subList(i, Math.min(writes.size(), i + group)));
-        }
+        List<List<Write>> groups = chunks(writes, side.cluster() ? 1 : CAS_GROUP);
         List<Object> replies = side.call(j -> {
             List<Response<Object>> rs = new ArrayList<>(groups.size());
             try (PipelineBase p = j.pipelined()) {
@@ -157,10 +153,7 @@ public final class CacheProtocol {
      * {@link #putAll} on a single Redis.
      */
     public Sent send(SideLink link, List<Write> writes) {
-        List<List<Write>> groups = new ArrayList<>((writes.size() + CAS_GROUP - 1) / CAS_GROUP);
-        for (int i = 0; i < writes.size(); i += CAS_GROUP) {
-            groups.add(writes.subList(i, Math.min(writes.size(), i + CAS_GROUP)));
-        }
+        List<List<Write>> groups = chunks(writes, CAS_GROUP);
         for (List<Write> g : groups) {
             link.sendCommand(COMMANDS.evalsha(Script.CAS.sha, keys(g), casArgs(g)).getArguments());
         }
@@ -223,6 +216,15 @@ public final class CacheProtocol {
         Object r = eval(side, Script.SWAP, key, List.of(expectedRaw == null ? "" : expectedRaw,
                 e == null ? "" : e.encode(), Long.toString(e == null ? 0 : ttlMillis(e))));
         return ((Long) r) == 1L;
+    }
+
+    /** The writes in calls of up to size keys each. */
+    private static List<List<Write>> chunks(List<Write> writes, int size) {
+        List<List<Write>> groups = new ArrayList<>((writes.size() + size - 1) / size);
+        for (int i = 0; i < writes.size(); i += size) {
+            groups.add(writes.subList(i, Math.min(writes.size(), i + size)));
+        }
+        return groups;
     }
 
     private static List<String> keys(List<Write> writes) {

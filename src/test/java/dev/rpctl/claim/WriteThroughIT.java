@@ -56,7 +56,10 @@ class WriteThroughIT {
     }
 
     ClaimService claims(CacheSide b, Duration timeout) {
-        WriteThrough wt = new WriteThrough(app.protocol(), List.of(a, b), 1, timeout);
+        return claims(new WriteThrough(app.protocol(), List.of(a, b), 1, timeout));
+    }
+
+    ClaimService claims(WriteThrough wt) {
         ClaimService claims = new ClaimService(app.primary(), app.config().mapping(), app.activities(), app.protocol(), wt,
                 Clock.systemUTC(), 2);
         opened.add(wt);
@@ -126,10 +129,7 @@ class WriteThroughIT {
         try (ServerSocket hole = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             CacheSide hung = side("h", hole.getLocalPort(), Duration.ofMinutes(5));
             WriteThrough wt = new WriteThrough(app.protocol(), List.of(hung, a), 1, Duration.ofMillis(300));
-            ClaimService claims = new ClaimService(app.primary(), app.config().mapping(), app.activities(), app.protocol(), wt,
-                    Clock.systemUTC(), 2);
-            opened.add(wt);
-            opened.add(claims);
+            ClaimService claims = claims(wt);
             for (long user = 20; user < 24; user++) {
                 ClaimService.Outcome o = claims.claim(activity, user, "r" + user);
                 assertEquals(ClaimService.Result.CLAIMED, o.result());
