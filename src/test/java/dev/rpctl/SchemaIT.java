@@ -19,10 +19,11 @@ class SchemaIT {
                 .with("RPCTL_MAPPING_HEARTBEAT_TABLE", "it_beat_" + suffix);
         Rpctl.Result first = rpctl.run("db", "init");
         assertEquals(0, first.exitCode(), first::toString);
-        assertEquals(5, first.out().lines().filter(l -> l.endsWith("created")).count(), first.out());
+        assertEquals(6, first.out().lines().filter(l -> l.endsWith("created")).count(), first.out());
+        assertTrue(first.out().lines().anyMatch(l -> l.contains("added trigger it_claim_" + suffix + "_version_ad")), first.out());
         Rpctl.Result second = rpctl.run("db", "init");
         assertEquals(0, second.exitCode(), second::toString);
-        assertEquals(5, second.out().lines().filter(l -> l.endsWith("up to date")).count(), second.out());
+        assertEquals(7, second.out().lines().filter(l -> l.endsWith("up to date")).count(), second.out());
     }
 
     @Test
@@ -49,6 +50,22 @@ class SchemaIT {
         // upgraded: the made-up checkpoint is now reported, as one whose binlog file is gone
         assertEquals(1, after.exitCode(), after::toString);
         assertTrue(after.out().lines().anyMatch(l -> l.startsWith("x ") && l.contains("purged")), after.out());
+    }
+
+    @Test
+    void claims_refuse_with_78_while_a_version_trigger_is_missing_and_db_init_puts_it_back() throws Exception {
+        String claim = "it_claim_" + Long.toString(Services.freshActivityId(), 36);
+        Rpctl rpctl = initThen("RPCTL_MAPPING_CLAIM_TABLE", claim, "DROP TRIGGER " + claim + "_version_bu");
+        String activity = Long.toString(Services.freshActivityId());
+        assertEquals(0, rpctl.run("activity", "create", "--activity", activity, "--count", "10", "--amount", "1000").exitCode());
+        Rpctl.Result r = rpctl.run("claim", "--activity", activity, "--user", "1");
+        assertEquals(78, r.exitCode(), r::toString);
+        assertTrue(r.err().contains(claim + "_version_bu") && r.err().contains("run 'rpctl db init'"), r.err());
+        Rpctl.Result init = rpctl.run("db", "init");
+        assertTrue(init.out().contains("added trigger " + claim + "_version_bu"), init.out());
+        try (App app = Services.app(); Connection c = app.primary().connection(); Statement st = c.createStatement()) {
+            st.execute("DROP TABLE " + claim + ", " + claim + "_tombstone");
+        }
     }
 
     /** Runs 'db init' with one table renamed to a fresh one, then the statements: an older schema to upgrade. */

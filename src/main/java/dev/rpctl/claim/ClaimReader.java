@@ -5,11 +5,15 @@ import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.protocol.ClaimRow;
 import dev.rpctl.protocol.Entry;
 import dev.rpctl.protocol.UndecodableEntryException;
+import dev.rpctl.protocol.VersionOutOfRangeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -19,6 +23,7 @@ import java.util.function.Consumer;
  * process share one primary read.
  */
 public final class ClaimReader {
+    private static final Logger log = LoggerFactory.getLogger(ClaimReader.class);
 
     /** Where the answer came from. */
     public enum Source { CACHE, FILLED, PRIMARY }
@@ -30,6 +35,7 @@ public final class ClaimReader {
     private final ClaimRepository primary;
     private final ConcurrentHashMap<String, CompletableFuture<Read>> inFlight = new ConcurrentHashMap<>();
     private volatile Consumer<String> afterPrimaryRead = k -> { };
+    private final AtomicLong uncacheable = new AtomicLong();
 
     public ClaimReader(CacheProtocol protocol, CacheSide side, ClaimRepository primary) {
         this.protocol = protocol;
@@ -40,6 +46,11 @@ public final class ClaimReader {
     /** Runs between the primary read and the fill; lets a test hold a reader at that point. */
     void afterPrimaryRead(Consumer<String> hook) {
         this.afterPrimaryRead = hook;
+    }
+
+    /** Primary reads of rows whose version no entry can carry (see Entry.MAX_VERSION). */
+    public long uncacheable() {
+        return uncacheable.get();
     }
 
     public Read read(long activityId, long userId) {
@@ -78,7 +89,17 @@ public final class ClaimReader {
         }
         Optional<ClaimRow> row = primary.find(activityId, userId);
         afterPrimaryRead.accept(key);
-        protocol.fill(side, key, token, row.map(Entry::row).orElseGet(Entry::placeholder));
+        Entry fill;
+        try {
+            fill = row.map(Entry::row).orElseGet(Entry::placeholder);
+        } catch (VersionOutOfRangeException e) {
+            // no entry can order this row: answer it from the primary, and leave the lease to expire
+            if (uncacheable.getAndIncrement() % 1000 == 0) {
+                log.warn("{} of activity {} user {}: not cached; fix the row's version", e.getMessage(), activityId, userId);
+            }
+            return new Read(row, Source.PRIMARY);
+        }
+        protocol.fill(side, key, token, fill);
         return new Read(row, Source.FILLED);
     }
 

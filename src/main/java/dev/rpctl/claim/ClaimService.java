@@ -7,6 +7,7 @@ import dev.rpctl.db.SchemaService;
 import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.protocol.ClaimRow;
 import dev.rpctl.protocol.Entry;
+import dev.rpctl.protocol.VersionOutOfRangeException;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,6 +77,8 @@ public final class ClaimService implements AutoCloseable {
     private final Clock clock;
     private final String claimTable;
     private final String budgetTable;
+    private final String tombstoneTable;
+    private final SchemaService schema;
     private final String version;
     private final int committers;
     private final BlockingQueue<Request> queue = new LinkedBlockingQueue<>(16_384);
@@ -103,6 +106,8 @@ public final class ClaimService implements AutoCloseable {
         this.clock = clock;
         this.claimTable = mapping.claimTable();
         this.budgetTable = SchemaService.budgetTable(mapping);
+        this.tombstoneTable = SchemaService.tombstoneTable(mapping);
+        this.schema = new SchemaService(db, mapping);
         this.version = mapping.versionColumn();
         this.committers = committers;
     }
@@ -165,6 +170,8 @@ public final class ClaimService implements AutoCloseable {
         if (!threads.isEmpty() || closed) {
             return;
         }
+        // a claim of a key deleted before counts on the triggers for its version
+        schema.requireTriggers();
         for (int i = 0; i < committers; i++) {
             Thread t = new Thread(this::commitLoop, "claim-committer-" + i);
             t.setDaemon(true);
@@ -251,7 +258,12 @@ public final class ClaimService implements AutoCloseable {
             List<CacheProtocol.Write> writes = new ArrayList<>();
             for (Outcome o : outcomes.values()) {
                 if (o.result() == Result.CLAIMED) {
-                    writes.add(new CacheProtocol.Write(protocol.key(o.row().activityId(), o.row().userId()), Entry.row(o.row())));
+                    try {
+                        writes.add(new CacheProtocol.Write(protocol.key(o.row().activityId(), o.row().userId()), Entry.row(o.row())));
+                    } catch (VersionOutOfRangeException e) {
+                        // committed at a version no entry can carry (a key deleted at the top of the range): not cached
+                        log.warn("claim of activity {} user {}: {}", o.row().activityId(), o.row().userId(), e.getMessage());
+                    }
                 }
             }
             if (writes.isEmpty()) {
@@ -290,7 +302,19 @@ public final class ClaimService implements AutoCloseable {
      * TRANSACTION and the first shard pick went in one round trip; shard is that pick's answer
      * (null when no unlocked shard at or above start had budget).
      */
-    private record Opening(List<ClaimRow> existing, boolean begun, Shard shard, int start) {}
+    private record Opening(Existing existing, boolean begun, Shard shard, int start) {}
+
+    /**
+     * What the duplicate read found: the claims the users already have, and the tombstone version
+     * of each user's key that was deleted before (the version the claim table's trigger gives a
+     * row inserted there again).
+     */
+    private record Existing(List<ClaimRow> rows, Map<Long, Long> tombstones) {
+        long startVersion(long userId) {
+            Long v = tombstones.get(userId);
+            return v == null ? 1 : Math.max(1, v);
+        }
+    }
 
     /**
      * A group whose transaction the previous group's commit batch opened: its first read and
@@ -374,8 +398,9 @@ public final class ClaimService implements AutoCloseable {
         Opening open = carried != null ? carried
                 : expectFresh ? open(c, a, byUser.keySet())
                 : new Opening(existing(c, a.id(), byUser.keySet()), false, null, 0);
+        Existing existing = open.existing();
         Map<Long, Outcome> out = new LinkedHashMap<>();
-        for (ClaimRow row : open.existing()) {
+        for (ClaimRow row : open.existing().rows()) {
             out.put(row.userId(), row.equals(tried.get(row.userId()))
                     ? new Outcome(Result.CLAIMED, row, "claimed", List.of())
                     : new Outcome(Result.DUPLICATE, row, "already claimed", List.of()));
@@ -393,7 +418,7 @@ public final class ClaimService implements AutoCloseable {
             }
             return new Decided(out, null);
         }
-        return insert(c, a, fresh, out, open, pending, tried);
+        return insert(c, a, fresh, out, open, existing, pending, tried);
     }
 
     /** Groups committed in one round trip so far. */
@@ -457,7 +482,7 @@ public final class ClaimService implements AutoCloseable {
         sql.append(") v WHERE b.activity_id = ").append(a.id()).append(" AND b.shard = ").append(shard).append(";COMMIT");
         int updated;
         int inserted;
-        List<ClaimRow> existing;
+        Existing existing;
         try (Statement st = statement(c)) {
             st.execute(sql.toString());
             existing = readExisting(st.getResultSet(), a.id());
@@ -483,16 +508,20 @@ public final class ClaimService implements AutoCloseable {
             fastPaused.put(a.id(), System.nanoTime() + FAST_PAUSE_NANOS);
             return null;
         }
-        if (updated != 1 || inserted != n || !existing.isEmpty()) {
+        if (updated != 1 || inserted != n || !existing.rows().isEmpty()) {
             throw new IllegalStateException("claims of activity " + a.id() + ": the one-round-trip batch updated " + updated
-                    + " shard row(s) and inserted " + inserted + " of " + n + " claims beside " + existing.size()
+                    + " shard row(s) and inserted " + inserted + " of " + n + " claims beside " + existing.rows().size()
                     + " existing ones");
         }
         expectFresh = true;
         oneRoundTripGroups.incrementAndGet();
         Map<Long, Outcome> out = new LinkedHashMap<>();
         for (ClaimRow row : rows) {
-            out.put(row.userId(), new Outcome(Result.CLAIMED, row, "claimed", List.of()));
+            // inserted at version 1; the trigger started a key deleted before at its tombstone version
+            long v = existing.startVersion(row.userId());
+            ClaimRow paid = v == row.version() ? row : new ClaimRow(row.activityId(), row.userId(), row.amount(),
+                    row.status(), row.requestId(), v, row.updatedAtMillis());
+            out.put(row.userId(), new Outcome(Result.CLAIMED, paid, "claimed", List.of()));
         }
         return new Decided(out, null);
     }
@@ -506,7 +535,7 @@ public final class ClaimService implements AutoCloseable {
      * come back as the next group.
      */
     private Decided insert(Connection c, Activity a, List<Request> fresh, Map<Long, Outcome> out, Opening open,
-                           ArrayDeque<Request> pending, Map<Long, ClaimRow> tried) throws SQLException {
+                           Existing existing, ArrayDeque<Request> pending, Map<Long, ClaimRow> tried) throws SQLException {
         List<ClaimRow> rows = new ArrayList<>(fresh.size());
         List<Shard> taken = new ArrayList<>(1);
         int next = 0;
@@ -527,7 +556,8 @@ public final class ClaimService implements AutoCloseable {
                 long amount = a.allocation().next(count, left, a.fixedAmount());
                 count--;
                 left -= amount;
-                rows.add(new ClaimRow(a.id(), r.userId(), amount, "paid", r.requestId(), 1, r.now().toEpochMilli()));
+                rows.add(new ClaimRow(a.id(), r.userId(), amount, "paid", r.requestId(),
+                        existing.startVersion(r.userId()), r.now().toEpochMilli()));
             }
             taken.add(new Shard(s.shard(), count, left));
         }
@@ -595,7 +625,8 @@ public final class ClaimService implements AutoCloseable {
             ClaimRow r = rows.get(i);
             // the time as text: the column keeps its milliseconds whatever the server's version says
             sql.append(i == 0 ? "(" : ", (").append(r.activityId()).append(", ").append(r.userId()).append(", ")
-                    .append(r.amount()).append(", 'paid', ").append(quoted(r.requestId())).append(", 1, '");
+                    .append(r.amount()).append(", 'paid', ").append(quoted(r.requestId())).append(", ")
+                    .append(r.version()).append(", '");
             String ts = sqlMillis(r.updatedAtMillis());
             sql.append(ts).append("', '").append(ts).append("')");
         }
@@ -645,7 +676,7 @@ public final class ClaimService implements AutoCloseable {
 
     /** The results of openingSql, the statement standing on its first: existing claims, then the pick. */
     private static Opening readOpening(Statement st, Activity a, int start) throws SQLException {
-        List<ClaimRow> existing = readExisting(st.getResultSet(), a.id());
+        Existing existing = readExisting(st.getResultSet(), a.id());
         return new Opening(existing, true, readShard(nextResultSet(st)), start);
     }
 
@@ -784,30 +815,41 @@ public final class ClaimService implements AutoCloseable {
         }
     }
 
+    /** The users' claims (last column 0), then the tombstone versions of their deleted keys (1). */
     private String existingSql(long activity, Collection<Long> users) {
-        StringBuilder sql = new StringBuilder("SELECT user_id, amount, status, request_id, ").append(version)
-                .append(", CAST(UNIX_TIMESTAMP(updated_at) * 1000 AS SIGNED) FROM ").append(claimTable)
-                .append(" WHERE activity_id = ").append(activity).append(" AND user_id IN (");
+        StringBuilder in = new StringBuilder(users.size() * 10);
         String sep = "";
         for (long u : users) {
-            sql.append(sep).append(u);
+            in.append(sep).append(u);
             sep = ", ";
         }
-        return sql.append(')').toString();
+        return "SELECT user_id, amount, status, request_id, " + version
+                + ", CAST(UNIX_TIMESTAMP(updated_at) * 1000 AS SIGNED), 0 FROM " + claimTable
+                + " WHERE activity_id = " + activity + " AND user_id IN (" + in
+                + ") UNION ALL SELECT user_id, 0, '', '', version, 0, 1 FROM " + tombstoneTable
+                + " WHERE activity_id = " + activity + " AND user_id IN (" + in + ')';
     }
 
-    private static List<ClaimRow> readExisting(ResultSet rs, long activity) throws SQLException {
-        List<ClaimRow> out = new ArrayList<>();
+    private static Existing readExisting(ResultSet rs, long activity) throws SQLException {
+        List<ClaimRow> rows = new ArrayList<>();
+        Map<Long, Long> tombstones = Map.of();
         try (rs) {
             while (rs.next()) {
-                out.add(new ClaimRow(activity, rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
-                        rs.getLong(5), rs.getLong(6)));
+                if (rs.getInt(7) == 1) {
+                    if (tombstones.isEmpty()) {
+                        tombstones = new HashMap<>();
+                    }
+                    tombstones.put(rs.getLong(1), rs.getLong(5));
+                } else {
+                    rows.add(new ClaimRow(activity, rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
+                            rs.getLong(5), rs.getLong(6)));
+                }
             }
         }
-        return out;
+        return new Existing(rows, tombstones);
     }
 
-    private List<ClaimRow> existing(Connection c, long activity, Collection<Long> users) throws SQLException {
+    private Existing existing(Connection c, long activity, Collection<Long> users) throws SQLException {
         try (Statement st = statement(c)) {
             return readExisting(st.executeQuery(existingSql(activity, users)), activity);
         }

@@ -1,5 +1,7 @@
 package dev.rpctl.db;
 
+import dev.rpctl.ExitCode;
+import dev.rpctl.RpctlException;
 import dev.rpctl.config.MappingSettings;
 
 import java.sql.Connection;
@@ -8,8 +10,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -36,15 +40,26 @@ public final class SchemaService {
         }
     }
 
+    /** A trigger of the claim table: its name and everything after "CREATE TRIGGER name". */
+    record Trigger(String name, String definition) {}
+
     /** One line of the report: table, what was done. */
     public record Change(String table, String action) {}
 
+    /** ER_BINLOG_CREATE_ROUTINE_NEED_SUPER and ER_TABLEACCESS_DENIED_ERROR: not allowed to create a trigger. */
+    private static final int ER_NEED_SUPER = 1419;
+    private static final int ER_ACCESS_DENIED = 1142;
+
     private final Database db;
+    private final MappingSettings mapping;
     private final List<Table> tables;
+    private final List<Trigger> triggers;
 
     public SchemaService(Database db, MappingSettings mapping) {
         this.db = db;
+        this.mapping = mapping;
         this.tables = tables(mapping);
+        this.triggers = triggers(mapping);
     }
 
     static List<Table> tables(MappingSettings m) {
@@ -82,6 +97,14 @@ public final class SchemaService {
                         new Column("created_at", "DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)"),
                         new Column("updated_at", "DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)")),
                         "activity_id, user_id", List.of(new Index("idx_user", "user_id"))),
+                // per deleted claim key, the version its tombstone carries: a row inserted at that key
+                // again starts there, so it ranks above every entry of the rows before it
+                new Table(tombstoneTable(m), List.of(
+                        new Column("activity_id", "BIGINT NOT NULL"),
+                        new Column("user_id", "BIGINT NOT NULL"),
+                        new Column("version", "BIGINT NOT NULL"),
+                        new Column("deleted_at", "DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)")),
+                        "activity_id, user_id", List.of()),
                 new Table(m.checkpointTable(), List.of(
                         new Column("pipeline", "VARCHAR(64) NOT NULL"),
                         new Column("binlog_file", "VARCHAR(255) NOT NULL"),
@@ -101,6 +124,67 @@ public final class SchemaService {
 
     public static String budgetTable(MappingSettings m) {
         return m.activityTable() + "_budget";
+    }
+
+    /** The table of deleted claim keys and their tombstone versions. */
+    public static String tombstoneTable(MappingSettings m) {
+        return m.claimTable() + "_tombstone";
+    }
+
+    /**
+     * The claim table's triggers, which make a key's version rise with every write whoever writes
+     * it: an insert starts at the key's tombstone version (1 for a key never deleted, never below 1);
+     * an update raises the version by at least one (a writer that does not change it, or lowers
+     * it, included), and a key-changing update starts the new key at its tombstone version and
+     * leaves one for the old key; a delete leaves the tombstone version, the row's version + 1,
+     * which is what the sync daemon writes to the caches for it. The tombstone lookups are locking
+     * reads, so an insert waits for a delete of the same key in flight and sees its tombstone.
+     */
+    static List<Trigger> triggers(MappingSettings m) {
+        String claim = m.claimTable();
+        String v = m.versionColumn();
+        String tomb = tombstoneTable(m);
+        String gone = "SELECT COALESCE(MAX(version), 1) INTO gone FROM " + tomb
+                + " WHERE activity_id = NEW.activity_id AND user_id = NEW.user_id FOR UPDATE;";
+        String leave = "INSERT INTO " + tomb + " (activity_id, user_id, version) VALUES (OLD.activity_id, OLD.user_id, OLD."
+                + v + " + 1) ON DUPLICATE KEY UPDATE version = GREATEST(version, VALUES(version))";
+        return List.of(
+                new Trigger(claim + "_version_bi", "BEFORE INSERT ON " + claim + " FOR EACH ROW BEGIN"
+                        + " DECLARE gone BIGINT DEFAULT 1; " + gone
+                        + " SET NEW." + v + " = GREATEST(COALESCE(NEW." + v + ", 1), gone); END"),
+                new Trigger(claim + "_version_bu", "BEFORE UPDATE ON " + claim + " FOR EACH ROW BEGIN"
+                        + " DECLARE gone BIGINT DEFAULT 1;"
+                        + " IF NEW.activity_id <> OLD.activity_id OR NEW.user_id <> OLD.user_id THEN " + gone + " " + leave
+                        + "; END IF; SET NEW." + v + " = GREATEST(COALESCE(NEW." + v + ", 1), OLD." + v + " + 1, gone); END"),
+                new Trigger(claim + "_version_ad", "AFTER DELETE ON " + claim + " FOR EACH ROW " + leave));
+    }
+
+    /** The names of the claim table's version triggers that are missing or differ from this rpctl's. */
+    public List<String> missingTriggers() {
+        try (Connection c = db.connection()) {
+            Map<String, String> have = triggerBodies(c);
+            List<String> out = new ArrayList<>();
+            for (Trigger t : triggers) {
+                if (!same(have.get(t.name().toLowerCase()), t)) {
+                    out.add(t.name());
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+    }
+
+    /**
+     * Refuses to go on (exit 78) when the claim table lacks its version triggers: without them a
+     * writer other than rpctl can make a version go back, and a cache keep an old row.
+     */
+    public void requireTriggers() {
+        List<String> missing = missingTriggers();
+        if (!missing.isEmpty()) {
+            throw new RpctlException(ExitCode.CONFIG, "the claim table " + mapping.claimTable()
+                    + " lacks the version trigger(s) " + String.join(", ", missing) + " of this rpctl; run 'rpctl db init'");
+        }
     }
 
     /** Creates what is missing and reports one change per table (or "up to date"). */
@@ -133,10 +217,68 @@ public final class SchemaService {
                 }
                 changes.add(new Change(t.name(), added.isEmpty() ? "up to date" : "added " + String.join(", ", added)));
             }
+            changes.add(new Change(mapping.claimTable() + " triggers", installTriggers(c, st)));
         } catch (SQLException e) {
             throw db.translate(e);
         }
         return changes;
+    }
+
+    /** Creates the triggers that are missing and replaces those that differ; what it did, in words. */
+    private String installTriggers(Connection c, Statement st) throws SQLException {
+        Map<String, String> have = triggerBodies(c);
+        List<String> done = new ArrayList<>();
+        for (Trigger t : triggers) {
+            String body = have.get(t.name().toLowerCase());
+            if (same(body, t)) {
+                continue;
+            }
+            try {
+                if (body != null) {
+                    // MySQL has no CREATE OR REPLACE TRIGGER; the old one goes first
+                    st.execute("DROP TRIGGER IF EXISTS " + t.name());
+                }
+                st.execute("CREATE TRIGGER " + t.name() + " " + t.definition());
+            } catch (SQLException e) {
+                if (e.getErrorCode() == ER_NEED_SUPER || e.getErrorCode() == ER_ACCESS_DENIED) {
+                    throw new RpctlException(ExitCode.CONFIG, "creating the trigger " + t.name() + " was refused ("
+                            + e.getMessage() + "); with the binlog on, creating triggers needs the SUPER privilege or"
+                            + " log_bin_trust_function_creators=1: run 'rpctl db init' as an administrator,"
+                            + " or have one run SET GLOBAL log_bin_trust_function_creators=1", e);
+                }
+                throw e;
+            }
+            done.add((body == null ? "added trigger " : "replaced trigger ") + t.name());
+        }
+        return done.isEmpty() ? "up to date" : String.join(", ", done);
+    }
+
+    private Map<String, String> triggerBodies(Connection c) throws SQLException {
+        Map<String, String> out = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT trigger_name, action_statement FROM information_schema.triggers"
+                + " WHERE trigger_schema = DATABASE() AND event_object_table = ?")) {
+            ps.setString(1, mapping.claimTable());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1).toLowerCase(), rs.getString(2));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Whether the server's body of a trigger is this rpctl's (the body is what follows FOR EACH ROW). */
+    private static boolean same(String serverBody, Trigger t) {
+        if (serverBody == null) {
+            return false;
+        }
+        String def = t.definition();
+        String ours = def.substring(def.indexOf("FOR EACH ROW ") + "FOR EACH ROW ".length());
+        return squeeze(serverBody).equalsIgnoreCase(squeeze(ours));
+    }
+
+    private static String squeeze(String sql) {
+        return sql.trim().replaceAll("\\s+", " ");
     }
 
     private static Set<String> columns(Connection c, String table) throws SQLException {

@@ -7,6 +7,7 @@ import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.protocol.ClaimRow;
 import dev.rpctl.protocol.Entry;
 import dev.rpctl.protocol.UndecodableEntryException;
+import dev.rpctl.protocol.VersionOutOfRangeException;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -182,7 +183,12 @@ public final class InspectService {
     private SideView repair(CacheSide s, String key, SideView v, Optional<ClaimRow> row) {
         Entry target;
         if (row.isPresent()) {
-            target = Entry.row(row.get());
+            try {
+                target = Entry.row(row.get());
+            } catch (VersionOutOfRangeException e) {
+                return new SideView(v.side(), v.raw(), v.kind(), v.version(), v.ttlMillis(), v.verdict(),
+                        v.detail(), "left alone: the primary's " + e.getMessage());
+            }
         } else if (v.version() != null && v.version() > 0) {
             // a deleted row's tombstone is its last version + 1
             target = Entry.tombstone(v.version() + 1);

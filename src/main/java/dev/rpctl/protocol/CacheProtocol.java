@@ -26,6 +26,7 @@ import java.util.List;
  */
 public final class CacheProtocol {
 
+    /** WRITTEN, KEPT (the entry there is as new or newer), UNDECODABLE (the entry there is not one; left alone). */
     public enum Outcome { WRITTEN, KEPT, UNDECODABLE }
 
     /** One compare-and-set of a batch. */
@@ -236,10 +237,10 @@ public final class CacheProtocol {
     }
 
     private List<String> casArgs(List<Write> writes) {
-        List<String> args = new ArrayList<>(writes.size() * 3);
+        List<String> args = new ArrayList<>(writes.size() * 2);
         for (Write w : writes) {
+            // the script reads the kind and version from the value itself
             args.add(w.entry().encode());
-            args.add(Long.toString(w.entry().rank()));
             args.add(Long.toString(ttlMillis(w.entry())));
         }
         return args;
@@ -274,6 +275,10 @@ public final class CacheProtocol {
         List<Outcome> out = new ArrayList<>(codes.size());
         for (Object c : codes) {
             long v = (Long) c;
+            if (v == -2) {
+                // Entry.encode wrote something cas.lua cannot read: a defect, not a cache state
+                throw new IllegalStateException("cas.lua refused a value rpctl encoded");
+            }
             out.add(v == 1 ? Outcome.WRITTEN : v == 0 ? Outcome.KEPT : Outcome.UNDECODABLE);
         }
         return out;

@@ -66,6 +66,40 @@ class ClaimIT {
         assertEquals(first.row().amount(), act.paidAmount());
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Allocation.class)
+    void a_claim_made_again_after_its_row_was_deleted_ranks_above_the_tombstone_on_both_sides(Allocation allocation)
+            throws Exception {
+        long a = activity(10, 1000, allocation, 1);
+        ClaimService.Outcome first = app.claimService().claim(a, 1, "req-1");
+        assertEquals(1, first.row().version());
+        // a refund deletes the row; the sync daemon then writes its tombstone, the row's version + 1
+        String key = app.protocol().key(a, 1);
+        String table = app.config().mapping().claimTable();
+        try (Connection c = app.primary().connection(); Statement st = c.createStatement()) {
+            // a fix by hand that does not touch the version still moves it (to 2)
+            st.execute("UPDATE " + table + " SET status = 'refunding' WHERE activity_id = " + a + " AND user_id = 1");
+            st.execute("DELETE FROM " + table + " WHERE activity_id = " + a + " AND user_id = 1");
+        }
+        for (CacheSide s : app.sides().values()) {
+            app.protocol().put(s, key, dev.rpctl.protocol.Entry.tombstone(3));
+        }
+        ClaimService.Outcome again = app.claimService().claim(a, 1, "req-again");
+        assertEquals(ClaimService.Result.CLAIMED, again.result());
+        assertEquals(3, again.row().version(), "the key starts again at its tombstone's version");
+        try (Connection c = app.primary().connection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT version, request_id FROM " + table + " WHERE activity_id = " + a + " AND user_id = 1")) {
+            assertTrue(rs.next());
+            assertEquals(3, rs.getLong(1), "the primary's row has the version the claim answered with");
+        }
+        for (CacheSide s : app.sides().values()) {
+            dev.rpctl.protocol.Entry e = dev.rpctl.protocol.Entry.decode(s.get(key));
+            assertEquals(dev.rpctl.protocol.Entry.Kind.ROW, e.kind(), "side " + s.name() + ": " + s.get(key));
+            assertEquals("req-again", e.requestId());
+        }
+        assertEquals(ClaimService.Result.DUPLICATE, app.claimService().claim(a, 1, "req-3").result());
+    }
+
     @Test
     void random_allocation_pays_out_exactly_the_budget_with_at_least_one_cent_each() {
         long a = activity(50, 400, Allocation.RANDOM, 3);

@@ -74,6 +74,46 @@ class ProtocolIT {
 
     @ParameterizedTest
     @ValueSource(strings = {"single", "cluster"})
+    void versions_past_two_to_the_53_compare_exactly_up_to_the_top_of_the_range(String kind) {
+        CacheSide s = side(kind);
+        String key = protocol.key(activity, 20);
+        long big = 1L << 54;
+        // as doubles 2^54 and 2^54+1 are equal, and so are their ranks
+        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 20, big, 1))));
+        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 20, big + 1, 2))));
+        assertEquals(big + 1, Entry.decode(s.get(key)).version());
+        assertEquals(CacheProtocol.Outcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 20, big, 1))));
+        // the tombstone of that row wins, and the row it announced beats it
+        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.tombstone(big + 2)));
+        assertEquals(CacheProtocol.Outcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 20, big + 1, 2))));
+        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 20, big + 2, 3))));
+        long max = Entry.MAX_VERSION;
+        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 20, max - 1, 4))));
+        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 20, max, 5))));
+        assertEquals(CacheProtocol.Outcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 20, max - 1, 4))));
+        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.tombstone(max + 1)));
+        assertEquals("T|" + (max + 1), s.get(key));
+        // a shorter number is smaller whatever its digits
+        String other = protocol.key(activity, 21);
+        protocol.put(s, other, Entry.row(row(activity, 21, 10, 1)));
+        assertEquals(CacheProtocol.Outcome.KEPT, protocol.put(s, other, Entry.row(row(activity, 21, 9, 1))));
+        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, other, Entry.row(row(activity, 21, 11, 1))));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"single", "cluster"})
+    void an_entry_with_escaped_fields_is_ordered_and_read_back_like_any_other(String kind) {
+        CacheSide s = side(kind);
+        String key = protocol.key(activity, 22);
+        ClaimRow odd = new ClaimRow(activity, 22, 5, "refunded|dba", "a%b|c", 4, 1000);
+        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(odd)));
+        assertTrue(Entry.decode(s.get(key)).sameRow(odd));
+        assertEquals(CacheProtocol.Outcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 22, 3, 1))));
+        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.tombstone(5)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"single", "cluster"})
     void a_placeholder_then_an_insert_ends_with_the_row(String kind) {
         CacheSide s = side(kind);
         String key = protocol.key(activity, 3);

@@ -239,7 +239,7 @@ final class SyncFixture implements AutoCloseable {
             }
         }
         try {
-            sql("DROP TABLE IF EXISTS " + table, "DELETE FROM rpctl_checkpoint WHERE pipeline LIKE '" + prefix + "%'",
+            sql("DROP TABLE IF EXISTS " + table, "DROP TABLE IF EXISTS " + table + "_tombstone", "DELETE FROM rpctl_checkpoint WHERE pipeline LIKE '" + prefix + "%'",
                     "DELETE FROM rpctl_heartbeat WHERE pipeline LIKE '" + prefix + "%'");
         } finally {
             if (app != null) {
