@@ -149,9 +149,10 @@ public final class SchemaService {
         String leave = "INSERT INTO " + tomb + " (activity_id, user_id, version) VALUES (OLD.activity_id, OLD.user_id, OLD."
                 + v + " + 1) ON DUPLICATE KEY UPDATE version = GREATEST(version, VALUES(version))";
         return List.of(
-                new Trigger(claim + "_version_bi", "BEFORE INSERT ON " + claim + " FOR EACH ROW BEGIN"
-                        + " DECLARE gone BIGINT DEFAULT 1; " + gone
-                        + " SET NEW." + v + " = GREATEST(COALESCE(NEW." + v + ", 1), gone); END"),
+                // one statement: every claim pays this trigger, and each statement of a body costs
+                new Trigger(claim + "_version_bi", "BEFORE INSERT ON " + claim + " FOR EACH ROW SET NEW." + v
+                        + " = GREATEST(COALESCE(NEW." + v + ", 1), COALESCE((SELECT version FROM " + tomb
+                        + " t WHERE t.activity_id = NEW.activity_id AND t.user_id = NEW.user_id FOR UPDATE), 1))"),
                 new Trigger(claim + "_version_bu", "BEFORE UPDATE ON " + claim + " FOR EACH ROW BEGIN"
                         + " DECLARE gone BIGINT DEFAULT 1;"
                         + " IF NEW.activity_id <> OLD.activity_id OR NEW.user_id <> OLD.user_id THEN " + gone + " " + leave
