@@ -65,7 +65,7 @@ public final class InspectService {
     private final ClaimRepository primary;
     private final ClaimRepository replica;
     private final ReplicaLag replicaLag;
-    private final Duration leaseTtl;
+    private final EntryJudge judge;
 
     /** How far the replica is behind, as text ("0 s", "unknown"); null without a replica. */
     public interface ReplicaLag {
@@ -79,7 +79,7 @@ public final class InspectService {
         this.primary = primary;
         this.replica = replica;
         this.replicaLag = replicaLag;
-        this.leaseTtl = leaseTtl;
+        this.judge = new EntryJudge(leaseTtl);
     }
 
     public Report inspect(long userId, long activityId, boolean repair) {
@@ -133,51 +133,7 @@ public final class InspectService {
     }
 
     SideView judge(String side, String raw, long ttl, Optional<ClaimRow> row) {
-        if (ttl == -3L) {
-            return new SideView(side, null, "-", null, ttl, Verdict.UNREACHABLE, "side unreachable", null);
-        }
-        if (raw == null) {
-            return new SideView(side, null, "absent", null, ttl, Verdict.MISSING, "filled on the next read", null);
-        }
-        Entry e;
-        try {
-            e = Entry.decode(raw);
-        } catch (UndecodableEntryException ex) {
-            return new SideView(side, raw, "?", null, ttl, Verdict.UNDECODABLE, "not in the entry encoding", null);
-        }
-        String kind = e.kind().label();
-        Long version = e.kind() == Entry.Kind.LEASE ? null : e.version();
-        if (e.kind() == Entry.Kind.LEASE) {
-            boolean stuck = ttl < 0 || ttl > leaseTtl.toMillis();
-            return new SideView(side, raw, kind, null, ttl, stuck ? Verdict.LEASE_STUCK : Verdict.FILLING,
-                    stuck ? "lease without the lease TTL: no reader will fill it" : "a reader is filling it", null);
-        }
-        if (row.isEmpty()) {
-            if (e.kind() == Entry.Kind.ROW) {
-                return new SideView(side, raw, kind, version, ttl, Verdict.STALE, "the primary has no such claim", null);
-            }
-            return new SideView(side, raw, kind, version, ttl, Verdict.CONSISTENT, "no row, and the entry says so", null);
-        }
-        ClaimRow r = row.get();
-        return switch (e.kind()) {
-            case PLACEHOLDER -> new SideView(side, raw, kind, version, ttl, Verdict.PLACEHOLDER_BUT_ROW_EXISTS,
-                    "the primary has version " + r.version(), null);
-            case TOMBSTONE -> e.version() > r.version()
-                    ? new SideView(side, raw, kind, version, ttl, Verdict.AHEAD_OF_DB, "tombstone v" + e.version() + " > primary v" + r.version(), null)
-                    : new SideView(side, raw, kind, version, ttl, Verdict.STALE, "tombstone hides primary v" + r.version(), null);
-            case ROW -> {
-                if (e.version() < r.version()) {
-                    yield new SideView(side, raw, kind, version, ttl, Verdict.STALE, "v" + e.version() + " < primary v" + r.version(), null);
-                }
-                if (e.version() > r.version()) {
-                    yield new SideView(side, raw, kind, version, ttl, Verdict.AHEAD_OF_DB, "v" + e.version() + " > primary v" + r.version(), null);
-                }
-                yield e.sameRow(r)
-                        ? new SideView(side, raw, kind, version, ttl, Verdict.CONSISTENT, "", null)
-                        : new SideView(side, raw, kind, version, ttl, Verdict.STALE, "same version, other content than the primary", null);
-            }
-            default -> throw new IllegalStateException();
-        };
+        return judge.judge(side, raw, ttl, row);
     }
 
     private SideView repair(CacheSide s, String key, SideView v, Optional<ClaimRow> row) {
