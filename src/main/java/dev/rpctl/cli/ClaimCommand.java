@@ -121,7 +121,7 @@ final class ClaimCommand extends BaseCommand {
         if (duplicateRatio < 0 || duplicateRatio > 1 || readRatio < 0 || readRatio > 1) {
             throw RpctlException.usage("--duplicate-ratio and --read-ratio must be between 0 and 1");
         }
-        Duration d = duration == null ? null : Durations.parse("--duration", duration);
+        Duration d = duration == null ? null : duration("--duration", duration);
         App app = app();
         app.activities().require(activity);
         ClaimReader reader = new ClaimReader(app.protocol(), app.side(readSide), app.claims());

@@ -20,7 +20,7 @@ final class StatusCommand extends BaseCommand {
     @Override
     public Integer call() {
         StatusService service = new StatusService(new SyncRepository(app().primary(), root().config().mapping()),
-                Durations.parse("--stale-after", staleAfter), root().config().sync().checkpointInterval());
+                duration("--stale-after", staleAfter), root().config().sync().checkpointInterval());
         List<StatusService.PipelineStatus> all = service.status();
         boolean ok = all.stream().allMatch(StatusService.PipelineStatus::ok);
         if (out().json()) {
