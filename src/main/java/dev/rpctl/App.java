@@ -18,6 +18,7 @@ import dev.rpctl.sync.MetricsServer;
 import dev.rpctl.sync.StatusService;
 import dev.rpctl.sync.SyncRepository;
 import dev.rpctl.sync.SyncService;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -176,6 +177,17 @@ public final class App implements AutoCloseable {
                 config.mapping(), config.sync(), options);
         track(new MetricsServer(config.metricsAddress(), service::metrics, service::healthy));
         return service;
+    }
+
+    /**
+     * The typed failure for an exception that got past the adapter meant to translate it: a lost
+     * Redis connection is exit 69. Anything else comes back unchanged.
+     */
+    public static Exception failure(Exception e) {
+        if (e instanceof JedisConnectionException) {
+            return new RpctlException(ExitCode.UNAVAILABLE, "redis is unreachable: " + RpctlException.rootMessage(e), e);
+        }
+        return e;
     }
 
     private <T extends AutoCloseable> T track(T t) {
