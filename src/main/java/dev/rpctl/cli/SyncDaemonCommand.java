@@ -13,7 +13,7 @@ final class SyncDaemonCommand extends BaseCommand implements Cli.LongRunning {
     @Option(names = "--side", defaultValue = "all", paramLabel = "a|b|all", description = "Sides to feed (default: ${DEFAULT-VALUE}).")
     String side;
 
-    @Option(names = "--from-now", description = "Start at the end of the binlog, not at the checkpoint (after 'rpctl reconcile').")
+    @Option(names = "--from-now", description = "Start at the end of the binlog, not at the checkpoint (when the checkpoint's binlog is purged).")
     boolean fromNow;
 
     @Option(names = "--no-wait", description = "Exit 75 when another daemon runs the pipeline, instead of standing by.")
