@@ -2,24 +2,36 @@ package dev.rpctl;
 
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.claim.ActivityService;
+import dev.rpctl.claim.ClaimReader;
 import dev.rpctl.claim.ClaimRepository;
 import dev.rpctl.claim.ClaimService;
+import dev.rpctl.claim.LoadService;
+import dev.rpctl.claim.VerifyService;
 import dev.rpctl.claim.WriteThrough;
 import dev.rpctl.config.Config;
 import dev.rpctl.db.Database;
+import dev.rpctl.db.ReplicaLagProbe;
+import dev.rpctl.db.SchemaService;
+import dev.rpctl.inspect.InspectService;
 import dev.rpctl.protocol.CacheProtocol;
+import dev.rpctl.sync.MetricsServer;
+import dev.rpctl.sync.StatusService;
+import dev.rpctl.sync.SyncRepository;
+import dev.rpctl.sync.SyncService;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Supplier;
 
 /**
  * The wiring of one process: configuration, and the connections and services built from it on
- * first use, so a command opens only what it needs. Closing it closes what was opened.
+ * first use, so a command opens only what it needs. Closing it closes what was opened. Commands
+ * get every service here; they never build one from repositories, sides or servers themselves.
  */
 public final class App implements AutoCloseable {
     private final Config config;
@@ -96,28 +108,91 @@ public final class App implements AutoCloseable {
 
     public synchronized WriteThrough writeThrough() {
         if (writeThrough == null) {
-            writeThrough = track(new WriteThrough(protocol(), List.copyOf(sides().values()),
-                    config.claim().writeThroughRetries(), config.claim().writeThroughTimeout()));
+            writeThrough = writeThrough(List.copyOf(sides().values()));
         }
         return writeThrough;
     }
 
+    /** A write-through of its own to the given sides (none: nothing is written through); closed with the app. */
+    public synchronized WriteThrough writeThrough(List<CacheSide> to) {
+        return track(new WriteThrough(protocol(), to, config.claim().writeThroughRetries(),
+                config.claim().writeThroughTimeout()));
+    }
+
     public synchronized ClaimService claimService() {
         if (claimService == null) {
-            claimService = track(new ClaimService(primary(), config.mapping(), activities(), protocol(),
-                    writeThrough(), Clock.systemUTC(), config.claim().committers()));
+            claimService = claimService(writeThrough());
         }
         return claimService;
+    }
+
+    /** A claim service of its own around the given write-through, for a benchmark or test that picks the sides; closed with the app. */
+    public synchronized ClaimService claimService(WriteThrough through) {
+        return track(new ClaimService(primary(), config.mapping(), activities(), protocol(), through, Clock.systemUTC(),
+                config.claim().committers()));
+    }
+
+    /** Reads through the lease-and-fill protocol on the named side. */
+    public ClaimReader claimReader(String side) {
+        return new ClaimReader(protocol(), side(side), claims());
+    }
+
+    public VerifyService verifyService() {
+        return new VerifyService(primary(), config.mapping(), activities(), claims(), protocol(),
+                List.copyOf(sides().values()));
+    }
+
+    public LoadService loadService() {
+        return new LoadService(activities(), this::claimService, this::claimReader, this::verifyService);
+    }
+
+    public SchemaService schemaService() {
+        return new SchemaService(primary(), config.mapping());
+    }
+
+    public InspectService inspectService() {
+        ClaimRepository replicaClaims = replica().map(r -> new ClaimRepository(r, config.mapping())).orElse(null);
+        return new InspectService(protocol(), List.copyOf(sides().values()), claims(), replicaClaims,
+                () -> ReplicaLagProbe.describe(replica().orElseThrow()), config.mapping().leaseTtl());
+    }
+
+    /** The pipelines' state as MySQL holds it; a checkpoint older than staleAfter is stale. */
+    public StatusService statusService(Duration staleAfter) {
+        return new StatusService(new SyncRepository(primary(), config.mapping()), staleAfter,
+                config.sync().checkpointInterval());
+    }
+
+    /**
+     * The sync daemon for the sides named by a --side value (a, b or all), with its /metrics and
+     * /health server on metrics.address already serving; the server closes with the app.
+     */
+    public synchronized SyncService syncService(String side, SyncService.Options options) {
+        List<String> names = config.sideNames();
+        List<SyncService.Target> targets = new ArrayList<>();
+        for (CacheSide s : sides(side)) {
+            // the index among the configured sides, not the chosen ones, keeps a side's server id stable
+            targets.add(new SyncService.Target(s, names.indexOf(s.name())));
+        }
+        SyncService service = new SyncService(new SyncRepository(primary(), config.mapping()), targets, protocol(),
+                config.mapping(), config.sync(), options);
+        track(new MetricsServer(config.metricsAddress(), service::metrics, service::healthy));
+        return service;
+    }
+
+    /**
+     * The typed failure for an exception that got past the adapter meant to translate it: a lost
+     * Redis connection is exit 69. Anything else comes back unchanged.
+     */
+    public static Exception failure(Exception e) {
+        if (e instanceof JedisConnectionException) {
+            return new RpctlException(ExitCode.UNAVAILABLE, "redis is unreachable: " + RpctlException.rootMessage(e), e);
+        }
+        return e;
     }
 
     private <T extends AutoCloseable> T track(T t) {
         opened.add(t);
         return t;
-    }
-
-    /** Opens lazily-built things of other packages and closes them with the app. */
-    public synchronized <T extends AutoCloseable> T open(Supplier<T> s) {
-        return track(s.get());
     }
 
     @Override

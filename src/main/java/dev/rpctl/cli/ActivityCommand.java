@@ -1,15 +1,11 @@
 package dev.rpctl.cli;
 
-import dev.rpctl.claim.Activity;
 import dev.rpctl.claim.ActivityService;
 import dev.rpctl.claim.Allocation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.time.Instant;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 @Command(name = "activity", mixinStandardHelpOptions = true, description = "Create and show activities and their budgets.",
         subcommands = {ActivityCommand.Create.class, ActivityCommand.Show.class})
@@ -45,7 +41,7 @@ final class ActivityCommand {
                 out().err().println(c.existed() ? "activity " + id + " exists with this budget; unchanged" : "activity " + id + " created");
                 out().err().flush();
             }
-            render(out(), c.activity());
+            ActivityView.render(out(), c.activity());
             return 0;
         }
     }
@@ -57,34 +53,8 @@ final class ActivityCommand {
 
         @Override
         public Integer call() {
-            render(out(), app().activities().require(id));
+            ActivityView.render(out(), app().activities().require(id));
             return 0;
         }
-    }
-
-    static void render(Output out, Activity a) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("activity", a.id());
-        m.put("name", a.name());
-        m.put("status", a.status());
-        m.put("allocation", a.allocation().label());
-        m.put("total_count", a.totalCount());
-        m.put("total_amount", a.totalAmount());
-        m.put("paid_count", a.paidCount());
-        m.put("paid_amount", a.paidAmount());
-        m.put("remaining_count", a.remainingCount());
-        m.put("remaining_amount", a.remainingAmount());
-        m.put("starts_at", a.startsAt() == null ? null : a.startsAt().toString());
-        m.put("ends_at", a.endsAt() == null ? null : a.endsAt().toString());
-        m.put("budget_shards", a.shards());
-        m.put("version", a.version());
-        if (out.json()) {
-            out.json(m);
-            return;
-        }
-        List<List<String>> rows = m.entrySet().stream()
-                .map(e -> List.of(e.getKey().replace('_', ' '), e.getValue() == null ? "-" : e.getValue().toString()))
-                .toList();
-        out.table(List.of("field", "value"), rows);
     }
 }

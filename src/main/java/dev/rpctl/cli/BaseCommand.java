@@ -2,10 +2,13 @@ package dev.rpctl.cli;
 
 import dev.rpctl.App;
 import dev.rpctl.ExitCode;
+import dev.rpctl.RpctlException;
+import dev.rpctl.config.Durations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
+import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /** What every subcommand reaches through the root: its output, the configuration, the wiring. */
@@ -24,6 +27,15 @@ abstract class BaseCommand implements Callable<Integer> {
 
     App app() {
         return root().app();
+    }
+
+    /** A duration flag (250ms, 30s, 5m, 1h) in the config's one syntax; a usage error naming the flag otherwise. */
+    static Duration duration(String flag, String value) {
+        try {
+            return Durations.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw RpctlException.usage(flag + " must be a duration like 250ms, 30s, 5m or 1h, got \"" + value + "\"");
+        }
     }
 
     static int exit(boolean consistent) {

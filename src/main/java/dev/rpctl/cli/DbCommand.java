@@ -15,7 +15,7 @@ final class DbCommand {
     static final class Init extends BaseCommand {
         @Override
         public Integer call() {
-            List<SchemaService.Change> changes = new SchemaService(app().primary(), root().config().mapping()).init();
+            List<SchemaService.Change> changes = app().schemaService().init();
             if (out().json()) {
                 Map<String, Object> doc = new LinkedHashMap<>();
                 doc.put("address", root().config().mysql().address());

@@ -1,5 +1,6 @@
 package dev.rpctl.cli;
 
+import dev.rpctl.App;
 import dev.rpctl.ExitCode;
 import dev.rpctl.RpctlException;
 import dev.rpctl.config.ConfigException;
@@ -8,7 +9,6 @@ import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.IParameterExceptionHandler;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
-import redis.clients.jedis.exceptions.JedisConnectionException;
 
 import java.io.PrintWriter;
 
@@ -35,8 +35,9 @@ final class ErrorHandler implements IExecutionExceptionHandler, IParameterExcept
     }
 
     @Override
-    public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parseResult) {
+    public int handleExecutionException(Exception raised, CommandLine cmd, ParseResult parseResult) {
         PrintWriter err = cmd.getErr();
+        Exception ex = App.failure(raised);
         ExitCode code;
         if (ex instanceof ConfigException ce) {
             for (String p : ce.problems()) {
@@ -46,9 +47,6 @@ final class ErrorHandler implements IExecutionExceptionHandler, IParameterExcept
         } else if (ex instanceof RpctlException re) {
             err.println(prefix() + re.getMessage());
             code = re.exitCode();
-        } else if (ex instanceof JedisConnectionException) {
-            err.println(prefix() + "redis is unreachable: " + RpctlException.rootMessage(ex));
-            code = ExitCode.UNAVAILABLE;
         } else if (ex instanceof ParameterException pe) {
             return handleParseException(pe, new String[0]);
         } else {

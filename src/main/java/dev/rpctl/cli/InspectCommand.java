@@ -2,8 +2,6 @@ package dev.rpctl.cli;
 
 import dev.rpctl.ExitCode;
 import dev.rpctl.RpctlException;
-import dev.rpctl.claim.ClaimRepository;
-import dev.rpctl.db.ReplicaLagProbe;
 import dev.rpctl.inspect.InspectService;
 import dev.rpctl.protocol.ClaimRow;
 import picocli.CommandLine.Command;
@@ -25,11 +23,7 @@ final class InspectCommand extends BaseCommand {
 
     @Override
     public Integer call() {
-        var app = app();
-        ClaimRepository replica = app.replica().map(r -> new ClaimRepository(r, app.config().mapping())).orElse(null);
-        InspectService service = new InspectService(app.protocol(), List.copyOf(app.sides().values()), app.claims(),
-                replica, () -> ReplicaLagProbe.describe(app.replica().orElseThrow()), app.config().mapping().leaseTtl());
-        InspectService.Report report = service.inspect(user, activity, repair);
+        InspectService.Report report = app().inspectService().inspect(user, activity, repair);
         if (out().json()) {
             out().json(report);
         } else {

@@ -1,7 +1,6 @@
 package dev.rpctl.cli;
 
 import dev.rpctl.sync.StatusService;
-import dev.rpctl.sync.SyncRepository;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -19,9 +18,7 @@ final class StatusCommand extends BaseCommand {
 
     @Override
     public Integer call() {
-        StatusService service = new StatusService(new SyncRepository(app().primary(), root().config().mapping()),
-                Durations.parse("--stale-after", staleAfter), root().config().sync().checkpointInterval());
-        List<StatusService.PipelineStatus> all = service.status();
+        List<StatusService.PipelineStatus> all = app().statusService(duration("--stale-after", staleAfter)).status();
         boolean ok = all.stream().allMatch(StatusService.PipelineStatus::ok);
         if (out().json()) {
             out().json(all);

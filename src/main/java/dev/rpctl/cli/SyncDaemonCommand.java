@@ -1,16 +1,8 @@
 package dev.rpctl.cli;
 
-import dev.rpctl.App;
-import dev.rpctl.cache.CacheSide;
-import dev.rpctl.config.Config;
-import dev.rpctl.sync.MetricsServer;
-import dev.rpctl.sync.SyncRepository;
 import dev.rpctl.sync.SyncService;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-
-import java.util.ArrayList;
-import java.util.List;
 
 @Command(name = "sync-daemon", description = {
         "Apply the binlog to the cache sides: one pipeline per side with its own connection, lanes and checkpoint.",
@@ -21,7 +13,7 @@ final class SyncDaemonCommand extends BaseCommand implements Cli.LongRunning {
     @Option(names = "--side", defaultValue = "all", paramLabel = "a|b|all", description = "Sides to feed (default: ${DEFAULT-VALUE}).")
     String side;
 
-    @Option(names = "--from-now", description = "Start at the end of the binlog, not at the checkpoint (after 'rpctl reconcile').")
+    @Option(names = "--from-now", description = "Start at the end of the binlog, not at the checkpoint (when the checkpoint's binlog is purged).")
     boolean fromNow;
 
     @Option(names = "--no-wait", description = "Exit 75 when another daemon runs the pipeline, instead of standing by.")
@@ -39,21 +31,10 @@ final class SyncDaemonCommand extends BaseCommand implements Cli.LongRunning {
         if (metricsAddress != null) {
             root().setting("metrics.address", metricsAddress);
         }
-        Config config = root().config();
-        App app = app();
-        List<String> names = config.sideNames();
-        List<SyncService.Target> targets = new ArrayList<>();
-        for (CacheSide s : app.sides(side)) {
-            targets.add(new SyncService.Target(s, names.indexOf(s.name())));
-        }
-        SyncService service = new SyncService(new SyncRepository(app.primary(), config.mapping()), targets,
-                app.protocol(), config.mapping(), config.sync(),
-                new SyncService.Options(pipelinePrefix, fromNow, noWait));
-        app.open(() -> new MetricsServer(config.metricsAddress(), service::metrics, service::healthy));
+        SyncService service = app().syncService(side, new SyncService.Options(pipelinePrefix, fromNow, noWait));
         Signals.onTerminate(service::shutdown);
         service.start();
         service.await();
         return 0;
     }
-
 }

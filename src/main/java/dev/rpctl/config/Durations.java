@@ -5,14 +5,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** The one duration syntax of the config: an integer and a unit, {@code 250ms 5s 2m 24h}. */
-final class Durations {
+public final class Durations {
 
     private static final Pattern SYNTAX = Pattern.compile("([0-9]+)(ms|s|m|h)");
 
     private Durations() {
     }
 
-    static Duration parse(String raw) {
+    /** The duration raw spells; IllegalArgumentException saying what is wrong when it is not one. */
+    public static Duration parse(String raw) {
         Matcher m = SYNTAX.matcher(raw == null ? "" : raw.trim());
         if (!m.matches()) {
             throw new IllegalArgumentException("expected a duration like 250ms, 5s, 2m, got \"" + raw + "\"");

@@ -42,11 +42,11 @@ public final class Keys {
     public static final Key<Boolean> MYSQL_TLS = define("mysql.tls", ValueType.BOOLEAN, false,
             "Connect to MySQL over TLS.");
 
-    // --- MySQL replica for bulk reads; fills never use it, a lagging replica would cache old versions
+    // --- MySQL replica, shown beside the primary; fills never use it, a lagging replica would cache old versions
 
     public static final Key<String> REPLICA_HOST = define("replica.host", ValueType.STRING, "",
-            "Host of a read replica for bulk scans (reconcile, warm); blank means there is none"
-                    + " and scans read the primary.");
+            "Host of a read replica, whose row and lag inspect shows beside the primary's;"
+                    + " blank means there is none.");
     public static final Key<Integer> REPLICA_PORT = define("replica.port", ValueType.integer(1, 65535), 3306,
             "Port of the read replica.");
     public static final Key<String> REPLICA_USER = define("replica.user", ValueType.STRING, "",

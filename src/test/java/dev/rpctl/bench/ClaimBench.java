@@ -7,14 +7,10 @@ import dev.rpctl.claim.ActivityService;
 import dev.rpctl.claim.Allocation;
 import dev.rpctl.claim.ClaimReader;
 import dev.rpctl.claim.ClaimService;
-import dev.rpctl.claim.WriteThrough;
-import dev.rpctl.db.SchemaService;
 import org.HdrHistogram.Histogram;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -44,16 +40,14 @@ public final class ClaimBench {
         // the claims' activity: fixed allocation commits a group in one round trip, random in two
         Allocation allocation = Allocation.parse(System.getProperty("bench.allocation", "fixed"));
         try (App app = Services.app()) {
-            new SchemaService(app.primary(), app.config().mapping()).init();
+            app.schemaService().init();
             ClaimService claims = app.claimService();
             // -Dbench.no-write-through=true adds new claims with no cache side to write through to:
             // what the database part of a claim costs, beside the whole claim
             boolean noWriteThrough = Boolean.getBoolean("bench.no-write-through");
-            WriteThrough none = new WriteThrough(app.protocol(), List.of(), 0, Duration.ofSeconds(1));
-            ClaimService dbOnly = new ClaimService(app.primary(), app.config().mapping(), app.activities(), app.protocol(),
-                    none, Clock.systemUTC(), app.config().claim().committers());
+            ClaimService dbOnly = app.claimService(app.writeThrough(List.of()));
             CacheSide a = app.side("a");
-            ClaimReader reader = new ClaimReader(app.protocol(), a, app.claims());
+            ClaimReader reader = app.claimReader("a");
             AtomicLong nextUser = new AtomicLong(1);
             String table = app.config().mapping().claimTable();
             List<Run> bare = new ArrayList<>(), fresh = new ArrayList<>(), dup = new ArrayList<>();
@@ -129,8 +123,6 @@ public final class ClaimBench {
             }
             report("duplicate claims / new claims", dup, fresh, 3.0);
             report("cached reads / bare GET", read, get, 0.8);
-            dbOnly.close();
-            none.close();
         }
     }
 

@@ -131,4 +131,18 @@ class CliTest {
         assertEquals(64, r.exitCode(), r::toString);
         assertTrue(r.err().contains("--duration"), r.err());
     }
+
+    @Test
+    void a_load_flag_with_one_claim_is_a_usage_error_before_any_server_is_asked() {
+        Rpctl.Result r = rpctl().with("RPCTL_MYSQL_PORT", "1").run("claim", "--activity", "1", "--user", "2", "--count", "5");
+        assertEquals(64, r.exitCode(), r::toString);
+        assertTrue(r.err().contains("go with --users, not --user"), r.err());
+    }
+
+    @Test
+    void a_bad_load_duration_is_a_usage_error_naming_the_flag() {
+        Rpctl.Result r = rpctl().with("RPCTL_MYSQL_PORT", "1").run("claim", "--activity", "1", "--users", "1-10", "--duration", "soon");
+        assertEquals(64, r.exitCode(), r::toString);
+        assertTrue(r.err().startsWith("rpctl: --duration must be a duration like 250ms, 30s, 5m or 1h, got \"soon\""), r.err());
+    }
 }

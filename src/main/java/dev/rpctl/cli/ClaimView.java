@@ -1,0 +1,126 @@
+package dev.rpctl.cli;
+
+import dev.rpctl.claim.ClaimService;
+import dev.rpctl.claim.LoadDriver;
+import dev.rpctl.claim.LoadService;
+import dev.rpctl.claim.VerifyService;
+import dev.rpctl.protocol.ClaimRow;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** How {@code claim} shows one claim's outcome, a load's progress line and its report. */
+final class ClaimView {
+    private ClaimView() {
+    }
+
+    static void outcome(Output out, long activity, long user, ClaimService.Outcome o) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("result", o.result().name().toLowerCase().replace('_', '-'));
+        m.put("activity", activity);
+        m.put("user", user);
+        ClaimRow r = o.row();
+        m.put("amount", r == null ? null : r.amount());
+        m.put("request_id", r == null ? null : r.requestId());
+        m.put("version", r == null ? null : r.version());
+        m.put("reason", o.reason());
+        m.put("write_through_failed", o.failedSides());
+        if (out.json()) {
+            out.json(m);
+            return;
+        }
+        String res = switch (o.result()) {
+            case CLAIMED -> "@|green claimed|@";
+            case DUPLICATE -> "@|yellow duplicate|@";
+            default -> "@|red " + m.get("result") + "|@";
+        };
+        out.table(List.of("result", "activity", "user", "amount", "request", "version"),
+                List.of(List.of(res, Long.toString(activity), Long.toString(user),
+                        r == null ? "-" : Long.toString(r.amount()),
+                        r == null || r.requestId().isEmpty() ? "-" : r.requestId(),
+                        r == null ? "-" : Long.toString(r.version()))));
+        if (o.result() == ClaimService.Result.SOLD_OUT || o.result() == ClaimService.Result.CLOSED) {
+            out.err().println(o.reason());
+        }
+        if (!o.failedSides().isEmpty()) {
+            out.err().println("write-through missed side(s) " + String.join(",", o.failedSides())
+                    + "; the binlog pipeline will apply the claim there");
+        }
+    }
+
+    /** One line on stderr, rewritten in place each second of a load. */
+    static void progress(Output out, LoadDriver.Progress p) {
+        out.err().printf("\r%6.1fs  %,d ops  claimed %,d  duplicate %,d  sold out %,d  errors %,d   ",
+                p.seconds(), p.operations(), p.claimed(), p.duplicates(), p.soldOut(), p.errors());
+        out.err().flush();
+    }
+
+    static void load(Output out, LoadService.Report report) {
+        LoadDriver.Result r = report.load();
+        VerifyService.Report v = report.verify();
+        if (out.json()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("seconds", r.seconds());
+            m.put("operations", r.operations());
+            m.put("per_second", r.perSecond());
+            m.put("ops", r.ops());
+            m.put("claimed", r.claimed());
+            m.put("duplicates", r.duplicates());
+            m.put("sold_out", r.soldOut());
+            m.put("closed", r.closed());
+            m.put("errors", r.errors());
+            m.put("write_through_misses", r.writeThroughMisses());
+            m.put("first_error", r.firstError());
+            if (v != null) {
+                m.put("verify", v);
+                m.put("consistent", v.consistent());
+            }
+            out.json(m);
+            return;
+        }
+        out.line(String.format("%,d operations in %.1f s: %,.0f/s", r.operations(), r.seconds(), r.perSecond()));
+        List<List<String>> rows = new ArrayList<>();
+        for (LoadDriver.OpStats s : r.ops()) {
+            rows.add(List.of(s.op().name().toLowerCase().replace('_', '-'), String.format("%,d", s.count()),
+                    String.format("%,.0f", s.perSecond()), ms(s.p50Ms()), ms(s.p99Ms()), ms(s.p999Ms()), ms(s.maxMs())));
+        }
+        out.table(List.of("op", "count", "per-sec", "p50", "p99", "p99.9", "max"), rows);
+        out.line(String.format("outcomes: claimed %,d  duplicate %,d  sold out %,d  closed %,d  errors %,d  write-through misses %,d",
+                r.claimed(), r.duplicates(), r.soldOut(), r.closed(), r.errors(), r.writeThroughMisses()));
+        if (r.firstError() != null) {
+            out.line("@|red first error|@: " + r.firstError());
+        }
+        if (v != null) {
+            verification(out, v);
+        }
+    }
+
+    private static void verification(Output out, VerifyService.Report v) {
+        List<List<String>> checks = new ArrayList<>();
+        checks.add(List.of("users with two claims", Long.toString(v.usersWithTwoClaims()), ok(v.usersWithTwoClaims() == 0)));
+        checks.add(List.of("paid count / budget", v.paidCount() + " / " + v.totalCount(), ok(v.paidCount() <= v.totalCount())));
+        checks.add(List.of("paid amount / budget", v.paidAmount() + " / " + v.totalAmount(), ok(v.paidAmount() <= v.totalAmount())));
+        checks.add(List.of("remaining = total - paid", v.remainingCount() + " claims, " + v.remainingAmount() + " cents",
+                ok(!v.remainingMismatch())));
+        for (VerifyService.SideCheck s : v.sides()) {
+            checks.add(List.of("side " + s.side() + " entries = rows", s.differing() + " of " + s.checked() + " differ",
+                    ok(s.differing() == 0)));
+        }
+        out.table(List.of("check", "value", "verdict"), checks);
+        for (VerifyService.SideCheck s : v.sides()) {
+            for (String e : s.examples()) {
+                out.line("  side " + s.side() + ": " + e);
+            }
+        }
+    }
+
+    private static String ok(boolean ok) {
+        return ok ? "@|green ok|@" : "@|bold,red differs|@";
+    }
+
+    private static String ms(double v) {
+        return String.format("%.2fms", v);
+    }
+}
