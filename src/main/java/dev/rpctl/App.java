@@ -12,7 +12,10 @@ import dev.rpctl.config.Config;
 import dev.rpctl.db.Database;
 import dev.rpctl.db.ReplicaLagProbe;
 import dev.rpctl.db.SchemaService;
+import dev.rpctl.inspect.EntryJudge;
 import dev.rpctl.inspect.InspectService;
+import dev.rpctl.reconcile.ReconcileRepository;
+import dev.rpctl.reconcile.ReconcileService;
 import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.sync.MetricsServer;
 import dev.rpctl.sync.StatusService;
@@ -154,6 +157,13 @@ public final class App implements AutoCloseable {
         ClaimRepository replicaClaims = replica().map(r -> new ClaimRepository(r, config.mapping())).orElse(null);
         return new InspectService(protocol(), List.copyOf(sides().values()), claims(), replicaClaims,
                 () -> ReplicaLagProbe.describe(replica().orElseThrow()), config.mapping().leaseTtl());
+    }
+
+    /** A reconcile of the sides named by a --side value; the scan reads the replica where there is one. */
+    public ReconcileService reconcileService(String side) {
+        ReconcileRepository primaryRows = new ReconcileRepository(primary(), config.mapping());
+        ReconcileRepository scanRows = replica().map(r -> new ReconcileRepository(r, config.mapping())).orElse(primaryRows);
+        return new ReconcileService(primaryRows, scanRows, protocol(), sides(side), new EntryJudge(config.mapping().leaseTtl()));
     }
 
     /** The pipelines' state as MySQL holds it; a checkpoint older than staleAfter is stale. */

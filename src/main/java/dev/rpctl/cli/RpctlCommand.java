@@ -38,6 +38,7 @@ import java.util.Map;
                 ActivityCommand.class,
                 ClaimCommand.class,
                 InspectCommand.class,
+                ReconcileCommand.class,
                 SyncDaemonCommand.class,
                 StatusCommand.class,
                 CommandLine.HelpCommand.class,

@@ -40,6 +40,9 @@ public final class SchemaService {
         }
     }
 
+    /** Where each reconcile scope got to, for --resume. */
+    public static final String RECONCILE_TABLE = "rpctl_reconcile";
+
     /** A trigger of the claim table: its name and everything after "CREATE TRIGGER name". */
     record Trigger(String name, String definition) {}
 
@@ -96,7 +99,8 @@ public final class SchemaService {
                         new Column(v, "BIGINT NOT NULL DEFAULT 1"),
                         new Column("created_at", "DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)"),
                         new Column("updated_at", "DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)")),
-                        "activity_id, user_id", List.of(new Index("idx_user", "user_id"))),
+                        // idx_updated serves 'reconcile --since'
+                        "activity_id, user_id", List.of(new Index("idx_user", "user_id"), new Index("idx_updated", "updated_at"))),
                 // per deleted claim key, the version its tombstone carries: a row inserted at that key
                 // again starts there, so it ranks above every entry of the rows before it
                 new Table(tombstoneTable(m), List.of(
@@ -104,7 +108,7 @@ public final class SchemaService {
                         new Column("user_id", "BIGINT NOT NULL"),
                         new Column("version", "BIGINT NOT NULL"),
                         new Column("deleted_at", "DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)")),
-                        "activity_id, user_id", List.of()),
+                        "activity_id, user_id", List.of(new Index("idx_deleted", "deleted_at"))),
                 new Table(m.checkpointTable(), List.of(
                         new Column("pipeline", "VARCHAR(64) NOT NULL"),
                         new Column("binlog_file", "VARCHAR(255) NOT NULL"),
@@ -115,6 +119,17 @@ public final class SchemaService {
                         new Column("lag_millis", "BIGINT NOT NULL DEFAULT -1"),
                         new Column("updated_at", "DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)")),
                         "pipeline", List.of()),
+                new Table(RECONCILE_TABLE, List.of(
+                        new Column("scope", "VARCHAR(255) NOT NULL"),
+                        new Column("scan_table", "VARCHAR(16) NOT NULL"),
+                        new Column("after_millis", "BIGINT NOT NULL"),
+                        new Column("after_activity", "BIGINT NOT NULL"),
+                        new Column("after_user", "BIGINT NOT NULL"),
+                        new Column("since_millis", "BIGINT NOT NULL DEFAULT 0"),
+                        new Column("scanned", "BIGINT NOT NULL DEFAULT 0"),
+                        new Column("done", "BOOLEAN NOT NULL DEFAULT FALSE"),
+                        new Column("updated_at", "DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)")),
+                        "scope", List.of()),
                 new Table(m.heartbeatTable(), List.of(
                         new Column("pipeline", "VARCHAR(64) NOT NULL"),
                         new Column("beat_millis", "BIGINT NOT NULL"),

@@ -1,0 +1,63 @@
+package dev.rpctl.cli;
+
+import dev.rpctl.inspect.InspectService.Verdict;
+import dev.rpctl.reconcile.ReconcileReport;
+import dev.rpctl.reconcile.ReconcileReport.SideCounts;
+import dev.rpctl.reconcile.ReconcileService;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** How a reconcile is shown: progress on a terminal's stderr, then one table of the sides. */
+final class ReconcileView {
+    private ReconcileView() {
+    }
+
+    /** Progress on stderr, refreshed in place, only when stderr is a terminal. */
+    static ReconcileService.Listener progress(Output out) {
+        if (System.console() == null || out.json()) {
+            return (checked, seconds, where) -> { };
+        }
+        return (checked, seconds, where) -> {
+            out.err().print(String.format(Locale.ROOT, "\rreconcile: %,d keys, %,.0f/s, %s\u001b[K", checked,
+                    seconds > 0 ? checked / seconds : 0, where));
+            out.err().flush();
+        };
+    }
+
+    static void render(Output out, ReconcileReport r) {
+        if (System.console() != null && !out.json()) {
+            out.err().print("\r\u001b[K");
+            out.err().flush();
+        }
+        if (out.json()) {
+            out.json(r);
+            return;
+        }
+        List<List<String>> rows = new ArrayList<>();
+        for (SideCounts s : r.sides()) {
+            rows.add(List.of(s.side(), n(s.checked()), n(s.count(Verdict.CONSISTENT) + s.count(Verdict.MISSING)
+                    + s.count(Verdict.FILLING)), n(s.count(Verdict.MISSING)), n(s.count(Verdict.STALE)),
+                    n(s.count(Verdict.AHEAD_OF_DB)), n(s.count(Verdict.PLACEHOLDER_BUT_ROW_EXISTS)),
+                    n(s.count(Verdict.UNDECODABLE)), n(s.count(Verdict.LEASE_STUCK)), n(s.changed()),
+                    r.dryRun() ? "-" : n(s.repaired()), percent(s.consistency()), nines(s.nines())));
+        }
+        out.table(List.of("side", "checked", "fine", "missing", "stale", "ahead-of-db", "placeholder-but-row",
+                "undecodable", "lease-stuck", "changed", "repaired", "consistency", "nines"), rows);
+        out.line(String.format(Locale.ROOT, "%s%,d keys in %.1f s (%,.0f/s)%s; %s", r.dryRun() ? "dry run: " : "",
+                r.keysChecked(), r.seconds(), r.rowsPerSecond(), r.interrupted() ? ", interrupted" : "", r.scope()));
+    }
+
+    private static String n(long v) {
+        return String.format(Locale.ROOT, "%,d", v);
+    }
+
+    private static String percent(double f) {
+        return String.format(Locale.ROOT, "%.4f%%", f * 100);
+    }
+
+    private static String nines(double n) {
+        return Double.isInfinite(n) ? "all" : String.format(Locale.ROOT, "%.1f", n);
+    }
+}
