@@ -16,6 +16,7 @@ import dev.rpctl.inspect.EntryJudge;
 import dev.rpctl.inspect.InspectService;
 import dev.rpctl.reconcile.ReconcileRepository;
 import dev.rpctl.reconcile.ReconcileService;
+import dev.rpctl.warm.WarmService;
 import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.sync.MetricsServer;
 import dev.rpctl.sync.StatusService;
@@ -164,6 +165,11 @@ public final class App implements AutoCloseable {
         ReconcileRepository primaryRows = new ReconcileRepository(primary(), config.mapping());
         ReconcileRepository scanRows = replica().map(r -> new ReconcileRepository(r, config.mapping())).orElse(primaryRows);
         return new ReconcileService(primaryRows, scanRows, protocol(), sides(side), new EntryJudge(config.mapping().leaseTtl()));
+    }
+
+    /** A warm of the sides named by a --side value. */
+    public WarmService warmService(String side) {
+        return new WarmService(new ClaimRepository(primary(), config.mapping(), config.warmTopQuery()), protocol(), sides(side));
     }
 
     /** The pipelines' state as MySQL holds it; a checkpoint older than staleAfter is stale. */

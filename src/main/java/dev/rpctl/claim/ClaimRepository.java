@@ -9,16 +9,25 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** Reads claim rows. Fills and repairs read the primary: a lagging replica would cache an old version. */
 public final class ClaimRepository {
     private final Database db;
     private final String select;
+    private final String topQuery;
 
     public ClaimRepository(Database db, MappingSettings mapping) {
+        this(db, mapping, null);
+    }
+
+    /** With the query of 'warm --top' (two parameters: activity id, N). */
+    public ClaimRepository(Database db, MappingSettings mapping, String topQuery) {
         this.db = db;
+        this.topQuery = topQuery;
         this.select = "SELECT activity_id, user_id, amount, status, request_id, " + mapping.versionColumn()
                 + ", updated_at FROM " + mapping.claimTable();
     }
@@ -55,6 +64,39 @@ public final class ClaimRepository {
     public List<ClaimRow> findRange(long activityId, long fromUser, long toUser) {
         return list(select + " WHERE activity_id = ? AND user_id BETWEEN ? AND ? ORDER BY user_id",
                 new long[] {activityId, fromUser, toUser});
+    }
+
+    /** The claims of users[from..to) in one activity, by user id; one query. */
+    public Map<Long, ClaimRow> findUsers(long activityId, long[] users, int from, int to) {
+        Map<Long, ClaimRow> out = new HashMap<>();
+        if (from >= to) {
+            return out;
+        }
+        StringBuilder sql = new StringBuilder(select).append(" WHERE activity_id = ").append(activityId).append(" AND user_id IN (");
+        for (int i = from; i < to; i++) {
+            sql.append(i == from ? "" : ", ").append(users[i]);
+        }
+        for (ClaimRow r : list(sql.append(')').toString(), new long[0])) {
+            out.put(r.userId(), r);
+        }
+        return out;
+    }
+
+    /** The user ids the top query names for an activity, at most n. */
+    public long[] userIds(long activityId, int n) {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(topQuery)) {
+            ps.setLong(1, activityId);
+            ps.setInt(2, n);
+            List<Long> ids = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getLong(1));
+                }
+            }
+            return ids.stream().mapToLong(Long::longValue).toArray();
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
     }
 
     private List<ClaimRow> list(String sql, long[] params) {

@@ -39,6 +39,7 @@ import java.util.Map;
                 ClaimCommand.class,
                 InspectCommand.class,
                 ReconcileCommand.class,
+                WarmCommand.class,
                 SyncDaemonCommand.class,
                 StatusCommand.class,
                 CommandLine.HelpCommand.class,

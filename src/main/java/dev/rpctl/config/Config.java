@@ -114,6 +114,11 @@ public final class Config {
                 get(Keys.MAPPING_PLACEHOLDER_TTL), get(Keys.MAPPING_TOMBSTONE_TTL), get(Keys.MAPPING_LEASE_TTL));
     }
 
+    /** The query of 'warm --top N', with mapping.claim-table filled in. */
+    public String warmTopQuery() {
+        return get(Keys.WARM_TOP_QUERY).replace("<claim-table>", get(Keys.MAPPING_CLAIM_TABLE));
+    }
+
     public SyncSettings sync() {
         return new SyncSettings(get(Keys.SYNC_LANES), get(Keys.SYNC_QUEUE_CAPACITY), get(Keys.SYNC_BATCH_SIZE),
                 get(Keys.SYNC_CHECKPOINT_INTERVAL), get(Keys.SYNC_HEARTBEAT_INTERVAL),

@@ -116,6 +116,14 @@ public final class Keys {
             Duration.ofSeconds(2), "Lifetime of the lease a reader takes on a miss; longer than a primary read.",
             Keys::positive);
 
+    // --- warm
+
+    public static final Key<String> WARM_TOP_QUERY = define("warm.top-query", ValueType.STRING,
+            "SELECT user_id FROM <claim-table> WHERE activity_id = ? ORDER BY updated_at DESC LIMIT ?",
+            "Query of 'warm --top N': the user ids to warm, given the activity id and N as its two parameters;"
+                    + " <claim-table> stands for mapping.claim-table.",
+            Keys::topQuery);
+
     // --- Binlog sync pipelines
 
     public static final Key<Integer> SYNC_LANES = define("sync.lanes", ValueType.integer(1, 256), 2,
@@ -266,6 +274,14 @@ public final class Keys {
 
     private static String positive(Duration d) {
         return d.isZero() || d.isNegative() ? "expected a duration greater than 0, got " + Durations.render(d) : null;
+    }
+
+    private static String topQuery(String sql) {
+        long marks = sql.chars().filter(c -> c == '?').count();
+        if (marks != 2 || !sql.trim().regionMatches(true, 0, "SELECT", 0, 6)) {
+            return "expected a SELECT of user ids with two ? parameters (the activity id, then N), got \"" + sql + "\"";
+        }
+        return null;
     }
 
     private static String sqlIdentifier(String v) {

@@ -1,0 +1,90 @@
+package dev.rpctl.cli;
+
+import dev.rpctl.ExitCode;
+import dev.rpctl.RpctlException;
+import dev.rpctl.warm.UserList;
+import dev.rpctl.warm.WarmService;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+@Command(name = "warm", description = {
+        "Loads users' entries into the cache sides before a big event: their rows (a placeholder for a user with",
+        "no claim yet), read a batch a query, written through the compare-and-set, so a newer entry is kept."},
+        footer = {"", "Exit: 0 done; 65 a bad line of the users file with --strict; 69 a server is unreachable."})
+final class WarmCommand extends BaseCommand {
+    @Option(names = "--activity", required = true, paramLabel = "A", description = "Activity id.")
+    long activity;
+
+    static final class Users {
+        @Option(names = "--users-file", paramLabel = "F", description = "User ids, one a line; - for stdin.")
+        String file;
+
+        @Option(names = "--top", paramLabel = "N", description = "The N users of the warm.top-query (by default the latest claimers).")
+        Integer top;
+    }
+
+    @ArgGroup(multiplicity = "1")
+    Users users;
+
+    @Option(names = "--side", defaultValue = "all", paramLabel = "a|b|all", description = "The sides to warm (default: ${DEFAULT-VALUE}).")
+    String side;
+
+    @Option(names = "--rate", paramLabel = "N", description = "At most N users a second (default: as fast as it goes).")
+    double rate;
+
+    @Option(names = "--batch", defaultValue = "500", paramLabel = "N", description = "Users a query and a round trip (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--strict", description = "Fail (65) on a bad line of the users file instead of skipping it.")
+    boolean strict;
+
+    @Override
+    public Integer call() throws IOException {
+        if (activity < 1 || batch < 1 || batch > 10_000 || rate < 0 || (users.top != null && users.top < 1)) {
+            throw RpctlException.usage("--activity, --top and --rate must be positive, --batch 1-10000");
+        }
+        WarmService service = app().warmService(side);
+        long[] ids;
+        if (users.top != null) {
+            ids = service.top(activity, users.top);
+        } else {
+            UserList list = read(users.file);
+            for (UserList.BadLine b : list.bad()) {
+                out().err().println("rpctl: " + where() + ":" + b.number() + ": not a user id: \"" + b.text() + "\""
+                        + (strict ? "" : "; skipped"));
+            }
+            out().err().flush();
+            if (strict && !list.bad().isEmpty()) {
+                throw RpctlException.badData(list.bad().size() + " bad line(s) in " + where() + "; nothing was warmed");
+            }
+            ids = list.users();
+        }
+        WarmService.Report r = service.warm(activity, ids, batch, rate, WarmView.progress(out()));
+        WarmView.render(out(), r);
+        return ExitCode.OK.code();
+    }
+
+    private String where() {
+        return users.file.equals("-") ? "stdin" : users.file;
+    }
+
+    private static UserList read(String file) throws IOException {
+        if (file.equals("-")) {
+            return UserList.read(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
+        }
+        try (BufferedReader in = Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8)) {
+            return UserList.read(in);
+        } catch (NoSuchFileException e) {
+            throw RpctlException.usage("--users-file " + file + ": no such file");
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.rpctl.cli;
+
+import dev.rpctl.warm.WarmService;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** How a warm is shown: progress on a terminal's stderr, then a table of the sides. */
+final class WarmView {
+    private WarmView() {
+    }
+
+    static WarmService.Listener progress(Output out) {
+        if (System.console() == null || out.json()) {
+            return (users, seconds) -> { };
+        }
+        return (users, seconds) -> {
+            out.err().print(String.format(Locale.ROOT, "\rwarm: %,d users, %,.0f/s\u001b[K", users, seconds > 0 ? users / seconds : 0));
+            out.err().flush();
+        };
+    }
+
+    static void render(Output out, WarmService.Report r) {
+        if (System.console() != null && !out.json()) {
+            out.err().print("\r\u001b[K");
+            out.err().flush();
+        }
+        if (out.json()) {
+            out.json(r);
+            return;
+        }
+        List<List<String>> rows = new ArrayList<>();
+        for (WarmService.SideCounts s : r.sides()) {
+            rows.add(List.of(s.side(), n(s.written()), n(s.kept()), n(s.undecodable())));
+        }
+        out.table(List.of("side", "written", "kept (newer there)", "undecodable"), rows);
+        out.line(String.format(Locale.ROOT, "activity %d: %,d users (%,d claims, %,d placeholders%s) in %.1f s (%,.0f/s)",
+                r.activityId(), r.users(), r.rows(), r.placeholders(),
+                r.uncacheable() > 0 ? ", " + r.uncacheable() + " rows with a version outside the range, not cached" : "",
+                r.seconds(), r.usersPerSecond()));
+    }
+
+    private static String n(long v) {
+        return String.format(Locale.ROOT, "%,d", v);
+    }
+}

@@ -1,0 +1,112 @@
+package dev.rpctl.warm;
+
+import dev.rpctl.cache.CacheSide;
+import dev.rpctl.claim.ClaimRepository;
+import dev.rpctl.protocol.CacheProtocol;
+import dev.rpctl.protocol.ClaimRow;
+import dev.rpctl.protocol.Entry;
+import dev.rpctl.protocol.VersionOutOfRangeException;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Loads users' entries into the sides before they are asked for: rows read a batch a query from
+ * the primary, written through the compare-and-set, so a newer entry already there is kept; a
+ * user with no claim gets a placeholder, so a hot user who has not claimed yet is a hit too
+ * (until the placeholder's TTL; any claim's entry replaces it).
+ */
+public final class WarmService {
+
+    /** Told after every batch: users done so far. */
+    public interface Listener {
+        void update(long users, double seconds);
+    }
+
+    /** Per side: entries written, and kept because the side already had them or newer. */
+    public record SideCounts(String side, long written, long kept, long undecodable) {}
+
+    public record Report(long activityId, long users, long rows, long placeholders, long uncacheable,
+                         List<SideCounts> sides, double seconds) {
+        public double usersPerSecond() {
+            return seconds <= 0 ? 0 : users / seconds;
+        }
+    }
+
+    private final ClaimRepository primary;
+    private final CacheProtocol protocol;
+    private final List<CacheSide> sides;
+
+    public WarmService(ClaimRepository primary, CacheProtocol protocol, List<CacheSide> sides) {
+        this.primary = primary;
+        this.protocol = protocol;
+        this.sides = sides;
+    }
+
+    public Report warm(long activityId, long[] users, int batch, double rate, Listener listener) {
+        long started = System.nanoTime();
+        Map<String, long[]> counts = new LinkedHashMap<>();
+        for (CacheSide s : sides) {
+            counts.put(s.name(), new long[3]);
+        }
+        long rows = 0;
+        long placeholders = 0;
+        long uncacheable = 0;
+        for (int from = 0; from < users.length; from += batch) {
+            int to = Math.min(users.length, from + batch);
+            Map<Long, ClaimRow> found = primary.findUsers(activityId, users, from, to);
+            List<CacheProtocol.Write> writes = new ArrayList<>(to - from);
+            for (int i = from; i < to; i++) {
+                ClaimRow r = found.get(users[i]);
+                Entry e;
+                if (r == null) {
+                    e = Entry.placeholder();
+                    placeholders++;
+                } else {
+                    try {
+                        e = Entry.row(r);
+                        rows++;
+                    } catch (VersionOutOfRangeException ex) {
+                        uncacheable++;
+                        continue;
+                    }
+                }
+                writes.add(new CacheProtocol.Write(protocol.key(activityId, users[i]), e));
+            }
+            for (CacheSide s : sides) {
+                long[] c = counts.get(s.name());
+                for (CacheProtocol.Outcome o : protocol.putAll(s, writes)) {
+                    c[o == CacheProtocol.Outcome.WRITTEN ? 0 : o == CacheProtocol.Outcome.KEPT ? 1 : 2]++;
+                }
+            }
+            double seconds = (System.nanoTime() - started) / 1e9;
+            listener.update(to, seconds);
+            pace(rate, to, started);
+        }
+        List<SideCounts> sideCounts = new ArrayList<>();
+        counts.forEach((name, c) -> sideCounts.add(new SideCounts(name, c[0], c[1], c[2])));
+        return new Report(activityId, users.length, rows, placeholders, uncacheable, sideCounts,
+                (System.nanoTime() - started) / 1e9);
+    }
+
+    /** The user ids of the configured top query, given the activity and N. */
+    public long[] top(long activityId, int n) {
+        return primary.userIds(activityId, n);
+    }
+
+    private static void pace(double rate, long done, long startedNanos) {
+        if (rate <= 0) {
+            return;
+        }
+        long wait = startedNanos + (long) (done / rate * 1e9) - System.nanoTime();
+        if (wait > 0) {
+            try {
+                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
