@@ -22,6 +22,10 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * The last line of defence: scans the claim table (and the keys deleted from it) of a scope in key
@@ -45,6 +49,7 @@ public final class ReconcileService {
     }
 
     private static final String CLAIMS = "claims";
+    private static final long SAVE_EVERY_NANOS = 1_000_000_000L;
     private static final String DELETED = "deleted";
 
     private final ReconcileRepository primary;
@@ -97,6 +102,7 @@ public final class ReconcileService {
             long checked = 0;
             boolean deletedPhase = at.table().equals(DELETED);
             Cursor cursor = at.after();
+            long savedNanos = System.nanoTime();
             while (!stopping) {
                 List<Scanned<Expected>> chunk = deletedPhase ? deleted(scope, cursor, sinceMillis, req.chunk())
                         : claims(scope, cursor, sinceMillis, req.chunk());
@@ -112,22 +118,23 @@ public final class ReconcileService {
                 for (Scanned<Expected> e : chunk) {
                     items.add(e.item());
                 }
-                for (CacheSide s : sides) {
-                    counts.put(s.name(), check(s, items, req, counts.get(s.name())));
-                }
+                checkSides(items, req, counts);
                 cursor = chunk.get(chunk.size() - 1).at();
                 scanned += chunk.size();
                 checked += chunk.size();
-                primary.save(new ReconcileRepository.Progress(id, deletedPhase ? DELETED : CLAIMS, cursor, sinceMillis, scanned, false));
+                if (System.nanoTime() - savedNanos > SAVE_EVERY_NANOS) {
+                    // a resumed run checks again at most a second of keys
+                    primary.save(new ReconcileRepository.Progress(id, deletedPhase ? DELETED : CLAIMS, cursor, sinceMillis, scanned, false));
+                    savedNanos = System.nanoTime();
+                }
                 double seconds = (System.nanoTime() - started) / 1e9;
                 progress.update(checked, seconds, (deletedPhase ? "deleted keys" : "claims") + " up to activity "
                         + cursor.activityId() + " user " + cursor.userId());
                 pace(req.rate(), checked, started);
             }
             boolean completed = !stopping;
-            if (completed) {
-                primary.save(new ReconcileRepository.Progress(id, DELETED, cursor, sinceMillis, scanned, true));
-            }
+            primary.save(new ReconcileRepository.Progress(id, deletedPhase ? DELETED : CLAIMS, cursor, sinceMillis,
+                    scanned, completed));
             return new ReconcileReport(id, List.copyOf(counts.values()), scanned, checked,
                     (System.nanoTime() - started) / 1e9, req.dryRun(), stopping, completed);
         } finally {
@@ -170,6 +177,35 @@ public final class ReconcileService {
         }
         return out;
     }
+
+    /** Every side's check of a chunk, the sides side by side: each is its own server. */
+    private void checkSides(List<Expected> items, Request req, Map<String, SideCounts> counts) {
+        List<CompletableFuture<SideCounts>> others = new ArrayList<>();
+        for (int i = 1; i < sides.size(); i++) {
+            CacheSide s = sides.get(i);
+            SideCounts before = counts.get(s.name());
+            others.add(CompletableFuture.supplyAsync(() -> check(s, items, req, before), SIDE_THREADS));
+        }
+        CacheSide first = sides.get(0);
+        counts.put(first.name(), check(first, items, req, counts.get(first.name())));
+        for (CompletableFuture<SideCounts> f : others) {
+            try {
+                SideCounts c = f.join();
+                counts.put(c.side(), c);
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw e;
+            }
+        }
+    }
+
+    private static final ExecutorService SIDE_THREADS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "reconcile-side");
+        t.setDaemon(true);
+        return t;
+    });
 
     /** One side's entries of a chunk: judged, the differences confirmed, then repaired. */
     private SideCounts check(CacheSide side, List<Expected> items, Request req, SideCounts before) {

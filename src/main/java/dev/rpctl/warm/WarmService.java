@@ -11,6 +11,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * Loads users' entries into the sides before they are asked for: rows read a batch a query from
@@ -54,9 +58,12 @@ public final class WarmService {
         long rows = 0;
         long placeholders = 0;
         long uncacheable = 0;
+        // the next batch's rows are read while this batch is written
+        CompletableFuture<Map<Long, ClaimRow>> next = read(activityId, users, 0, Math.min(users.length, batch));
         for (int from = 0; from < users.length; from += batch) {
             int to = Math.min(users.length, from + batch);
-            Map<Long, ClaimRow> found = primary.findUsers(activityId, users, from, to);
+            Map<Long, ClaimRow> found = join(next);
+            next = to < users.length ? read(activityId, users, to, Math.min(users.length, to + batch)) : null;
             List<CacheProtocol.Write> writes = new ArrayList<>(to - from);
             for (int i = from; i < to; i++) {
                 ClaimRow r = found.get(users[i]);
@@ -75,11 +82,15 @@ public final class WarmService {
                 }
                 writes.add(new CacheProtocol.Write(protocol.key(activityId, users[i]), e));
             }
-            for (CacheSide s : sides) {
-                long[] c = counts.get(s.name());
-                for (CacheProtocol.Outcome o : protocol.putAll(s, writes)) {
-                    c[o == CacheProtocol.Outcome.WRITTEN ? 0 : o == CacheProtocol.Outcome.KEPT ? 1 : 2]++;
-                }
+            // the sides side by side: each is its own server
+            List<CompletableFuture<Void>> others = new ArrayList<>();
+            for (int i = 1; i < sides.size(); i++) {
+                CacheSide s = sides.get(i);
+                others.add(CompletableFuture.runAsync(() -> count(s, writes, counts.get(s.name())), SIDE_THREADS));
+            }
+            count(sides.get(0), writes, counts.get(sides.get(0).name()));
+            for (CompletableFuture<Void> f : others) {
+                join(f);
             }
             double seconds = (System.nanoTime() - started) / 1e9;
             listener.update(to, seconds);
@@ -90,6 +101,33 @@ public final class WarmService {
         return new Report(activityId, users.length, rows, placeholders, uncacheable, sideCounts,
                 (System.nanoTime() - started) / 1e9);
     }
+
+    private CompletableFuture<Map<Long, ClaimRow>> read(long activityId, long[] users, int from, int to) {
+        return CompletableFuture.supplyAsync(() -> primary.findUsers(activityId, users, from, to), SIDE_THREADS);
+    }
+
+    private static <T> T join(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw e;
+        }
+    }
+
+    private void count(CacheSide side, List<CacheProtocol.Write> writes, long[] c) {
+        for (CacheProtocol.Outcome o : protocol.putAll(side, writes)) {
+            c[o == CacheProtocol.Outcome.WRITTEN ? 0 : o == CacheProtocol.Outcome.KEPT ? 1 : 2]++;
+        }
+    }
+
+    private static final ExecutorService SIDE_THREADS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "warm-side");
+        t.setDaemon(true);
+        return t;
+    });
 
     /** The user ids of the configured top query, given the activity and N. */
     public long[] top(long activityId, int n) {
