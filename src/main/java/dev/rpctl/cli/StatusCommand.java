@@ -18,15 +18,21 @@ final class StatusCommand extends BaseCommand {
 
     @Override
     public Integer call() {
-        List<StatusService.PipelineStatus> all = app().statusService(duration("--stale-after", staleAfter)).status();
-        boolean ok = all.stream().allMatch(StatusService.PipelineStatus::ok);
+        StatusService service = app().statusService(duration("--stale-after", staleAfter));
+        List<StatusService.PipelineStatus> all = service.status();
+        List<String> missing = service.missingTriggers();
+        boolean ok = all.stream().allMatch(StatusService.PipelineStatus::ok) && missing.isEmpty();
         if (out().json()) {
-            out().json(all);
+            out().json(new Report(all, missing));
             return exit(ok);
+        }
+        if (!missing.isEmpty()) {
+            out().line("@|bold,red the claim table lacks the version trigger(s) " + String.join(", ", missing)
+                    + ": claims and the sync daemon refuse to run; run 'rpctl db init'|@");
         }
         if (all.isEmpty()) {
             out().line("no pipeline has a checkpoint yet; start 'rpctl sync-daemon'");
-            return 0;
+            return exit(ok);
         }
         List<List<String>> rows = new ArrayList<>();
         for (StatusService.PipelineStatus s : all) {
@@ -41,6 +47,9 @@ final class StatusCommand extends BaseCommand {
                 "headroom", "state"), rows);
         return exit(ok);
     }
+
+    /** The --json document: the pipelines, and the version triggers the claim table lacks. */
+    record Report(List<StatusService.PipelineStatus> pipelines, List<String> missingTriggers) {}
 
     private static String ms(long v) {
         if (v < 0) {

@@ -1,6 +1,7 @@
 package dev.rpctl.sync;
 
 import dev.rpctl.binlog.BinlogPosition;
+import dev.rpctl.db.SchemaService;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,13 +34,20 @@ public final class StatusService {
     }
 
     private final SyncRepository repo;
+    private final SchemaService schema;
     private final Duration staleAfter;
     private final Duration checkpointInterval;
 
-    public StatusService(SyncRepository repo, Duration staleAfter, Duration checkpointInterval) {
+    public StatusService(SyncRepository repo, SchemaService schema, Duration staleAfter, Duration checkpointInterval) {
         this.repo = repo;
+        this.schema = schema;
         this.staleAfter = staleAfter;
         this.checkpointInterval = checkpointInterval;
+    }
+
+    /** The claim table's version triggers that are missing or not this rpctl's; empty when all are there. */
+    public List<String> missingTriggers() {
+        return schema.missingTriggers();
     }
 
     public List<PipelineStatus> status() {

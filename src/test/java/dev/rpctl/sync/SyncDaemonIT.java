@@ -56,7 +56,7 @@ class SyncDaemonIT {
             assertEquals(f.repo().load(f.prefix + "b").orElseThrow().file(), saved.file());
             assertTrue(daemon.metrics().stream().allMatch(m -> m.rowsApplied() >= 60));
 
-            StatusService.PipelineStatus status = new StatusService(f.repo(), java.time.Duration.ofSeconds(30), java.time.Duration.ofMillis(250)).status().stream()
+            StatusService.PipelineStatus status = f.app().statusService(java.time.Duration.ofSeconds(30)).status().stream()
                     .filter(s -> s.pipeline().equals(f.prefix + "a")).findFirst().orElseThrow();
             assertEquals(saved.position(), status.binlogPosition());
             assertTrue(status.ok() && status.leaderConnection() == null && status.heartbeatAgeMillis() >= 0, status.toString());
@@ -141,7 +141,7 @@ class SyncDaemonIT {
             assertTrue(a.appliedBeatMillis() > aBeat, "side a went on applying heartbeats");
             assertEquals(t2 - t1, bLag2 - bLag1, "side b's lag grows with the clock");
             assertTrue(a.lagMillis(t2) < bLag2, "side a's lag stays below side b's");
-            StatusService status = new StatusService(f.repo(), java.time.Duration.ofSeconds(30), java.time.Duration.ofMillis(250));
+            StatusService status = f.app().statusService(java.time.Duration.ofSeconds(30));
             Map<String, Long> lags = new LinkedHashMap<>();
             status.status().forEach(s -> lags.put(s.pipeline(), s.lagMillis()));
             assertTrue(lags.get(f.prefix + "b") > lags.get(f.prefix + "a"), "status shows side b behind side a: " + lags);
