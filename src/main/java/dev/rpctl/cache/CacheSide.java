@@ -123,8 +123,8 @@ public final class CacheSide implements AutoCloseable {
 
     /**
      * Many calls of a script in one pipeline (per node on a cluster, where each call must keep to
-     * one slot), replies in call order. A call a server answered NOSCRIPT is made again alone with
-     * {@link #run}: the scripts rpctl runs are harmless to run twice.
+     * one slot), replies in call order. A call a server answered NOSCRIPT did not run: it is made
+     * again alone with {@link #run}, which loads the script there.
      */
     public List<Object> runAll(LuaScript s, List<ScriptCall> calls) {
         List<Object> replies = call(j -> {
@@ -150,7 +150,8 @@ public final class CacheSide implements AutoCloseable {
                 if (!isNoScript(ex)) {
                     throw ex;
                 }
-                // the script is not on that server (yet): load it there and redo this call alone
+                // the script is not on that server (yet): load it there and redo this call alone;
+                // compare-and-set makes running it again harmless
                 ScriptCall c = calls.get(i);
                 replies.set(i, run(s, c.keys(), c.args()));
             }

@@ -55,7 +55,7 @@ public final class DirectLink implements AutoCloseable {
     /**
      * The replies of what {@link #send} wrote, in call order, each read within timeoutMillis. A
      * server without the script (restarted, failed over) gets it loaded and the call made again;
-     * the scripts rpctl runs are harmless to run twice.
+     * compare-and-set makes that harmless.
      */
     public List<Object> receive(Sent sent, int timeoutMillis) {
         try {
