@@ -6,19 +6,21 @@ import dev.rpctl.config.SideMode;
 import dev.rpctl.config.SideSettings;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.Connection;
-import redis.clients.jedis.DefaultJedisSocketFactory;
-import redis.clients.jedis.JedisSocketFactory;
 import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.DefaultJedisSocketFactory;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.JedisCluster;
 import redis.clients.jedis.JedisPooled;
 import redis.clients.jedis.JedisSentineled;
+import redis.clients.jedis.JedisSocketFactory;
 import redis.clients.jedis.PipelineBase;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 import java.net.Socket;
 import java.time.Duration;
@@ -31,8 +33,11 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * One cache side: a single Redis, a Redis Cluster or a Sentinel-managed master, behind the same
- * few calls. Writes go through {@link dev.rpctl.protocol.CacheProtocol}, never straight here.
+ * One cache side: a single Redis, a Redis Cluster or a Sentinel-managed master, behind the few
+ * things rpctl does with one: read raw values and their time to live, and run the protocol's
+ * scripts, one call at a time or many pipelined. A single Redis also lends {@link DirectLinks}
+ * for writes whose replies are read later. What the scripts write is {@link dev.rpctl.protocol}'s
+ * to say; every Redis connection of rpctl is opened here.
  */
 public final class CacheSide implements AutoCloseable {
     private final String name;
@@ -58,104 +63,9 @@ public final class CacheSide implements AutoCloseable {
         return settings.mode() == SideMode.CLUSTER;
     }
 
-    public UnifiedJedis client() {
-        UnifiedJedis c = client;
-        if (c == null) {
-            synchronized (this) {
-                if (client == null) {
-                    client = open();
-                }
-                c = client;
-            }
-        }
-        return c;
-    }
-
-    private DefaultJedisClientConfig.Builder clientConfig(int connectTimeoutMillis) {
-        DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
-                .connectionTimeoutMillis(connectTimeoutMillis).socketTimeoutMillis((int) settings.timeout().toMillis())
-                .ssl(settings.tls()).clientName("rpctl-" + name);
-        if (!settings.user().isBlank()) {
-            b.user(settings.user());
-        }
-        if (!settings.password().isBlank()) {
-            b.password(settings.password());
-        }
-        return b;
-    }
-
-    /** Whether this side is one Redis server, to which {@link #openLink} connects. */
+    /** Whether this side is one Redis server, which lends {@link DirectLinks}. */
     public boolean single() {
         return settings.mode() == SideMode.SINGLE;
-    }
-
-    /**
-     * A connection of its own to this single Redis, outside the pool, for writes whose replies
-     * are read later (see {@link SideLink}). Connecting and its handshake take at most timeout;
-     * opened gets the socket as soon as it exists, so that another thread can close it to stop
-     * a handshake a hung server never answers.
-     */
-    public SideLink openLink(Duration timeout, Consumer<Socket> opened) {
-        if (!single()) {
-            throw new IllegalStateException("side " + name + " is not a single Redis");
-        }
-        int ms = (int) Math.max(1, Math.min(timeout.toMillis(), settings.timeout().toMillis()));
-        HostPort hp = settings.nodes().get(0);
-        JedisClientConfig config = clientConfig(ms).socketTimeoutMillis(ms).database(settings.database()).build();
-        JedisSocketFactory sockets = new DefaultJedisSocketFactory(new HostAndPort(hp.host(), hp.port()), config) {
-            @Override
-            public Socket createSocket() {
-                Socket s = super.createSocket();
-                opened.accept(s);
-                return s;
-            }
-        };
-        try {
-            return new SideLink(sockets, config);
-        } catch (JedisConnectionException e) {
-            throw unavailable(e);
-        }
-    }
-
-    private UnifiedJedis open() {
-        int timeout = (int) settings.timeout().toMillis();
-        DefaultJedisClientConfig.Builder b = clientConfig(timeout);
-        GenericObjectPoolConfig<Connection> pool = new GenericObjectPoolConfig<>();
-        pool.setMaxTotal(settings.poolSize());
-        pool.setMaxIdle(settings.poolSize());
-        pool.setMinIdle(0);
-        pool.setJmxEnabled(false);
-        Set<HostAndPort> nodes = new LinkedHashSet<>();
-        for (HostPort hp : settings.nodes()) {
-            nodes.add(new HostAndPort(hp.host(), hp.port()));
-        }
-        try {
-            return switch (settings.mode()) {
-                case SINGLE -> new JedisPooled(nodes.iterator().next(), b.database(settings.database()).build(), pool);
-                case CLUSTER -> new JedisCluster(nodes, b.build(), 5, pool);
-                case SENTINEL -> {
-                    JedisClientConfig sentinelConfig = DefaultJedisClientConfig.builder()
-                            .connectionTimeoutMillis(timeout).socketTimeoutMillis(timeout).build();
-                    yield new JedisSentineled(settings.masterName(), b.database(settings.database()).build(), pool,
-                            nodes, sentinelConfig);
-                }
-            };
-        } catch (JedisException e) {
-            throw unavailable(e);
-        }
-    }
-
-    /** Runs a call against this side, turning a connection failure into exit 69 naming the side. */
-    public <T> T call(Function<UnifiedJedis, T> f) {
-        try {
-            return f.apply(client());
-        } catch (JedisConnectionException e) {
-            throw unavailable(e);
-        }
-    }
-
-    public RpctlException unavailable(Throwable e) {
-        return RpctlException.unavailable("redis side " + name, address, e);
     }
 
     public String get(String key) {
@@ -193,6 +103,159 @@ public final class CacheSide implements AutoCloseable {
 
     public void ping() {
         call(UnifiedJedis::ping);
+    }
+
+    /** One call of a script, by its SHA; where the server answers NOSCRIPT the script is loaded and called again. */
+    public Object run(LuaScript s, List<String> keys, List<String> args) {
+        return call(j -> {
+            try {
+                return j.evalsha(s.sha(), keys, args);
+            } catch (JedisDataException ex) {
+                if (!isNoScript(ex)) {
+                    throw ex;
+                }
+                // loaded where the first key lives: on a cluster that is the node the call goes to
+                j.scriptLoad(s.text(), keys.get(0));
+                return j.evalsha(s.sha(), keys, args);
+            }
+        });
+    }
+
+    /**
+     * Many calls of a script in one pipeline (per node on a cluster, where each call must keep to
+     * one slot), replies in call order. A call a server answered NOSCRIPT did not run: it is made
+     * again alone with {@link #run}, which loads the script there.
+     */
+    public List<Object> runAll(LuaScript s, List<ScriptCall> calls) {
+        List<Object> replies = call(j -> {
+            List<Response<Object>> rs = new ArrayList<>(calls.size());
+            try (PipelineBase p = j.pipelined()) {
+                for (ScriptCall c : calls) {
+                    rs.add(p.evalsha(s.sha(), c.keys(), c.args()));
+                }
+                p.sync();
+            }
+            List<Object> values = new ArrayList<>(rs.size());
+            for (Response<Object> r : rs) {
+                try {
+                    values.add(r.get());
+                } catch (JedisDataException ex) {
+                    values.add(ex);
+                }
+            }
+            return values;
+        });
+        for (int i = 0; i < replies.size(); i++) {
+            if (replies.get(i) instanceof JedisDataException ex) {
+                if (!isNoScript(ex)) {
+                    throw ex;
+                }
+                // the script is not on that server (yet): load it there and redo this call alone;
+                // compare-and-set makes running it again harmless
+                ScriptCall c = calls.get(i);
+                replies.set(i, run(s, c.keys(), c.args()));
+            }
+        }
+        return replies;
+    }
+
+    static boolean isNoScript(JedisDataException ex) {
+        return ex instanceof JedisNoScriptException
+                || (ex.getMessage() != null && ex.getMessage().startsWith("NOSCRIPT"));
+    }
+
+    /** Runs a call against this side, turning a connection failure into exit 69 naming the side. */
+    <T> T call(Function<UnifiedJedis, T> f) {
+        try {
+            return f.apply(client());
+        } catch (JedisConnectionException e) {
+            throw unavailable(e);
+        }
+    }
+
+    RpctlException unavailable(Throwable e) {
+        return RpctlException.unavailable("redis side " + name, address, e);
+    }
+
+    UnifiedJedis client() {
+        UnifiedJedis c = client;
+        if (c == null) {
+            synchronized (this) {
+                if (client == null) {
+                    client = open();
+                }
+                c = client;
+            }
+        }
+        return c;
+    }
+
+    private DefaultJedisClientConfig.Builder clientConfig(int connectTimeoutMillis) {
+        DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(connectTimeoutMillis).socketTimeoutMillis((int) settings.timeout().toMillis())
+                .ssl(settings.tls()).clientName("rpctl-" + name);
+        if (!settings.user().isBlank()) {
+            b.user(settings.user());
+        }
+        if (!settings.password().isBlank()) {
+            b.password(settings.password());
+        }
+        return b;
+    }
+
+    /**
+     * A connection of its own to this single Redis, outside the pool. Connecting and its handshake
+     * take at most timeout; opened gets the socket as soon as it exists, so that another thread
+     * can close it to stop a handshake a hung server never answers.
+     */
+    DirectLink openLink(Duration timeout, Consumer<Socket> opened) {
+        if (!single()) {
+            throw new IllegalStateException("side " + name + " is not a single Redis");
+        }
+        int ms = (int) Math.max(1, Math.min(timeout.toMillis(), settings.timeout().toMillis()));
+        HostPort hp = settings.nodes().get(0);
+        JedisClientConfig config = clientConfig(ms).socketTimeoutMillis(ms).database(settings.database()).build();
+        JedisSocketFactory sockets = new DefaultJedisSocketFactory(new HostAndPort(hp.host(), hp.port()), config) {
+            @Override
+            public Socket createSocket() {
+                Socket s = super.createSocket();
+                opened.accept(s);
+                return s;
+            }
+        };
+        try {
+            return new DirectLink(sockets, config);
+        } catch (JedisConnectionException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private UnifiedJedis open() {
+        int timeout = (int) settings.timeout().toMillis();
+        DefaultJedisClientConfig.Builder b = clientConfig(timeout);
+        GenericObjectPoolConfig<Connection> pool = new GenericObjectPoolConfig<>();
+        pool.setMaxTotal(settings.poolSize());
+        pool.setMaxIdle(settings.poolSize());
+        pool.setMinIdle(0);
+        pool.setJmxEnabled(false);
+        Set<HostAndPort> nodes = new LinkedHashSet<>();
+        for (HostPort hp : settings.nodes()) {
+            nodes.add(new HostAndPort(hp.host(), hp.port()));
+        }
+        try {
+            return switch (settings.mode()) {
+                case SINGLE -> new JedisPooled(nodes.iterator().next(), b.database(settings.database()).build(), pool);
+                case CLUSTER -> new JedisCluster(nodes, b.build(), 5, pool);
+                case SENTINEL -> {
+                    JedisClientConfig sentinelConfig = DefaultJedisClientConfig.builder()
+                            .connectionTimeoutMillis(timeout).socketTimeoutMillis(timeout).build();
+                    yield new JedisSentineled(settings.masterName(), b.database(settings.database()).build(), pool,
+                            nodes, sentinelConfig);
+                }
+            };
+        } catch (JedisException e) {
+            throw unavailable(e);
+        }
     }
 
     @Override

@@ -1,62 +1,29 @@
 package dev.rpctl.protocol;
 
 import dev.rpctl.cache.CacheSide;
-import dev.rpctl.cache.SideLink;
+import dev.rpctl.cache.DirectLink;
+import dev.rpctl.cache.ScriptCall;
 import dev.rpctl.config.MappingSettings;
-import redis.clients.jedis.CommandObjects;
-import redis.clients.jedis.PipelineBase;
-import redis.clients.jedis.Response;
-import redis.clients.jedis.exceptions.JedisDataException;
-import redis.clients.jedis.exceptions.JedisNoScriptException;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
- * The only writer of cache entries. Every write is one server-side script, called by SHA and
- * loaded again wherever a server answers NOSCRIPT (a restart, a failover, a new cluster node).
- * On a Redis Cluster every call touches one key; on a single Redis a batch of compare-and-sets
- * goes in calls of several keys each.
+ * The only writer of cache entries: what each write is (its key, entry, TTL and script), while
+ * {@link CacheSide} carries it. Every write is one of the {@link Scripts}, a compare-and-set
+ * unless it is a reader's lease and fill or a repair's swap. On a Redis Cluster every call
+ * touches one key; on a single Redis a batch of compare-and-sets goes in calls of several keys each.
  */
 public final class CacheProtocol {
 
-    /** WRITTEN, KEPT (the entry there is as new or newer), UNDECODABLE (the entry there is not one; left alone). */
-    public enum Outcome { WRITTEN, KEPT, UNDECODABLE }
-
     /** One compare-and-set of a batch. */
     public record Write(String key, Entry entry) {}
-
-    enum Script {
-        CAS("cas.lua"), LEASE("lease.lua"), FILL("fill.lua"), SWAP("swap.lua");
-
-        final String text;
-        final String sha;
-
-        Script(String file) {
-            try (InputStream in = CacheProtocol.class.getResourceAsStream(file)) {
-                if (in == null) {
-                    throw new IllegalStateException("missing script " + file);
-                }
-                text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-                sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8)));
-            } catch (IOException | NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-    }
 
     /**
      * Keys one compare-and-set call takes on a single Redis: enough to amortise the call, few
      * enough that one call never holds the server for long.
      */
     static final int CAS_GROUP = 64;
-    private static final CommandObjects COMMANDS = new CommandObjects();
 
     private final MappingSettings mapping;
     /** The key template cut at its placeholders: literal, placeholder, literal, ... */
@@ -90,8 +57,8 @@ public final class CacheProtocol {
     }
 
     /** Writes the entry where the key is absent, a lease, or older. Equal versions are a no-op. */
-    public Outcome put(CacheSide side, String key, Entry e) {
-        return outcomes(eval(side, Script.CAS, List.of(key), casArgs(List.of(new Write(key, e))))).get(0);
+    public CasOutcome put(CacheSide side, String key, Entry e) {
+        return outcomes(side.run(Scripts.CAS, List.of(key), List.of(e.encode(), Long.toString(ttlMillis(e))))).get(0);
     }
 
     /**
@@ -99,53 +66,15 @@ public final class CacheProtocol {
      * script call takes up to {@value #CAS_GROUP} keys; on a cluster (where a call may only
      * touch one slot) every key is its own call, pipelined per node.
      */
-    public List<Outcome> putAll(CacheSide side, List<Write> writes) {
-        List<Outcome> out = new ArrayList<>(writes.size());
+    public List<CasOutcome> putAll(CacheSide side, List<Write> writes) {
+        List<CasOutcome> out = new ArrayList<>(writes.size());
         if (writes.isEmpty()) {
             return out;
         }
-        List<List<Write>> groups = chunks(writes, side.cluster() ? 1 : CAS_GROUP);
-        List<Object> replies = side.call(j -> {
-            List<Response<Object>> rs = new ArrayList<>(groups.size());
-            try (PipelineBase p = j.pipelined()) {
-                for (List<Write> g : groups) {
-                    rs.add(p.evalsha(Script.CAS.sha, keys(g), casArgs(g)));
-                }
-                p.sync();
-            }
-            List<Object> values = new ArrayList<>(rs.size());
-            for (Response<Object> r : rs) {
-                try {
-                    values.add(r.get());
-                } catch (JedisDataException ex) {
-                    values.add(ex);
-                }
-            }
-            return values;
-        });
-        for (int i = 0; i < groups.size(); i++) {
-            Object r = replies.get(i);
-            if (r instanceof JedisDataException ex) {
-                if (!isNoScript(ex)) {
-                    throw ex;
-                }
-                // the script is not on that server (yet): load it there and redo this call alone;
-                // compare-and-set makes running it again harmless
-                List<Write> g = groups.get(i);
-                r = eval(side, Script.CAS, keys(g), casArgs(g));
-            }
-            out.addAll(outcomes(r));
+        for (Object reply : side.runAll(Scripts.CAS, casCalls(writes, side.cluster() ? 1 : CAS_GROUP))) {
+            out.addAll(outcomes(reply));
         }
         return out;
-    }
-
-    /** Compare-and-set calls written to a link whose replies are not read yet. */
-    public static final class Sent {
-        private final List<List<Write>> groups;
-
-        private Sent(List<List<Write>> groups) {
-            this.groups = groups;
-        }
     }
 
     /**
@@ -153,42 +82,19 @@ public final class CacheProtocol {
      * {@link #receive} reads their outcomes. Calls of up to {@value #CAS_GROUP} keys each, as in
      * {@link #putAll} on a single Redis.
      */
-    public Sent send(SideLink link, List<Write> writes) {
-        List<List<Write>> groups = chunks(writes, CAS_GROUP);
-        for (List<Write> g : groups) {
-            link.sendCommand(COMMANDS.evalsha(Script.CAS.sha, keys(g), casArgs(g)).getArguments());
-        }
-        link.send();
-        return new Sent(groups);
+    public DirectLink.Sent send(DirectLink link, List<Write> writes) {
+        return link.send(Scripts.CAS, casCalls(writes, CAS_GROUP));
     }
 
-    /**
-     * The outcomes of what {@link #send} wrote, in input order, read within the link's socket
-     * timeout. A server without the script (restarted, failed over) gets it loaded and the call
-     * made again; compare-and-set makes that harmless.
-     */
-    public List<Outcome> receive(SideLink link, Sent sent) {
-        List<Object> replies = new ArrayList<>(sent.groups.size());
-        for (int i = 0; i < sent.groups.size(); i++) {
-            try {
-                replies.add(link.getOne());
-            } catch (JedisDataException ex) {
-                // an error reply: the replies after it are still on the wire, read them all first
-                replies.add(ex);
-            }
+    /** The outcomes of what {@link #send} wrote, in input order, each reply read within timeoutMillis. */
+    public List<CasOutcome> receive(DirectLink link, DirectLink.Sent sent, int timeoutMillis) {
+        List<Object> replies = link.receive(sent, timeoutMillis);
+        if (replies.size() == 1) {
+            return outcomes(replies.get(0));
         }
-        List<Outcome> out = new ArrayList<>();
-        for (int i = 0; i < replies.size(); i++) {
-            Object r = replies.get(i);
-            if (r instanceof JedisDataException ex) {
-                if (!isNoScript(ex)) {
-                    throw ex;
-                }
-                List<Write> g = sent.groups.get(i);
-                link.executeCommand(COMMANDS.scriptLoad(Script.CAS.text));
-                r = link.executeCommand(COMMANDS.evalsha(Script.CAS.sha, keys(g), casArgs(g)));
-            }
-            out.addAll(outcomes(r));
+        List<CasOutcome> out = new ArrayList<>();
+        for (Object reply : replies) {
+            out.addAll(outcomes(reply));
         }
         return out;
     }
@@ -198,13 +104,12 @@ public final class CacheProtocol {
      * and should read the primary and {@link #fill}; otherwise the raw current value.
      */
     public String readOrLease(CacheSide side, String key, String token) {
-        Object r = eval(side, Script.LEASE, key, List.of(token, Long.toString(mapping.leaseTtl().toMillis())));
-        return (String) r;
+        return (String) side.run(Scripts.LEASE, List.of(key), List.of(token, Long.toString(mapping.leaseTtl().toMillis())));
     }
 
     /** Fills a key under the caller's lease; false when the lease was replaced or expired. */
     public boolean fill(CacheSide side, String key, String token, Entry e) {
-        Object r = eval(side, Script.FILL, key, List.of(token, e.encode(), Long.toString(ttlMillis(e))));
+        Object r = side.run(Scripts.FILL, List.of(key), List.of(token, e.encode(), Long.toString(ttlMillis(e))));
         return ((Long) r) == 1L;
     }
 
@@ -214,72 +119,40 @@ public final class CacheProtocol {
      * the primary, same version with other content).
      */
     public boolean swap(CacheSide side, String key, String expectedRaw, Entry e) {
-        Object r = eval(side, Script.SWAP, key, List.of(expectedRaw == null ? "" : expectedRaw,
+        Object r = side.run(Scripts.SWAP, List.of(key), List.of(expectedRaw == null ? "" : expectedRaw,
                 e == null ? "" : e.encode(), Long.toString(e == null ? 0 : ttlMillis(e))));
         return ((Long) r) == 1L;
     }
 
-    /** The writes in calls of up to size keys each. */
-    private static List<List<Write>> chunks(List<Write> writes, int size) {
-        List<List<Write>> groups = new ArrayList<>((writes.size() + size - 1) / size);
-        for (int i = 0; i < writes.size(); i += size) {
-            groups.add(writes.subList(i, Math.min(writes.size(), i + size)));
-        }
-        return groups;
-    }
-
-    private static List<String> keys(List<Write> writes) {
-        List<String> keys = new ArrayList<>(writes.size());
-        for (Write w : writes) {
-            keys.add(w.key());
-        }
-        return keys;
-    }
-
-    private List<String> casArgs(List<Write> writes) {
-        List<String> args = new ArrayList<>(writes.size() * 2);
-        for (Write w : writes) {
-            // the script reads the kind and version from the value itself
-            args.add(w.entry().encode());
-            args.add(Long.toString(ttlMillis(w.entry())));
-        }
-        return args;
-    }
-
-    private Object eval(CacheSide side, Script s, String key, List<String> args) {
-        return eval(side, s, List.of(key), args);
-    }
-
-    private Object eval(CacheSide side, Script s, List<String> keys, List<String> args) {
-        return side.call(j -> {
-            try {
-                return j.evalsha(s.sha, keys, args);
-            } catch (JedisDataException ex) {
-                if (!isNoScript(ex)) {
-                    throw ex;
-                }
-                // loaded where the first key lives: on a cluster that is the node the call goes to
-                j.scriptLoad(s.text, keys.get(0));
-                return j.evalsha(s.sha, keys, args);
+    /** The writes as compare-and-set calls of up to size keys each. */
+    private List<ScriptCall> casCalls(List<Write> writes, int size) {
+        List<ScriptCall> calls = new ArrayList<>((writes.size() + size - 1) / size);
+        for (int from = 0; from < writes.size(); from += size) {
+            int to = Math.min(writes.size(), from + size);
+            List<String> keys = new ArrayList<>(to - from);
+            List<String> args = new ArrayList<>((to - from) * 2);
+            for (int i = from; i < to; i++) {
+                Write w = writes.get(i);
+                keys.add(w.key());
+                // the script reads the kind and version from the value itself
+                args.add(w.entry().encode());
+                args.add(Long.toString(ttlMillis(w.entry())));
             }
-        });
+            calls.add(new ScriptCall(keys, args));
+        }
+        return calls;
     }
 
-    private static boolean isNoScript(JedisDataException ex) {
-        return ex instanceof JedisNoScriptException
-                || (ex.getMessage() != null && ex.getMessage().startsWith("NOSCRIPT"));
-    }
-
-    private static List<Outcome> outcomes(Object reply) {
+    private static List<CasOutcome> outcomes(Object reply) {
         List<?> codes = (List<?>) reply;
-        List<Outcome> out = new ArrayList<>(codes.size());
+        List<CasOutcome> out = new ArrayList<>(codes.size());
         for (Object c : codes) {
             long v = (Long) c;
             if (v == -2) {
                 // Entry.encode wrote something cas.lua cannot read: a defect, not a cache state
                 throw new IllegalStateException("cas.lua refused a value rpctl encoded");
             }
-            out.add(v == 1 ? Outcome.WRITTEN : v == 0 ? Outcome.KEPT : Outcome.UNDECODABLE);
+            out.add(v == 1 ? CasOutcome.WRITTEN : v == 0 ? CasOutcome.KEPT : CasOutcome.UNDECODABLE);
         }
         return out;
     }

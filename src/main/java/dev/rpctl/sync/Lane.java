@@ -3,6 +3,7 @@ package dev.rpctl.sync;
 import dev.rpctl.RpctlException;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.protocol.CacheProtocol;
+import dev.rpctl.protocol.CasOutcome;
 import dev.rpctl.protocol.Entry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -140,10 +141,10 @@ final class Lane implements Runnable {
         long backoff = 50;
         while (!aborted) {
             try {
-                List<CacheProtocol.Outcome> outcomes = protocol.putAll(side, writes);
+                List<CasOutcome> outcomes = protocol.putAll(side, writes);
                 metrics.writes.addAndGet(writes.size());
                 for (int i = 0; i < outcomes.size(); i++) {
-                    if (outcomes.get(i) == CacheProtocol.Outcome.UNDECODABLE) {
+                    if (outcomes.get(i) == CasOutcome.UNDECODABLE) {
                         metrics.undecodable.incrementAndGet();
                         log.warn("lane {}: key {} holds an undecodable entry; left for 'rpctl inspect --repair'",
                                 name, writes.get(i).key());

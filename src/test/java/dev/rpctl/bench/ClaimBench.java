@@ -3,6 +3,7 @@ package dev.rpctl.bench;
 import dev.rpctl.App;
 import dev.rpctl.Services;
 import dev.rpctl.cache.CacheSide;
+import dev.rpctl.cache.RawRedis;
 import dev.rpctl.claim.ActivityService;
 import dev.rpctl.claim.Allocation;
 import dev.rpctl.claim.ClaimReader;
@@ -102,7 +103,7 @@ public final class ClaimBench {
                 }));
                 get.add(measure("bare jedis GET", concurrency, seconds, (t, i) -> {
                     long u = firstUser + ThreadLocalRandom.current().nextLong(lastUser - firstUser + 1);
-                    a.client().get(app.protocol().key(activity, u));
+                    RawRedis.client(a).get(app.protocol().key(activity, u));
                 }));
                 read.add(measure("rpctl cached reads", concurrency, seconds, (t, i) -> {
                     long u = firstUser + ThreadLocalRandom.current().nextLong(lastUser - firstUser + 1);

@@ -5,6 +5,7 @@ import dev.rpctl.Rpctl;
 import dev.rpctl.Services;
 import dev.rpctl.TestSides;
 import dev.rpctl.cache.CacheSide;
+import dev.rpctl.cache.RawRedis;
 import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.protocol.ClaimRow;
 import dev.rpctl.protocol.Entry;
@@ -96,7 +97,7 @@ class ReadRaceIT {
         setUp(kind);
         String key = protocol.key(activity, 8);
         CompletableFuture<ClaimReader.Read> read = pausedRead(8);
-        side.call(j -> j.del(key));
+        RawRedis.call(side, j -> j.del(key));
         release.countDown();
         read.get(10, TimeUnit.SECONDS);
         assertEquals(null, side.get(key), "the fill went in without its lease");
@@ -108,7 +109,7 @@ class ReadRaceIT {
         setUp(kind);
         ClaimRow row = claims.claim(activity, 9, "r9").row();
         String key = protocol.key(activity, 9);
-        side.call(j -> j.del(key));
+        RawRedis.call(side, j -> j.del(key));
         CompletableFuture<ClaimReader.Read> read = pausedRead(9);
         // the row goes; its invalidation is a tombstone of the last version + 1
         try (Connection c = app.primary().connection(); Statement st = c.createStatement()) {
@@ -127,7 +128,7 @@ class ReadRaceIT {
         setUp(kind);
         claims.claim(activity, 10, "r10");
         String key = protocol.key(activity, 10);
-        side.call(j -> j.del(key));
+        RawRedis.call(side, j -> j.del(key));
         CompletableFuture<ClaimReader.Read> first = pausedRead(10);
         ClaimReader other = new ClaimReader(protocol, side, app.claims());
         ClaimReader.Read second = other.read(activity, 10);
@@ -144,7 +145,7 @@ class ReadRaceIT {
     void concurrent_misses_of_one_key_in_one_process_share_one_primary_read(String kind) throws Exception {
         setUp(kind);
         ClaimRow row = claims.claim(activity, 11, "r11").row();
-        side.call(j -> j.del(protocol.key(activity, 11)));
+        RawRedis.call(side, j -> j.del(protocol.key(activity, 11)));
         CompletableFuture<ClaimReader.Read> first = pausedRead(11);
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(16);
         CountDownLatch started = new CountDownLatch(16);

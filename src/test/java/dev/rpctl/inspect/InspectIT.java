@@ -4,6 +4,7 @@ import dev.rpctl.App;
 import dev.rpctl.Rpctl;
 import dev.rpctl.Services;
 import dev.rpctl.cache.CacheSide;
+import dev.rpctl.cache.RawRedis;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -75,7 +76,7 @@ class InspectIT {
             "stale, T|1",
     })
     void a_divergence_is_named_exits_1_and_is_repaired(String verdict, String raw) {
-        sideB.call(j -> j.set(key, raw));
+        RawRedis.call(sideB, j -> j.set(key, raw));
         Rpctl.Result r = inspect();
         assertEquals(1, r.exitCode(), r::toString);
         assertTrue(sideLine(r, "b").contains(verdict), r.out());
@@ -90,7 +91,7 @@ class InspectIT {
 
     @Test
     void a_lease_without_its_ttl_is_stuck() {
-        sideB.call(j -> j.set(key, "L|deadbeef"));
+        RawRedis.call(sideB, j -> j.set(key, "L|deadbeef"));
         Rpctl.Result r = inspect();
         assertEquals(1, r.exitCode(), r::toString);
         assertTrue(sideLine(r, "b").contains("lease-stuck"), r.out());
@@ -112,7 +113,7 @@ class InspectIT {
 
     @Test
     void a_missing_entry_is_fine() {
-        sideB.call(j -> j.del(key));
+        RawRedis.call(sideB, j -> j.del(key));
         Rpctl.Result r = inspect();
         assertEquals(0, r.exitCode(), r::toString);
         assertTrue(sideLine(r, "b").contains("missing"), r.out());

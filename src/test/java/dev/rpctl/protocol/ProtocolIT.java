@@ -3,6 +3,9 @@ package dev.rpctl.protocol;
 import dev.rpctl.Services;
 import dev.rpctl.TestSides;
 import dev.rpctl.cache.CacheSide;
+import dev.rpctl.cache.DirectLink;
+import dev.rpctl.cache.DirectLinks;
+import dev.rpctl.cache.RawRedis;
 import dev.rpctl.config.HostPort;
 import dev.rpctl.config.SideMode;
 import dev.rpctl.config.SideSettings;
@@ -51,9 +54,9 @@ class ProtocolIT {
     void an_older_or_equal_version_never_replaces_a_newer_one(String kind) {
         CacheSide s = side(kind);
         String key = protocol.key(activity, 1);
-        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 1, 2, 20))));
-        assertEquals(CacheProtocol.Outcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 1, 1, 10))));
-        assertEquals(CacheProtocol.Outcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 1, 2, 20))));
+        assertEquals(CasOutcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 1, 2, 20))));
+        assertEquals(CasOutcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 1, 1, 10))));
+        assertEquals(CasOutcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 1, 2, 20))));
         assertEquals("R|2|20|paid|r2|1002", s.get(key));
         assertTrue(s.pttl(key) > 0, "entries carry a TTL");
     }
@@ -64,11 +67,11 @@ class ProtocolIT {
         CacheSide s = side(kind);
         String key = protocol.key(activity, 2);
         protocol.put(s, key, Entry.row(row(activity, 2, 1, 10)));
-        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.tombstone(2)));
+        assertEquals(CasOutcome.WRITTEN, protocol.put(s, key, Entry.tombstone(2)));
         // a late fill of the old row cannot resurrect it
-        assertEquals(CacheProtocol.Outcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 2, 1, 10))));
+        assertEquals(CasOutcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 2, 1, 10))));
         assertEquals("T|2", s.get(key));
-        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 2, 2, 30))));
+        assertEquals(CasOutcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 2, 2, 30))));
         assertEquals("R|2|30|paid|r2|1002", s.get(key));
     }
 
@@ -79,25 +82,25 @@ class ProtocolIT {
         String key = protocol.key(activity, 20);
         long big = 1L << 54;
         // as doubles 2^54 and 2^54+1 are equal, and so are their ranks
-        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 20, big, 1))));
-        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 20, big + 1, 2))));
+        assertEquals(CasOutcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 20, big, 1))));
+        assertEquals(CasOutcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 20, big + 1, 2))));
         assertEquals(big + 1, Entry.decode(s.get(key)).version());
-        assertEquals(CacheProtocol.Outcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 20, big, 1))));
+        assertEquals(CasOutcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 20, big, 1))));
         // the tombstone of that row wins, and the row it announced beats it
-        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.tombstone(big + 2)));
-        assertEquals(CacheProtocol.Outcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 20, big + 1, 2))));
-        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 20, big + 2, 3))));
+        assertEquals(CasOutcome.WRITTEN, protocol.put(s, key, Entry.tombstone(big + 2)));
+        assertEquals(CasOutcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 20, big + 1, 2))));
+        assertEquals(CasOutcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 20, big + 2, 3))));
         long max = Entry.MAX_VERSION;
-        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 20, max - 1, 4))));
-        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 20, max, 5))));
-        assertEquals(CacheProtocol.Outcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 20, max - 1, 4))));
-        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.tombstone(max + 1)));
+        assertEquals(CasOutcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 20, max - 1, 4))));
+        assertEquals(CasOutcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 20, max, 5))));
+        assertEquals(CasOutcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 20, max - 1, 4))));
+        assertEquals(CasOutcome.WRITTEN, protocol.put(s, key, Entry.tombstone(max + 1)));
         assertEquals("T|" + (max + 1), s.get(key));
         // a shorter number is smaller whatever its digits
         String other = protocol.key(activity, 21);
         protocol.put(s, other, Entry.row(row(activity, 21, 10, 1)));
-        assertEquals(CacheProtocol.Outcome.KEPT, protocol.put(s, other, Entry.row(row(activity, 21, 9, 1))));
-        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, other, Entry.row(row(activity, 21, 11, 1))));
+        assertEquals(CasOutcome.KEPT, protocol.put(s, other, Entry.row(row(activity, 21, 9, 1))));
+        assertEquals(CasOutcome.WRITTEN, protocol.put(s, other, Entry.row(row(activity, 21, 11, 1))));
     }
 
     @ParameterizedTest
@@ -106,10 +109,10 @@ class ProtocolIT {
         CacheSide s = side(kind);
         String key = protocol.key(activity, 22);
         ClaimRow odd = new ClaimRow(activity, 22, 5, "refunded|dba", "a%b|c", 4, 1000);
-        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(odd)));
+        assertEquals(CasOutcome.WRITTEN, protocol.put(s, key, Entry.row(odd)));
         assertTrue(Entry.decode(s.get(key)).sameRow(odd));
-        assertEquals(CacheProtocol.Outcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 22, 3, 1))));
-        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.tombstone(5)));
+        assertEquals(CasOutcome.KEPT, protocol.put(s, key, Entry.row(row(activity, 22, 3, 1))));
+        assertEquals(CasOutcome.WRITTEN, protocol.put(s, key, Entry.tombstone(5)));
     }
 
     @ParameterizedTest
@@ -120,7 +123,7 @@ class ProtocolIT {
         assertNull(protocol.readOrLease(s, key, "t1"));
         assertTrue(protocol.fill(s, key, "t1", Entry.placeholder()));
         assertEquals("P|0", s.get(key));
-        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 3, 1, 10))));
+        assertEquals(CasOutcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 3, 1, 10))));
         assertEquals(1, Entry.decode(s.get(key)).version());
     }
 
@@ -135,13 +138,13 @@ class ProtocolIT {
         }
         // one undecodable key in the middle of a script call (64 keys a call on a single Redis)
         String broken = protocol.key(activity, 33);
-        s.call(j -> j.set(broken, "garbage"));
-        List<CacheProtocol.Outcome> out = protocol.putAll(s, writes);
+        RawRedis.call(s, j -> j.set(broken, "garbage"));
+        List<CasOutcome> out = protocol.putAll(s, writes);
         assertEquals(writes.size(), out.size());
         for (int i = 0; i < out.size(); i += 2) {
             boolean isBroken = writes.get(i).key().equals(broken);
-            assertEquals(isBroken ? CacheProtocol.Outcome.UNDECODABLE : CacheProtocol.Outcome.WRITTEN, out.get(i));
-            assertEquals(isBroken ? CacheProtocol.Outcome.UNDECODABLE : CacheProtocol.Outcome.KEPT, out.get(i + 1));
+            assertEquals(isBroken ? CasOutcome.UNDECODABLE : CasOutcome.WRITTEN, out.get(i));
+            assertEquals(isBroken ? CasOutcome.UNDECODABLE : CasOutcome.KEPT, out.get(i + 1));
         }
         for (long u = 10; u < 60; u++) {
             String raw = s.get(protocol.key(activity, u));
@@ -158,8 +161,8 @@ class ProtocolIT {
     void an_undecodable_value_is_left_for_repair_and_reported(String kind) {
         CacheSide s = side(kind);
         String key = protocol.key(activity, 4);
-        s.call(j -> j.set(key, "garbage"));
-        assertEquals(CacheProtocol.Outcome.UNDECODABLE, protocol.put(s, key, Entry.row(row(activity, 4, 1, 1))));
+        RawRedis.call(s, j -> j.set(key, "garbage"));
+        assertEquals(CasOutcome.UNDECODABLE, protocol.put(s, key, Entry.row(row(activity, 4, 1, 1))));
         assertEquals("garbage", s.get(key));
         assertTrue(protocol.swap(s, key, "garbage", Entry.row(row(activity, 4, 1, 1))));
         assertFalse(protocol.swap(s, key, "garbage", Entry.placeholder()), "a swap compares the exact value");
@@ -176,10 +179,10 @@ class ProtocolIT {
                 j.scriptFlush();
             }
         }
-        assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 5, 2, 2))));
-        List<CacheProtocol.Outcome> out = protocol.putAll(s, List.of(
+        assertEquals(CasOutcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 5, 2, 2))));
+        List<CasOutcome> out = protocol.putAll(s, List.of(
                 new CacheProtocol.Write(protocol.key(activity, 6), Entry.row(row(activity, 6, 1, 1)))));
-        assertEquals(List.of(CacheProtocol.Outcome.WRITTEN), out);
+        assertEquals(List.of(CasOutcome.WRITTEN), out);
     }
 
     /** The claim path's writes: put on the wire first, read later; a server without the script gets it. */
@@ -192,18 +195,19 @@ class ProtocolIT {
             writes.add(new CacheProtocol.Write(protocol.key(activity, u), Entry.row(row(activity, u, 2, u))));
         }
         String older = protocol.key(activity, 101);
-        s.call(j -> j.set(older, Entry.row(row(activity, 101, 3, 7)).encode()));
+        RawRedis.call(s, j -> j.set(older, Entry.row(row(activity, 101, 3, 7)).encode()));
         HostPort node = HostPort.parse(Services.env().get("RPCTL_SIDE_A_NODES").split(",")[0]);
         try (Jedis j = new Jedis(node.host(), node.port())) {
             j.scriptFlush();
         }
-        try (dev.rpctl.cache.SideLink link = s.openLink(Duration.ofSeconds(2), socket -> { })) {
-            CacheProtocol.Sent sent = protocol.send(link, writes);
-            List<CacheProtocol.Outcome> out = protocol.receive(link, sent);
+        try (DirectLinks links = new DirectLinks(s)) {
+            DirectLink link = links.connect(Duration.ofSeconds(2));
+            DirectLink.Sent sent = protocol.send(link, writes);
+            List<CasOutcome> out = protocol.receive(link, sent, 2000);
             assertEquals(writes.size(), out.size());
             for (int i = 0; i < out.size(); i++) {
                 boolean newer = writes.get(i).key().equals(older);
-                assertEquals(newer ? CacheProtocol.Outcome.KEPT : CacheProtocol.Outcome.WRITTEN, out.get(i), writes.get(i).key());
+                assertEquals(newer ? CasOutcome.KEPT : CasOutcome.WRITTEN, out.get(i), writes.get(i).key());
             }
         }
         assertEquals(2, Entry.decode(s.get(protocol.key(activity, 100 + CacheProtocol.CAS_GROUP + 5))).version());
@@ -223,7 +227,7 @@ class ProtocolIT {
         opened.add(s);
         try {
             String key = protocol.key(activity, 7);
-            assertEquals(CacheProtocol.Outcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 7, 1, 1))));
+            assertEquals(CasOutcome.WRITTEN, protocol.put(s, key, Entry.row(row(activity, 7, 1, 1))));
             try (Jedis j = new Jedis("127.0.0.1", port)) {
                 j.shutdown();
             } catch (Exception expected) {
@@ -233,7 +237,7 @@ class ProtocolIT {
             Process second = startRedis(port, dir);
             try {
                 // the restarted server has no scripts and no data: EVALSHA answers NOSCRIPT, the protocol reloads
-                CacheProtocol.Outcome o = null;
+                CasOutcome o = null;
                 for (int i = 0; i < 50 && o == null; i++) {
                     try {
                         o = protocol.put(s, key, Entry.row(row(activity, 7, 2, 2)));
@@ -241,7 +245,7 @@ class ProtocolIT {
                         Thread.sleep(100);
                     }
                 }
-                assertEquals(CacheProtocol.Outcome.WRITTEN, o);
+                assertEquals(CasOutcome.WRITTEN, o);
                 assertEquals(2, Entry.decode(s.get(key)).version());
             } finally {
                 second.destroy();

@@ -5,6 +5,7 @@ import com.github.shyiko.mysql.binlog.event.EventHeaderV4;
 import com.github.shyiko.mysql.binlog.event.deserialization.EventDeserializer;
 import dev.rpctl.binlog.BinlogPosition;
 import dev.rpctl.cache.CacheSide;
+import dev.rpctl.cache.RawRedis;
 import org.HdrHistogram.Histogram;
 import redis.clients.jedis.PipelineBase;
 import redis.clients.jedis.params.SetParams;
@@ -258,7 +259,7 @@ public final class SyncBench {
         List<Thread> threads = new ArrayList<>();
         long t0 = System.nanoTime();
         for (CacheSide side : f.app().sides("all")) {
-            Thread t = new Thread(() -> side.call(j -> {
+            Thread t = new Thread(() -> RawRedis.call(side, j -> {
                 for (int from = 0; from < rows; from += 1000) {
                     try (PipelineBase p = j.pipelined()) {
                         for (int i = from; i < Math.min(rows, from + 1000); i++) {

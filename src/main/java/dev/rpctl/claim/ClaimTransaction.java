@@ -1,0 +1,349 @@
+package dev.rpctl.claim;
+
+import dev.rpctl.claim.ClaimService.Outcome;
+import dev.rpctl.claim.ClaimService.Result;
+import dev.rpctl.claim.ClaimSql.Existing;
+import dev.rpctl.claim.ClaimSql.Opening;
+import dev.rpctl.claim.ClaimSql.Shard;
+import dev.rpctl.db.Database;
+import dev.rpctl.protocol.ClaimRow;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+import static dev.rpctl.claim.ClaimSql.execute;
+import static dev.rpctl.claim.ClaimSql.readExisting;
+import static dev.rpctl.claim.ClaimSql.readOpening;
+import static dev.rpctl.claim.ClaimSql.readShard;
+import static dev.rpctl.claim.ClaimSql.nextResultSet;
+import static dev.rpctl.claim.ClaimSql.statement;
+
+/**
+ * The transaction of one group of claims of one activity: the duplicate read, the budget taken
+ * from the activity's shards, the insert and the commit, retried whole when InnoDB picks it as a
+ * deadlock victim or a same-user race. A group of a fixed-allocation activity whose users are
+ * expected to be new goes in {@link OneRoundTrip}; every other group, and every retry, takes the
+ * general path here, which reads before it writes.
+ */
+final class ClaimTransaction {
+    private static final int RETRIES = 20;
+    static final int ER_DUP_ENTRY = 1062;
+
+    /**
+     * Where a commit batch finds its activity's next group, whose transaction it then opens after
+     * its commit, and where it gives that group back when the batch fails.
+     */
+    interface Following {
+        /** The next group of the activity when one is waiting and nobody else would take it; else null. */
+        List<ClaimRequest> take(long activity);
+
+        void giveBack(List<ClaimRequest> group);
+    }
+
+    /**
+     * A group whose transaction the previous group's commit batch opened: its first read and
+     * shard pick ran right after that commit, on the same connection, which the committer keeps
+     * for it. Under load a group then costs one round trip.
+     */
+    record Carry(List<ClaimRequest> requests, Connection connection, Opening opening) {}
+
+    /** The answers of a group, and the next group when this one's batch opened its transaction. */
+    record Decided(Map<Long, Outcome> outcomes, Carry next) {}
+
+    private final Database db;
+    private final ClaimSql sql;
+    /** Whether the last group had a new claim: then the next one opens its transaction with its first read. */
+    private volatile boolean expectFresh = true;
+    private final OneRoundTrip oneRoundTrip;
+
+    ClaimTransaction(Database db, ClaimSql sql) {
+        this.db = db;
+        this.sql = sql;
+        this.oneRoundTrip = new OneRoundTrip(sql);
+    }
+
+    /** Groups committed in one round trip so far. */
+    long oneRoundTripGroups() {
+        return oneRoundTrip.groups();
+    }
+
+    /**
+     * The outcome per user, committed; retried whole when InnoDB picks it as a deadlock victim or a
+     * same-user race. A carried group starts on its open transaction.
+     */
+    Decided decide(List<ClaimRequest> requests, Carry carry, Following following) {
+        Activity a = requests.get(0).activity();
+        LinkedHashMap<Long, ClaimRequest> byUser = new LinkedHashMap<>();
+        for (ClaimRequest r : requests) {
+            byUser.putIfAbsent(r.userId(), r);
+        }
+        // rows an attempt sent to be committed: if a later part of its batch failed after the
+        // commit, the retry finds them and answers them as claimed, not as duplicates
+        Map<Long, ClaimRow> tried = new HashMap<>();
+        for (int attempt = 0; ; attempt++) {
+            Connection c = null;
+            Decided d = null;
+            try {
+                Opening opening = null;
+                if (carry != null) {
+                    c = carry.connection();
+                    opening = carry.opening();
+                    carry = null;
+                } else {
+                    c = db.connection();
+                }
+                try {
+                    d = attempt(c, a, byUser, opening, following, tried, attempt == 0);
+                    return d;
+                } catch (Throwable e) {
+                    // a failure may leave the transaction open anywhere before its commit: end it
+                    // before the connection goes back to the pool, which sees autocommit on
+                    rollback(c, e);
+                    throw e;
+                }
+            } catch (SQLException e) {
+                if (e.getErrorCode() == ER_DUP_ENTRY) {
+                    // another request of one of these users committed first: read again, answer it as a
+                    // duplicate. Nothing of this attempt was committed, so none of its rows is ours.
+                    tried.clear();
+                    if (attempt >= RETRIES) {
+                        throw new IllegalStateException("claims of activity " + a.id() + " kept racing with other requests of the same users");
+                    }
+                    continue;
+                }
+                if (isDeadlock(e) && attempt < RETRIES) {
+                    // InnoDB rolled this transaction back: nothing was paid, try again
+                    backoff(attempt);
+                    continue;
+                }
+                throw db.translate(e);
+            } finally {
+                if (c != null && (d == null || d.next() == null)) {
+                    closeQuietly(c);
+                }
+            }
+        }
+    }
+
+    private Decided attempt(Connection c, Activity a, Map<Long, ClaimRequest> byUser, Opening carried,
+                            Following following, Map<Long, ClaimRow> tried, boolean first) throws SQLException {
+        // a retry (a same-user race, a deadlock) reads first: what failed it is likely still there
+        if (first && carried == null && expectFresh && a.allocation() == Allocation.FIXED && !oneRoundTrip.paused(a.id())) {
+            Decided d = oneRoundTrip.commit(c, a, byUser);
+            if (d != null) {
+                expectFresh = true;
+                return d;
+            }
+        }
+        // duplicates and retries are answered from one read, with no lock and no write; when the
+        // last group had new claims, this read also opens the transaction and picks a shard
+        Opening open = carried != null ? carried
+                : expectFresh ? open(c, a, byUser.keySet())
+                : new Opening(existing(c, a.id(), byUser.keySet()), false, null, 0);
+        Existing existing = open.existing();
+        Map<Long, Outcome> out = new LinkedHashMap<>();
+        for (ClaimRow row : open.existing().rows()) {
+            out.put(row.userId(), row.equals(tried.get(row.userId()))
+                    ? new Outcome(Result.CLAIMED, row, "claimed", List.of())
+                    : new Outcome(Result.DUPLICATE, row, "already claimed", List.of()));
+        }
+        List<ClaimRequest> fresh = new ArrayList<>();
+        for (ClaimRequest r : byUser.values()) {
+            if (!out.containsKey(r.userId())) {
+                fresh.add(r);
+            }
+        }
+        expectFresh = !fresh.isEmpty();
+        if (fresh.isEmpty()) {
+            if (open.begun()) {
+                execute(c, "ROLLBACK");
+            }
+            return new Decided(out, null);
+        }
+        return insert(c, a, fresh, out, open, existing, following, tried);
+    }
+
+    /**
+     * Takes budget for the fresh users from as many shards as they need, inserts their claims and
+     * commits; the budget updates, the insert and the commit go as one multi-statement batch. The
+     * insert is a plain INSERT: when another request of one of these users committed first it
+     * fails with a duplicate key and the server runs nothing after it, the commit included.
+     * When more claims of the activity are waiting, the batch ends with their opening, and they
+     * come back as the next group.
+     */
+    private Decided insert(Connection c, Activity a, List<ClaimRequest> fresh, Map<Long, Outcome> out, Opening open,
+                           Existing existing, Following waiting, Map<Long, ClaimRow> tried) throws SQLException {
+        List<ClaimRow> rows = new ArrayList<>(fresh.size());
+        List<Shard> taken = new ArrayList<>(1);
+        int next = 0;
+        while (next < fresh.size()) {
+            Shard s;
+            if (taken.isEmpty() && open.begun()) {
+                s = open.shard() != null ? open.shard() : takeShard(c, a, taken, open.start(), 1);
+            } else {
+                s = takeShard(c, a, taken, ThreadLocalRandom.current().nextInt(a.shards()), 0);
+            }
+            if (s == null) {
+                break;
+            }
+            long count = s.count();
+            long left = s.amount();
+            while (next < fresh.size() && count > 0) {
+                ClaimRequest r = fresh.get(next++);
+                long amount = a.allocation().next(count, left, a.fixedAmount());
+                count--;
+                left -= amount;
+                rows.add(new ClaimRow(a.id(), r.userId(), amount, "paid", r.requestId(),
+                        existing.startVersion(r.userId()), r.now().toEpochMilli()));
+            }
+            taken.add(new Shard(s.shard(), count, left));
+        }
+        Carry carry = null;
+        if (rows.isEmpty()) {
+            // sold out: the transaction took no lock and wrote nothing
+            execute(c, "ROLLBACK");
+        } else {
+            // A fixed-allocation activity's next group is not opened here: it goes in one round
+            // trip of its own, and holds no shard lock while this group is written through
+            List<ClaimRequest> following = a.allocation() != Allocation.FIXED ? waiting.take(a.id()) : null;
+            for (ClaimRow row : rows) {
+                tried.put(row.userId(), row);
+            }
+            try {
+                Opening opened = commit(c, a, taken, rows, following);
+                if (opened != null) {
+                    carry = new Carry(following, c, opened);
+                }
+            } catch (SQLException | RuntimeException e) {
+                // nothing after the failed statement ran: those requests wait for their turn again
+                if (following != null) {
+                    waiting.giveBack(following);
+                }
+                throw e;
+            }
+        }
+        for (ClaimRow row : rows) {
+            out.put(row.userId(), new Outcome(Result.CLAIMED, row, "claimed", List.of()));
+        }
+        for (ClaimRequest r : fresh) {
+            out.putIfAbsent(r.userId(), new Outcome(Result.SOLD_OUT, null, "activity " + a.id() + " is sold out", List.of()));
+        }
+        return new Decided(out, carry);
+    }
+
+    /**
+     * UPDATE per shard taken, INSERT of the rows, COMMIT, and, when following is not empty, the
+     * opening of that group: one round trip, run in order, stopped by the first error. Returns the
+     * following group's opening, or null when there is none.
+     */
+    private Opening commit(Connection c, Activity a, List<Shard> taken, List<ClaimRow> rows,
+                           List<ClaimRequest> following) throws SQLException {
+        StringBuilder batch = sql.commitSql(a, taken, rows);
+        boolean opening = following != null && !following.isEmpty();
+        int start = ThreadLocalRandom.current().nextInt(a.shards());
+        if (opening) {
+            batch.append(';').append(sql.openingSql(a, userIds(following), start));
+        }
+        try (Statement st = statement(c)) {
+            // an error in any statement surfaces here; the results then come in statement order
+            boolean resultSet = st.execute(batch.toString());
+            for (int i = 0; i < taken.size() + 2; i++) {
+                int count = resultSet ? -1 : st.getUpdateCount();
+                if (count == -1 || (i == taken.size() && count != rows.size())) {
+                    throw new SQLException("the claim batch's statement " + (i + 1) + " answered " + count
+                            + " where an update count of the UPDATEs, INSERT and COMMIT was expected");
+                }
+                resultSet = st.getMoreResults();
+            }
+            if (!opening) {
+                return null;
+            }
+            if (!resultSet) {
+                throw new SQLException("the server sent fewer results than the statements it was given");
+            }
+            return readOpening(st, a, start);
+        }
+    }
+
+    private static Collection<Long> userIds(List<ClaimRequest> requests) {
+        LinkedHashSet<Long> users = new LinkedHashSet<>();
+        for (ClaimRequest r : requests) {
+            users.add(r.userId());
+        }
+        return users;
+    }
+
+    /** The read of existing claims, START TRANSACTION and the first shard pick, in one round trip. */
+    private Opening open(Connection c, Activity a, Collection<Long> users) throws SQLException {
+        int start = ThreadLocalRandom.current().nextInt(a.shards());
+        try (Statement st = statement(c)) {
+            st.execute(sql.openingSql(a, users, start));
+            return readOpening(st, a, start);
+        }
+    }
+
+    private Existing existing(Connection c, long activity, Collection<Long> users) throws SQLException {
+        try (Statement st = statement(c)) {
+            return readExisting(st.executeQuery(sql.existingSql(activity, users)), activity);
+        }
+    }
+
+    /** Runs the picks from kind first on, in a transaction already begun; null when none finds budget. */
+    private Shard takeShard(Connection c, Activity a, List<Shard> taken, int start, int first) throws SQLException {
+        int last = taken.isEmpty() ? 2 : 1;
+        for (int kind = first; kind <= last; kind++) {
+            boolean begin = kind == 0 && taken.isEmpty();
+            try (Statement st = statement(c)) {
+                st.execute((begin ? "START TRANSACTION;" : "") + sql.pickSql(a, taken, kind, start));
+                Shard s = readShard(begin ? nextResultSet(st) : st.getResultSet());
+                if (s != null) {
+                    return s;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Ends the transaction after a failure (harmless when none is open). If that fails too the
+     * connection is unusable: the pool drops it instead of lending out a connection that may
+     * still be inside a transaction.
+     */
+    void rollback(Connection c, Throwable cause) {
+        try {
+            execute(c, "ROLLBACK");
+        } catch (SQLException e) {
+            cause.addSuppressed(e);
+            db.evict(c);
+        }
+    }
+
+    static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // the pool drops a connection it cannot take back
+        }
+    }
+
+    private static void backoff(int attempt) {
+        try {
+            Thread.sleep(ThreadLocalRandom.current().nextLong(1, 2 + Math.min(attempt, 10) * 2L));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static boolean isDeadlock(SQLException e) {
+        return e.getErrorCode() == 1213 || e.getErrorCode() == 1205 || "40001".equals(e.getSQLState());
+    }
+}

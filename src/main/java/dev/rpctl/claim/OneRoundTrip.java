@@ -1,0 +1,130 @@
+package dev.rpctl.claim;
+
+import dev.rpctl.claim.ClaimService.Outcome;
+import dev.rpctl.claim.ClaimService.Result;
+import dev.rpctl.claim.ClaimSql.Existing;
+import dev.rpctl.claim.ClaimTransaction.Decided;
+import dev.rpctl.protocol.ClaimRow;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static dev.rpctl.claim.ClaimSql.execute;
+import static dev.rpctl.claim.ClaimSql.readExisting;
+import static dev.rpctl.claim.ClaimSql.statement;
+
+/**
+ * The claim transaction's fast path: a group of a fixed-allocation activity whose users are
+ * expected to be new, committed in one round trip, and paused for an activity whose shards ran
+ * short, whose groups then take the general path of {@link ClaimTransaction}.
+ */
+final class OneRoundTrip {
+    /** "Subquery returns more than 1 row": how a one-round-trip group's budget guard stops its batch. */
+    private static final int ER_SUBQUERY_NO_1_ROW = 1242;
+    /** After a one-round-trip group found its shard short of budget, the activity's groups take the general path this long. */
+    private static final long FAST_PAUSE_NANOS = 1_000_000_000L;
+
+    private final ClaimSql sql;
+    /** Activities whose one-round-trip groups are paused (a shard was short of budget), until System.nanoTime(). */
+    private final Map<Long, Long> fastPaused = new ConcurrentHashMap<>();
+    private final AtomicLong groups = new AtomicLong();
+
+    OneRoundTrip(ClaimSql sql) {
+        this.sql = sql;
+    }
+
+    /** Groups committed in one round trip so far. */
+    long groups() {
+        return groups.get();
+    }
+
+    /** Whether the activity's groups take the general path for now (its shards ran short lately). */
+    boolean paused(long activity) {
+        Long until = fastPaused.get(activity);
+        if (until == null) {
+            return false;
+        }
+        if (System.nanoTime() - until < 0) {
+            return true;
+        }
+        fastPaused.remove(activity, until);
+        return false;
+    }
+
+    /**
+     * A group of a fixed-allocation activity in one round trip, for when its users are expected to
+     * be new: the duplicate read, then in one transaction the budget of the whole group taken from
+     * one random shard, the claims inserted and the commit. It commits only if all of them can be
+     * paid from that shard and none of the users has claimed:
+     * <ul>
+     * <li>the shard's UPDATE fails with "subquery returns more than 1 row" when the shard holds
+     *     less than the group's count or amount (the guard's second row appears only then), and
+     *     the server runs nothing after a failed statement, the COMMIT included;</li>
+     * <li>the INSERT is a plain INSERT (a claimed user fails it on the duplicate key), and takes its
+     *     activity id from the shard's row, so with no such row it inserts nothing.</li>
+     * </ul>
+     * Returns null when it committed nothing (a user had claimed, the shard was short or missing, a
+     * deadlock): the caller then takes the general path, which reads before it writes.
+     */
+    Decided commit(Connection c, Activity a, Map<Long, ClaimRequest> byUser) throws SQLException {
+        int n = byUser.size();
+        long amount = a.fixedAmount();
+        int shard = ThreadLocalRandom.current().nextInt(a.shards());
+        List<ClaimRow> rows = new ArrayList<>(n);
+        for (ClaimRequest r : byUser.values()) {
+            rows.add(new ClaimRow(a.id(), r.userId(), amount, "paid", r.requestId(), 1, r.now().toEpochMilli()));
+        }
+        String batch = sql.oneRoundTripSql(a, byUser.keySet(), rows, shard);
+        int updated;
+        int inserted;
+        Existing existing;
+        try (Statement st = statement(c)) {
+            st.execute(batch);
+            existing = readExisting(st.getResultSet(), a.id());
+            st.getMoreResults();
+            st.getMoreResults();
+            updated = st.getUpdateCount();
+            st.getMoreResults();
+            inserted = st.getUpdateCount();
+            st.getMoreResults();
+        } catch (SQLException e) {
+            if (e.getErrorCode() != ClaimTransaction.ER_DUP_ENTRY && e.getErrorCode() != ER_SUBQUERY_NO_1_ROW && !ClaimTransaction.isDeadlock(e)) {
+                throw e;
+            }
+            // nothing after the failed statement ran: end the transaction, then read before writing
+            execute(c, "ROLLBACK");
+            if (e.getErrorCode() == ER_SUBQUERY_NO_1_ROW) {
+                fastPaused.put(a.id(), System.nanoTime() + FAST_PAUSE_NANOS);
+            }
+            return null;
+        }
+        if (updated == 0 && inserted == 0) {
+            // no such shard: the transaction changed nothing
+            fastPaused.put(a.id(), System.nanoTime() + FAST_PAUSE_NANOS);
+            return null;
+        }
+        if (updated != 1 || inserted != n || !existing.rows().isEmpty()) {
+            throw new IllegalStateException("claims of activity " + a.id() + ": the one-round-trip batch updated " + updated
+                    + " shard row(s) and inserted " + inserted + " of " + n + " claims beside " + existing.rows().size()
+                    + " existing ones");
+        }
+        groups.incrementAndGet();
+        Map<Long, Outcome> out = new LinkedHashMap<>();
+        for (ClaimRow row : rows) {
+            // inserted at version 1; the trigger started a key deleted before at its tombstone version
+            long v = existing.startVersion(row.userId());
+            ClaimRow paid = v == row.version() ? row : new ClaimRow(row.activityId(), row.userId(), row.amount(),
+                    row.status(), row.requestId(), v, row.updatedAtMillis());
+            out.put(row.userId(), new Outcome(Result.CLAIMED, paid, "claimed", List.of()));
+        }
+        return new Decided(out, null);
+    }
+}
