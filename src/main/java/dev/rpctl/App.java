@@ -1,6 +1,7 @@
 package dev.rpctl;
 
 import dev.rpctl.cache.CacheSide;
+import dev.rpctl.cache.RedisFailures;
 import dev.rpctl.claim.ActivityService;
 import dev.rpctl.claim.ClaimReader;
 import dev.rpctl.claim.ClaimRepository;
@@ -22,7 +23,6 @@ import dev.rpctl.sync.MetricsServer;
 import dev.rpctl.sync.StatusService;
 import dev.rpctl.sync.SyncRepository;
 import dev.rpctl.sync.SyncService;
-import redis.clients.jedis.exceptions.JedisConnectionException;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -200,10 +200,7 @@ public final class App implements AutoCloseable {
      * Redis connection is exit 69. Anything else comes back unchanged.
      */
     public static Exception failure(Exception e) {
-        if (e instanceof JedisConnectionException) {
-            return new RpctlException(ExitCode.UNAVAILABLE, "redis is unreachable: " + RpctlException.rootMessage(e), e);
-        }
-        return e;
+        return RedisFailures.translate(e);
     }
 
     private <T extends AutoCloseable> T track(T t) {

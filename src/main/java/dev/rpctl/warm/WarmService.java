@@ -3,6 +3,7 @@ package dev.rpctl.warm;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.claim.ClaimRepository;
 import dev.rpctl.protocol.CacheProtocol;
+import dev.rpctl.protocol.CasOutcome;
 import dev.rpctl.protocol.ClaimRow;
 import dev.rpctl.protocol.Entry;
 import dev.rpctl.protocol.VersionOutOfRangeException;
@@ -118,8 +119,8 @@ public final class WarmService {
     }
 
     private void count(CacheSide side, List<CacheProtocol.Write> writes, long[] c) {
-        for (CacheProtocol.Outcome o : protocol.putAll(side, writes)) {
-            c[o == CacheProtocol.Outcome.WRITTEN ? 0 : o == CacheProtocol.Outcome.KEPT ? 1 : 2]++;
+        for (CasOutcome o : protocol.putAll(side, writes)) {
+            c[o == CasOutcome.WRITTEN ? 0 : o == CasOutcome.KEPT ? 1 : 2]++;
         }
     }
 

@@ -3,6 +3,7 @@ package dev.rpctl.bench;
 import dev.rpctl.App;
 import dev.rpctl.Services;
 import dev.rpctl.cache.CacheSide;
+import dev.rpctl.cache.RawRedis;
 import dev.rpctl.claim.ActivityService;
 import dev.rpctl.claim.Allocation;
 import dev.rpctl.claim.ClaimService;
@@ -183,7 +184,7 @@ public final class ReconcileBench {
         for (CacheSide s : app.sides().values()) {
             for (int from = 1; from <= n; from += 500) {
                 int start = from;
-                s.call(j -> {
+                RawRedis.call(s, j -> {
                     try (PipelineBase p = j.pipelined()) {
                         for (int u = start; u < start + 500 && u <= n; u++) {
                             p.psetex(protocol.key(activity, u), 60_000, "P|0");

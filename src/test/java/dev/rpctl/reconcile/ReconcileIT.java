@@ -5,6 +5,7 @@ import dev.rpctl.Rpctl;
 import dev.rpctl.RpctlException;
 import dev.rpctl.Services;
 import dev.rpctl.cache.CacheSide;
+import dev.rpctl.cache.RawRedis;
 import dev.rpctl.claim.ActivityService;
 import dev.rpctl.claim.Allocation;
 import dev.rpctl.claim.ClaimService;
@@ -86,7 +87,7 @@ class ReconcileIT {
     }
 
     private void set(String side, long user, String raw) {
-        app.side(side).call(j -> raw == null ? j.del(key(user)) : j.set(key(user), raw));
+        RawRedis.call(app.side(side), j -> raw == null ? j.del(key(user)) : j.set(key(user), raw));
     }
 
     private ReconcileService.Request request(boolean dryRun) {
@@ -104,7 +105,7 @@ class ReconcileIT {
         set("a", 3, "P|0");                                 // placeholder-but-row-exists
         set("a", 4, "R|99|1|paid|x|0");                     // ahead-of-db
         set("a", 5, "garbage");                             // undecodable
-        app.side("a").call(j -> j.set(key(6), "L|stuck")); // a lease without a TTL
+        RawRedis.call(app.side("a"), j -> j.set(key(6), "L|stuck")); // a lease without a TTL
         set("a", 7, "R|1|1|paid|req-7|0");                  // same version, other content
         // users 2 and 8 moved to version 2: both sides keep version 1 (stale); user 9 deleted: both keep its row
     }

@@ -3,6 +3,7 @@ package dev.rpctl.warm;
 import dev.rpctl.App;
 import dev.rpctl.Rpctl;
 import dev.rpctl.Services;
+import dev.rpctl.cache.RawRedis;
 import dev.rpctl.protocol.Entry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -66,7 +67,7 @@ class WarmIT {
     @Test
     void warm_from_a_file_writes_rows_and_placeholders_to_both_sides_keeps_newer_entries_and_names_bad_lines() {
         // a newer entry already on side a is kept
-        app.side("a").call(j -> j.set(app.protocol().key(activity, 3), "R|5|3|paid|req-3|0"));
+        RawRedis.call(app.side("a"), j -> j.set(app.protocol().key(activity, 3), "R|5|3|paid|req-3|0"));
         Rpctl.Result r = Rpctl.withServices().run("warm", "--activity", Long.toString(activity), "--users-file", file.toString());
         assertEquals(0, r.exitCode(), r::toString);
         assertTrue(r.err().contains(file + ":12: not a user id: \"abc\"; skipped"), r.err());
