@@ -169,7 +169,8 @@ public final class App implements AutoCloseable {
 
     /** A warm of the sides named by a --side value. */
     public WarmService warmService(String side) {
-        return new WarmService(new ClaimRepository(primary(), config.mapping(), config.warmTopQuery()), protocol(), sides(side));
+        return new WarmService(new ClaimRepository(primary(), config.mapping(), config.warmTopQuery()), protocol(), sides(side),
+                config.bloomFalsePositiveRate(), config.bloomTtl());
     }
 
     /** The pipelines' state as MySQL holds it; a checkpoint older than staleAfter is stale. */

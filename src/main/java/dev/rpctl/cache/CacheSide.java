@@ -127,11 +127,17 @@ public final class CacheSide implements AutoCloseable {
      * again alone with {@link #run}, which loads the script there.
      */
     public List<Object> runAll(LuaScript s, List<ScriptCall> calls) {
+        return runAll(java.util.Collections.nCopies(calls.size(), s), calls);
+    }
+
+    /** As {@link #runAll(LuaScript, List)}, call i being of scripts.get(i): several scripts in one round trip. */
+    public List<Object> runAll(List<LuaScript> scripts, List<ScriptCall> calls) {
         List<Object> replies = call(j -> {
             List<Response<Object>> rs = new ArrayList<>(calls.size());
             try (PipelineBase p = j.pipelined()) {
-                for (ScriptCall c : calls) {
-                    rs.add(p.evalsha(s.sha(), c.keys(), c.args()));
+                for (int i = 0; i < calls.size(); i++) {
+                    ScriptCall c = calls.get(i);
+                    rs.add(p.evalsha(scripts.get(i).sha(), c.keys(), c.args()));
                 }
                 p.sync();
             }
@@ -153,7 +159,7 @@ public final class CacheSide implements AutoCloseable {
                 // the script is not on that server (yet): load it there and redo this call alone;
                 // compare-and-set makes running it again harmless
                 ScriptCall c = calls.get(i);
-                replies.set(i, run(s, c.keys(), c.args()));
+                replies.set(i, run(scripts.get(i), c.keys(), c.args()));
             }
         }
         return replies;

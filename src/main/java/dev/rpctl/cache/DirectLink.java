@@ -23,11 +23,11 @@ public final class DirectLink implements AutoCloseable {
 
     /** Script calls written to a link whose replies are not read yet. */
     public static final class Sent {
-        private final LuaScript script;
+        private final List<LuaScript> scripts;
         private final List<ScriptCall> calls;
 
-        private Sent(LuaScript script, List<ScriptCall> calls) {
-            this.script = script;
+        private Sent(List<LuaScript> scripts, List<ScriptCall> calls) {
+            this.scripts = scripts;
             this.calls = calls;
         }
     }
@@ -45,11 +45,17 @@ public final class DirectLink implements AutoCloseable {
 
     /** Writes the calls and puts them on the wire, without reading any reply. */
     public Sent send(LuaScript s, List<ScriptCall> calls) {
-        for (ScriptCall c : calls) {
-            wire.sendCommand(COMMANDS.evalsha(s.sha(), c.keys(), c.args()).getArguments());
+        return send(java.util.Collections.nCopies(calls.size(), s), calls);
+    }
+
+    /** As {@link #send(LuaScript, List)}, call i being of scripts.get(i). */
+    public Sent send(List<LuaScript> scripts, List<ScriptCall> calls) {
+        for (int i = 0; i < calls.size(); i++) {
+            ScriptCall c = calls.get(i);
+            wire.sendCommand(COMMANDS.evalsha(scripts.get(i).sha(), c.keys(), c.args()).getArguments());
         }
         wire.flush();
-        return new Sent(s, calls);
+        return new Sent(scripts, calls);
     }
 
     /**
@@ -75,8 +81,9 @@ public final class DirectLink implements AutoCloseable {
                         throw ex;
                     }
                     ScriptCall c = sent.calls.get(i);
-                    wire.executeCommand(COMMANDS.scriptLoad(sent.script.text()));
-                    replies.set(i, wire.executeCommand(COMMANDS.evalsha(sent.script.sha(), c.keys(), c.args())));
+                    LuaScript s = sent.scripts.get(i);
+                    wire.executeCommand(COMMANDS.scriptLoad(s.text()));
+                    replies.set(i, wire.executeCommand(COMMANDS.evalsha(s.sha(), c.keys(), c.args())));
                 }
             }
             return replies;

@@ -78,7 +78,8 @@ public final class ClaimReader {
 
     private Read miss(long activityId, long userId, String key) {
         String token = Long.toHexString(ThreadLocalRandom.current().nextLong());
-        String current = protocol.readOrLease(side, key, token);
+        // a user the activity's Bloom filter certainly does not hold gets "no claim" and a placeholder here
+        String current = protocol.readOrLease(side, key, token, activityId, userId);
         if (current != null) {
             Read r = fromCache(activityId, userId, current);
             if (r != null) {

@@ -19,6 +19,7 @@ public final class ClaimRepository {
     private final Database db;
     private final String select;
     private final String topQuery;
+    private final String table;
 
     public ClaimRepository(Database db, MappingSettings mapping) {
         this(db, mapping, null);
@@ -28,6 +29,7 @@ public final class ClaimRepository {
     public ClaimRepository(Database db, MappingSettings mapping, String topQuery) {
         this.db = db;
         this.topQuery = topQuery;
+        this.table = mapping.claimTable();
         this.select = "SELECT activity_id, user_id, amount, status, request_id, " + mapping.versionColumn()
                 + ", updated_at FROM " + mapping.claimTable();
     }
@@ -80,6 +82,25 @@ public final class ClaimRepository {
             out.put(r.userId(), r);
         }
         return out;
+    }
+
+    /** User ids of an activity's claims above afterUser, in order, at most limit: a keyset page. */
+    public long[] claimers(long activityId, long afterUser, int limit) {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement("SELECT user_id FROM " + table
+                + " WHERE activity_id = ? AND user_id > ? ORDER BY user_id LIMIT " + limit)) {
+            ps.setLong(1, activityId);
+            ps.setLong(2, afterUser);
+            long[] out = new long[limit];
+            int n = 0;
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out[n++] = rs.getLong(1);
+                }
+            }
+            return java.util.Arrays.copyOf(out, n);
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
     }
 
     /** The user ids the top query names for an activity, at most n. */

@@ -200,7 +200,9 @@ final class Committer {
             for (Outcome o : outcomes.values()) {
                 if (o.result() == Result.CLAIMED) {
                     try {
-                        writes.add(new CacheProtocol.Write(protocol.key(o.row().activityId(), o.row().userId()), Entry.row(o.row())));
+                        // the write adds the claimer to the activity's Bloom filter before the claim is answered
+                        writes.add(new CacheProtocol.Write(protocol.key(o.row().activityId(), o.row().userId()),
+                                Entry.row(o.row()), o.row().activityId(), o.row().userId()));
                     } catch (VersionOutOfRangeException e) {
                         // committed at a version no entry can carry (a key deleted at the top of the range): not cached
                         log.warn("claim of activity {} user {}: {}", o.row().activityId(), o.row().userId(), e.getMessage());

@@ -51,6 +51,10 @@ final class InspectCommand extends BaseCommand {
                 String verdict = (s.verdict().fine() ? "@|green " : "@|bold,red ") + s.verdict().label() + "|@";
                 String entry = s.kind() + (s.version() == null ? "" : " v" + s.version()) + " ttl " + ttl(s.ttlMillis());
                 String detail = s.repaired() != null ? s.repaired() + "; " + s.detail() : s.detail();
+                String bloom = k.bloom().getOrDefault(s.side(), "none");
+                if (!bloom.equals("none")) {
+                    detail = (detail.isEmpty() ? "" : detail + "; ") + "bloom: " + bloom;
+                }
                 rows.add(List.of(Long.toString(k.activityId()), "side " + s.side(), entry, verdict, detail));
             }
         }

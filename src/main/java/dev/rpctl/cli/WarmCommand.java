@@ -19,7 +19,8 @@ import java.nio.file.Path;
 @Command(name = "warm", description = {
         "Loads users' entries into the cache sides before a big event: their rows (a placeholder for a user with",
         "no claim yet), read a batch a query, written through the compare-and-set, so a newer entry is kept."},
-        footer = {"", "Exit: 0 done; 65 a bad line of the users file with --strict; 69 a server is unreachable."})
+        footer = {"", "Exit: 0 done; 65 a bad line of the users file with --strict; 69 a server is unreachable.",
+                "With --bloom, the activity's Bloom filter of claimers is built first (and alone without --users-file or --top)."})
 final class WarmCommand extends BaseCommand {
     @Option(names = "--activity", required = true, paramLabel = "A", description = "Activity id.")
     long activity;
@@ -32,8 +33,12 @@ final class WarmCommand extends BaseCommand {
         Integer top;
     }
 
-    @ArgGroup(multiplicity = "1")
+    @ArgGroup(multiplicity = "0..1")
     Users users;
+
+    @Option(names = "--bloom", description = "Build the activity's Bloom filter of claimers from the table (sized by the"
+            + " activity's count and bloom.false-positive-rate); readers use it once it holds every claimer.")
+    boolean bloom;
 
     @Option(names = "--side", defaultValue = "all", paramLabel = "a|b|all", description = "The sides to warm (default: ${DEFAULT-VALUE}).")
     String side;
@@ -49,10 +54,20 @@ final class WarmCommand extends BaseCommand {
 
     @Override
     public Integer call() throws IOException {
-        if (activity < 1 || batch < 1 || batch > 10_000 || rate < 0 || (users.top != null && users.top < 1)) {
+        if (activity < 1 || batch < 1 || batch > 10_000 || rate < 0 || (users != null && users.top != null && users.top < 1)) {
             throw RpctlException.usage("--activity, --top and --rate must be positive, --batch 1-10000");
         }
+        if (users == null && !bloom) {
+            throw RpctlException.usage("give --users-file F, --top N or --bloom");
+        }
         WarmService service = app().warmService(side);
+        if (bloom) {
+            WarmView.render(out(), service.buildBloom(activity, app().activities().require(activity).totalCount(),
+                    (n, s) -> { }));
+            if (users == null) {
+                return ExitCode.OK.code();
+            }
+        }
         long[] ids;
         if (users.top != null) {
             ids = service.top(activity, users.top);

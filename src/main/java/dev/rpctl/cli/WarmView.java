@@ -41,6 +41,15 @@ final class WarmView {
                 r.seconds(), r.usersPerSecond()));
     }
 
+    static void render(Output out, WarmService.BloomReport r) {
+        if (out.json()) {
+            out.json(r);
+            return;
+        }
+        out.line(String.format(Locale.ROOT, "activity %d: Bloom filter of %,d claimers ready on side %s (%,d bits, %d hashes, %.1f KiB) in %.1f s",
+                r.activityId(), r.claimers(), String.join(", ", r.sides()), r.bits(), r.hashes(), r.bits() / 8192.0, r.seconds()));
+    }
+
     private static String n(long v) {
         return String.format(Locale.ROOT, "%,d", v);
     }

@@ -1,5 +1,7 @@
 package dev.rpctl.config;
 
+import java.time.Duration;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -112,6 +114,14 @@ public final class Config {
                 get(Keys.MAPPING_CHECKPOINT_TABLE), get(Keys.MAPPING_HEARTBEAT_TABLE),
                 get(Keys.MAPPING_KEY_TEMPLATE), get(Keys.MAPPING_VERSION_COLUMN), get(Keys.MAPPING_ENTRY_TTL),
                 get(Keys.MAPPING_PLACEHOLDER_TTL), get(Keys.MAPPING_TOMBSTONE_TTL), get(Keys.MAPPING_LEASE_TTL));
+    }
+
+    public double bloomFalsePositiveRate() {
+        return get(Keys.BLOOM_FALSE_POSITIVE_RATE);
+    }
+
+    public Duration bloomTtl() {
+        return get(Keys.BLOOM_TTL);
     }
 
     /** The query of 'warm --top N', with mapping.claim-table filled in. */

@@ -116,6 +116,15 @@ public final class Keys {
             Duration.ofSeconds(2), "Lifetime of the lease a reader takes on a miss; longer than a primary read.",
             Keys::positive);
 
+    // --- Bloom filters of claimers
+
+    public static final Key<Double> BLOOM_FALSE_POSITIVE_RATE = define("bloom.false-positive-rate",
+            ValueType.fraction(0, 0.5), 0.01,
+            "Share of users who never claimed that an activity's Bloom filter still sends to the database;"
+                    + " 'warm --bloom' sizes the filter from it and the activity's count.");
+    public static final Key<Duration> BLOOM_TTL = define("bloom.ttl", ValueType.DURATION, Duration.ofDays(7),
+            "Lifetime of an activity's Bloom filter on a side, from the last 'warm --bloom'.", Keys::positive);
+
     // --- warm
 
     public static final Key<String> WARM_TOP_QUERY = define("warm.top-query", ValueType.STRING,

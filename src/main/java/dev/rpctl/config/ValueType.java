@@ -107,6 +107,23 @@ final class ValueType<T> {
         }, String::valueOf, false);
     }
 
+    /** A fraction strictly between min and max, e.g. a false-positive rate. */
+    static ValueType<Double> fraction(double min, double max) {
+        String name = "number between " + min + " and " + max;
+        return new ValueType<>(name, raw -> {
+            double v;
+            try {
+                v = Double.parseDouble(raw.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("expected a " + name + ", got \"" + raw + "\"");
+            }
+            if (!(v > min && v < max)) {
+                throw new IllegalArgumentException("expected a " + name + ", got " + raw.trim());
+            }
+            return v;
+        }, String::valueOf, false);
+    }
+
     private static long parseLong(String raw, String name) {
         String t = raw.trim();
         if (!t.matches("[+-]?[0-9]{1,18}")) {

@@ -3,6 +3,7 @@ package dev.rpctl.inspect;
 import dev.rpctl.RpctlException;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.claim.ClaimRepository;
+import dev.rpctl.protocol.BloomFilters;
 import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.protocol.ClaimRow;
 import dev.rpctl.protocol.Entry;
@@ -47,12 +48,19 @@ public final class InspectService {
                            String detail, String repaired) {}
 
     /** primary and replica are null where that server has no row (replica also without a replica). */
+    /**
+     * bloom: per side, what the activity's Bloom filter says of the user (none, maybe,
+     * not-a-claimer); a claimer the filter calls not-a-claimer is a difference.
+     */
     public record KeyView(long activityId, long userId, String key, ClaimRow primary,
-                          ClaimRow replica, List<SideView> sides) {
+                          ClaimRow replica, List<SideView> sides, java.util.Map<String, String> bloom) {
         public boolean consistent() {
-            return sides.stream().allMatch(s -> s.verdict().fine());
+            return sides.stream().allMatch(s -> s.verdict().fine())
+                    && (primary == null || !bloom.containsValue(BLOOM_NOT_A_CLAIMER));
         }
     }
+
+    static final String BLOOM_NOT_A_CLAIMER = "not-a-claimer";
 
     public record Report(long userId, List<KeyView> keys, String replicaLag, List<String> unreachable) {
         public boolean consistent() {
@@ -129,7 +137,22 @@ public final class InspectService {
             }
             views.add(v);
         }
-        return new KeyView(activityId, userId, key, row.orElse(null), rep.orElse(null), views);
+        java.util.Map<String, String> bloom = new java.util.LinkedHashMap<>();
+        for (CacheSide s : sides) {
+            try {
+                BloomFilters.Answer a = protocol.blooms().check(s, activityId, List.of(userId)).get(0);
+                if (a == BloomFilters.Answer.NOT_A_CLAIMER && row.isPresent() && repair) {
+                    // the row exists: the filter must hold its user
+                    protocol.blooms().add(s, activityId, new long[] {userId}, 0, 1);
+                    a = protocol.blooms().check(s, activityId, List.of(userId)).get(0);
+                }
+                bloom.put(s.name(), a == BloomFilters.Answer.NO_FILTER ? "none"
+                        : a == BloomFilters.Answer.MAYBE ? "maybe" : BLOOM_NOT_A_CLAIMER);
+            } catch (RpctlException e) {
+                bloom.put(s.name(), "unreachable");
+            }
+        }
+        return new KeyView(activityId, userId, key, row.orElse(null), rep.orElse(null), views, bloom);
     }
 
     SideView judge(String side, String raw, long ttl, Optional<ClaimRow> row) {

@@ -2,6 +2,7 @@ package dev.rpctl.protocol;
 
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.cache.DirectLink;
+import dev.rpctl.cache.LuaScript;
 import dev.rpctl.cache.ScriptCall;
 import dev.rpctl.config.MappingSettings;
 
@@ -16,8 +17,16 @@ import java.util.List;
  */
 public final class CacheProtocol {
 
-    /** One compare-and-set of a batch. */
-    public record Write(String key, Entry entry) {}
+    /**
+     * One compare-and-set of a batch, and whose claim it is: a row entry also adds its user to the
+     * activity's Bloom filter, in the same round trip (ids -1: the key's owner is not known, and
+     * nothing is added).
+     */
+    public record Write(String key, Entry entry, long activityId, long userId) {
+        public Write(String key, Entry entry) {
+            this(key, entry, -1, -1);
+        }
+    }
 
     /**
      * Keys one compare-and-set call takes on a single Redis: enough to amortise the call, few
@@ -28,10 +37,16 @@ public final class CacheProtocol {
     private final MappingSettings mapping;
     /** The key template cut at its placeholders: literal, placeholder, literal, ... */
     private final String[] keyParts;
+    private final BloomFilters blooms;
 
     public CacheProtocol(MappingSettings mapping) {
         this.mapping = mapping;
         this.keyParts = mapping.keyTemplate().split("(?=<activity>|<user>)|(?<=<activity>|<user>)", -1);
+        this.blooms = new BloomFilters(mapping);
+    }
+
+    public BloomFilters blooms() {
+        return blooms;
     }
 
     /** The same key as {@link MappingSettings#claimKey}, without scanning the template each time. */
@@ -61,6 +76,11 @@ public final class CacheProtocol {
         return outcomes(side.run(Scripts.CAS, List.of(key), List.of(e.encode(), Long.toString(ttlMillis(e))))).get(0);
     }
 
+    /** One write, its Bloom filter add included; see {@link #putAll}. */
+    public CasOutcome put(CacheSide side, Write w) {
+        return putAll(side, List.of(w)).get(0);
+    }
+
     /**
      * Many compare-and-sets in one pipeline, outcomes in input order. On a single Redis one
      * script call takes up to {@value #CAS_GROUP} keys; on a cluster (where a call may only
@@ -71,8 +91,10 @@ public final class CacheProtocol {
         if (writes.isEmpty()) {
             return out;
         }
-        for (Object reply : side.runAll(Scripts.CAS, casCalls(writes, side.cluster() ? 1 : CAS_GROUP))) {
-            out.addAll(outcomes(reply));
+        Calls calls = calls(writes, side.cluster() ? 1 : CAS_GROUP);
+        List<Object> replies = side.runAll(calls.scripts, calls.calls);
+        for (int i = 0; i < calls.cas; i++) {
+            out.addAll(outcomes(replies.get(i)));
         }
         return out;
     }
@@ -83,7 +105,8 @@ public final class CacheProtocol {
      * {@link #putAll} on a single Redis.
      */
     public DirectLink.Sent send(DirectLink link, List<Write> writes) {
-        return link.send(Scripts.CAS, casCalls(writes, CAS_GROUP));
+        Calls calls = calls(writes, CAS_GROUP);
+        return link.send(calls.scripts, calls.calls);
     }
 
     /** The outcomes of what {@link #send} wrote, in input order, each reply read within timeoutMillis. */
@@ -94,7 +117,10 @@ public final class CacheProtocol {
         }
         List<CasOutcome> out = new ArrayList<>();
         for (Object reply : replies) {
-            out.addAll(outcomes(reply));
+            // the Bloom filter adds after the compare-and-sets answer a number, not a list
+            if (reply instanceof List<?>) {
+                out.addAll(outcomes(reply));
+            }
         }
         return out;
     }
@@ -105,6 +131,25 @@ public final class CacheProtocol {
      */
     public String readOrLease(CacheSide side, String key, String token) {
         return (String) side.run(Scripts.LEASE, List.of(key), List.of(token, Long.toString(mapping.leaseTtl().toMillis())));
+    }
+
+    /**
+     * {@link #readOrLease}, asking the activity's Bloom filter on a miss first: a user who is
+     * certainly not a claimer gets a placeholder and the answer "P|0" without a lease. One script
+     * on a single Redis; on a Cluster (where the filter may be on another node) the filter is
+     * asked first, then the lease is taken.
+     */
+    public String readOrLease(CacheSide side, String key, String token, long activityId, long userId) {
+        String lease = Long.toString(mapping.leaseTtl().toMillis());
+        if (!side.cluster()) {
+            return (String) side.run(Scripts.LEASE_BLOOM, List.of(key, blooms.key(activityId)), List.of(token, lease,
+                    Long.toString(userId), Long.toString(mapping.placeholderTtl().toMillis())));
+        }
+        if (blooms.check(side, activityId, List.of(userId)).get(0) == BloomFilters.Answer.NOT_A_CLAIMER) {
+            put(side, key, Entry.placeholder());
+            return Entry.placeholder().encode();
+        }
+        return readOrLease(side, key, token);
     }
 
     /** Fills a key under the caller's lease; false when the lease was replaced or expired. */
@@ -122,6 +167,38 @@ public final class CacheProtocol {
         Object r = side.run(Scripts.SWAP, List.of(key), List.of(expectedRaw == null ? "" : expectedRaw,
                 e == null ? "" : e.encode(), Long.toString(e == null ? 0 : ttlMillis(e))));
         return ((Long) r) == 1L;
+    }
+
+    /** Script calls of a batch: {@code cas} compare-and-set calls first, then the Bloom filter adds. */
+    private record Calls(List<LuaScript> scripts, List<ScriptCall> calls, int cas) {}
+
+    private Calls calls(List<Write> writes, int size) {
+        List<ScriptCall> calls = casCalls(writes, size);
+        int cas = calls.size();
+        // the users of row entries, per activity: a claimer is in the filter once its entry is written
+        java.util.Map<Long, long[]> users = null;
+        java.util.Map<Long, Integer> counts = null;
+        for (Write w : writes) {
+            if (w.userId() >= 0 && w.entry().kind() == Entry.Kind.ROW) {
+                if (users == null) {
+                    users = new java.util.HashMap<>();
+                    counts = new java.util.HashMap<>();
+                }
+                long[] us = users.computeIfAbsent(w.activityId(), a -> new long[writes.size()]);
+                int n = counts.merge(w.activityId(), 1, Integer::sum);
+                us[n - 1] = w.userId();
+            }
+        }
+        if (users != null) {
+            for (java.util.Map.Entry<Long, long[]> e : users.entrySet()) {
+                calls.addAll(blooms.addCalls(e.getKey(), e.getValue(), 0, counts.get(e.getKey())));
+            }
+        }
+        List<LuaScript> scripts = new ArrayList<>(calls.size());
+        for (int i = 0; i < calls.size(); i++) {
+            scripts.add(i < cas ? Scripts.CAS : Scripts.BLOOM_ADD);
+        }
+        return new Calls(scripts, calls, cas);
     }
 
     /** The writes as compare-and-set calls of up to size keys each. */

@@ -16,6 +16,16 @@ final class Scripts {
     static final LuaScript FILL = load("fill.lua");
     /** Replaces exactly the value compared, for repairs the compare-and-set cannot order. */
     static final LuaScript SWAP = load("swap.lua");
+    /** Reads an entry or, on a miss, asks the activity's Bloom filter, then takes a lease (one Redis only). */
+    static final LuaScript LEASE_BLOOM = load("lease_bloom.lua");
+    /** Adds claimers to an activity's Bloom filter. */
+    static final LuaScript BLOOM_ADD = load("bloom_add.lua");
+    /** Asks an activity's Bloom filter about users. */
+    static final LuaScript BLOOM_CHECK = load("bloom_check.lua");
+    /** Starts an activity's Bloom filter, or keeps one of the same size. */
+    static final LuaScript BLOOM_INIT = load("bloom_init.lua");
+    /** Marks an activity's Bloom filter ready for readers. */
+    static final LuaScript BLOOM_READY = load("bloom_ready.lua");
 
     private Scripts() {
     }

@@ -33,6 +33,10 @@ public final class PromText {
                 }
             }
         }
+        help(sb, "rpctl_reconcile_bloom_missing", "gauge", "Claimers an activity's ready Bloom filter did not hold, per side.");
+        for (SideCounts s : r.sides()) {
+            sb.append("rpctl_reconcile_bloom_missing{side=\"").append(s.side()).append("\"} ").append(s.bloomMissing()).append('\n');
+        }
         help(sb, "rpctl_reconcile_repaired", "gauge", "Entries repaired in the last run, per side.");
         for (SideCounts s : r.sides()) {
             sb.append("rpctl_reconcile_repaired{side=\"").append(s.side()).append("\"} ").append(s.repaired()).append('\n');

@@ -14,9 +14,13 @@ import java.util.Map;
 public record ReconcileReport(String scope, List<SideCounts> sides, long rowsScanned, long keysChecked,
                               double seconds, boolean dryRun, boolean interrupted, boolean completed) {
 
-    /** One side's counts. {@code verdicts} holds every confirmed verdict, the fine ones included. */
+    /**
+     * One side's counts. {@code verdicts} holds every confirmed verdict, the fine ones included;
+     * {@code bloomMissing} counts claimers the activity's ready Bloom filter did not hold (a
+     * reader would have been told "no claim"), {@code bloomAdded} those put in it.
+     */
     public record SideCounts(String side, long checked, Map<Verdict, Long> verdicts, long changed, long repaired,
-                             long repairSkipped) {
+                             long repairSkipped, long bloomMissing, long bloomAdded) {
 
         public long differences() {
             long n = 0;
@@ -44,7 +48,7 @@ public record ReconcileReport(String scope, List<SideCounts> sides, long rowsSca
         }
 
         static SideCounts empty(String side) {
-            return new SideCounts(side, 0, new EnumMap<>(Verdict.class), 0, 0, 0);
+            return new SideCounts(side, 0, new EnumMap<>(Verdict.class), 0, 0, 0, 0, 0);
         }
     }
 
@@ -55,7 +59,7 @@ public record ReconcileReport(String scope, List<SideCounts> sides, long rowsSca
     /** Whether the caches are right now: nothing differed, or everything that did was repaired. */
     public boolean consistent() {
         for (SideCounts s : sides) {
-            if (s.differences() > (dryRun ? 0 : s.repaired())) {
+            if (s.differences() > (dryRun ? 0 : s.repaired()) || s.bloomMissing() > (dryRun ? 0 : s.bloomAdded())) {
                 return false;
             }
         }

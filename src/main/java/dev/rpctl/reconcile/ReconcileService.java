@@ -5,6 +5,7 @@ import dev.rpctl.cache.CacheSide;
 import dev.rpctl.inspect.EntryJudge;
 import dev.rpctl.inspect.InspectService.SideView;
 import dev.rpctl.inspect.InspectService.Verdict;
+import dev.rpctl.protocol.BloomFilters;
 import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.protocol.ClaimRow;
 import dev.rpctl.protocol.Entry;
@@ -263,7 +264,51 @@ public final class ReconcileService {
                 }
             }
         }
-        return new SideCounts(side.name(), before.checked() + items.size(), verdicts, changed, repaired, skipped);
+        long[] bloom = checkBloom(side, items, req.dryRun());
+        return new SideCounts(side.name(), before.checked() + items.size(), verdicts, changed, repaired, skipped,
+                before.bloomMissing() + bloom[0], before.bloomAdded() + bloom[1]);
+    }
+
+    /**
+     * The claimers of a chunk that their activity's ready Bloom filter on this side does not hold,
+     * confirmed against the primary, and added unless dry: {missing, added}.
+     */
+    private long[] checkBloom(CacheSide side, List<Expected> items, boolean dryRun) {
+        Map<Long, List<Long>> byActivity = new java.util.LinkedHashMap<>();
+        for (Expected e : items) {
+            if (e.row().isPresent()) {
+                byActivity.computeIfAbsent(e.key().activityId(), a -> new ArrayList<>()).add(e.key().userId());
+            }
+        }
+        long missing = 0;
+        long added = 0;
+        BloomFilters blooms = protocol.blooms();
+        for (Map.Entry<Long, List<Long>> a : byActivity.entrySet()) {
+            List<BloomFilters.Answer> answers = blooms.check(side, a.getKey(), a.getValue());
+            List<Key> absent = new ArrayList<>();
+            for (int i = 0; i < answers.size(); i++) {
+                if (answers.get(i) == BloomFilters.Answer.NOT_A_CLAIMER) {
+                    absent.add(new Key(a.getKey(), a.getValue().get(i)));
+                }
+            }
+            if (absent.isEmpty()) {
+                continue;
+            }
+            Map<Key, ClaimRow> rows = primary.rows(absent);
+            long[] users = new long[rows.size()];
+            int n = 0;
+            for (Key k : absent) {
+                if (rows.containsKey(k)) {
+                    users[n++] = k.userId();
+                }
+            }
+            missing += n;
+            if (!dryRun && n > 0) {
+                blooms.add(side, a.getKey(), users, 0, n);
+                added += n;
+            }
+        }
+        return new long[] {missing, added};
     }
 
     private SideView judge(CacheSide side, String key, String raw, Optional<ClaimRow> row) {

@@ -2,12 +2,14 @@ package dev.rpctl.warm;
 
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.claim.ClaimRepository;
+import dev.rpctl.protocol.BloomFilters;
 import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.protocol.CasOutcome;
 import dev.rpctl.protocol.ClaimRow;
 import dev.rpctl.protocol.Entry;
 import dev.rpctl.protocol.VersionOutOfRangeException;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,11 +45,57 @@ public final class WarmService {
     private final ClaimRepository primary;
     private final CacheProtocol protocol;
     private final List<CacheSide> sides;
+    private final double falsePositiveRate;
+    private final Duration bloomTtl;
 
-    public WarmService(ClaimRepository primary, CacheProtocol protocol, List<CacheSide> sides) {
+    public WarmService(ClaimRepository primary, CacheProtocol protocol, List<CacheSide> sides,
+                       double falsePositiveRate, Duration bloomTtl) {
         this.primary = primary;
         this.protocol = protocol;
         this.sides = sides;
+        this.falsePositiveRate = falsePositiveRate;
+        this.bloomTtl = bloomTtl;
+    }
+
+    /** A built filter: its size, and the claimers put in it. */
+    public record BloomReport(long activityId, long bits, int hashes, long claimers, List<String> sides, double seconds) {}
+
+    /**
+     * Builds the activity's Bloom filter of claimers on every side, sized for count claimers: the
+     * filter is started (writers add to it from then on, readers do not use it yet), every claimer
+     * in the table at that moment is added, and only then it is marked ready. A claim committed
+     * during the build is in the table scan or added by its own write, so none is missed.
+     */
+    public BloomReport buildBloom(long activityId, long count, Listener listener) {
+        long started = System.nanoTime();
+        BloomFilters.Size size = BloomFilters.Size.of(count, falsePositiveRate);
+        BloomFilters blooms = protocol.blooms();
+        for (CacheSide s : sides) {
+            blooms.start(s, activityId, size, bloomTtl);
+        }
+        long after = Long.MIN_VALUE;
+        long claimers = 0;
+        while (true) {
+            long[] page = primary.claimers(activityId, after, 5_000);
+            if (page.length == 0) {
+                break;
+            }
+            for (CacheSide s : sides) {
+                blooms.add(s, activityId, page, 0, page.length);
+            }
+            claimers += page.length;
+            after = page[page.length - 1];
+            listener.update(claimers, (System.nanoTime() - started) / 1e9);
+        }
+        List<String> names = new ArrayList<>();
+        for (CacheSide s : sides) {
+            if (!blooms.ready(s, activityId, size)) {
+                throw new IllegalStateException("the Bloom filter of activity " + activityId + " on side " + s.name()
+                        + " was replaced during the build (another 'warm --bloom' of another size?); run it again");
+            }
+            names.add(s.name());
+        }
+        return new BloomReport(activityId, size.bits(), size.hashes(), claimers, names, (System.nanoTime() - started) / 1e9);
     }
 
     public Report warm(long activityId, long[] users, int batch, double rate, Listener listener) {
@@ -81,7 +129,7 @@ public final class WarmService {
                         continue;
                     }
                 }
-                writes.add(new CacheProtocol.Write(protocol.key(activityId, users[i]), e));
+                writes.add(new CacheProtocol.Write(protocol.key(activityId, users[i]), e, activityId, users[i]));
             }
             // the sides side by side: each is its own server
             List<CompletableFuture<Void>> others = new ArrayList<>();
