@@ -83,6 +83,8 @@ public final class ReconcileBench {
             System.out.printf("warm / plain SETs: %,.0f/s vs %,.0f/s = %.2fx (target >= 0.5x)%n",
                     median(warm), median(sets), median(warm) / median(sets));
 
+            bloomReads(app, rounds, claimSeconds);
+
             // claim p99 alone, then with a reconcile at half its measured rate, alternating
             long claimActivity = Services.freshActivityId();
             app.activities().create(new ActivityService.NewActivity(claimActivity, "bench", 50_000_000, 50_000_000_000L,
@@ -109,6 +111,48 @@ public final class ReconcileBench {
             System.out.printf("claim p99 beside a reconcile at %,.0f keys/s: %.2f ms vs %.2f ms alone = %+.1f%% (target <= +10%%)%n",
                     recRate / 2, p99Beside, p99Alone, (p99Beside / p99Alone - 1) * 100);
         }
+    }
+
+    /**
+     * Reads of users who never claimed, with the activity's Bloom filter built: each of them once
+     * (primary reads per 1,000 against the configured false-positive rate), then at random for a
+     * while (read rate against a bare jedis GET loop of the same keys).
+     */
+    private static void bloomReads(App app, int rounds, int seconds) throws Exception {
+        int claimers = Integer.parseInt(System.getProperty("bench.bloom-claimers", "100000"));
+        int strangers = Integer.parseInt(System.getProperty("bench.bloom-strangers", "100000"));
+        long activity = Services.freshActivityId();
+        app.activities().create(new ActivityService.NewActivity(activity, "bench", claimers, claimers * 100L,
+                Allocation.FIXED, null, null, 8));
+        try (Connection c = app.primary().connection(); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO " + app.config().mapping().claimTable() + " (activity_id, user_id, amount, request_id, version)"
+                    + " SELECT " + activity + ", seq, 100, 'r', 1 FROM seq_1_to_" + claimers);
+        }
+        app.warmService("all").buildBloom(activity, claimers, (n, s) -> { });
+        dev.rpctl.claim.ClaimReader reader = app.claimReader("a");
+        long first = 10_000_000L;
+        long t0 = System.nanoTime();
+        long primary = 0;
+        for (long u = first; u < first + strangers; u++) {
+            if (reader.read(activity, u).source() != dev.rpctl.claim.ClaimReader.Source.CACHE) {
+                primary++;
+            }
+        }
+        double firstRate = strangers / ((System.nanoTime() - t0) / 1e9);
+        System.out.printf("%nfirst reads of %,d users who never claimed: %,.0f/s, %.1f primary reads per 1,000 (target <= %.1f)%n",
+                strangers, firstRate, primary * 1000.0 / strangers, app.config().bloomFalsePositiveRate() * 1000);
+        CacheSide a = app.side("a");
+        redis.clients.jedis.UnifiedJedis jedis = dev.rpctl.cache.RawRedis.client(a);
+        List<ClaimBench.Run> bare = new ArrayList<>(), read = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            bare.add(ClaimBench.measure("bare GET of the same keys", 32, seconds, (t, i) ->
+                    jedis.get(app.protocol().key(activity, first + java.util.concurrent.ThreadLocalRandom.current().nextInt(strangers)))));
+            read.add(ClaimBench.measure("reads of non-claimers", 32, seconds, (t, i) ->
+                    reader.read(activity, first + java.util.concurrent.ThreadLocalRandom.current().nextInt(strangers))));
+        }
+        System.out.printf("reads of non-claimers / bare GET: %,.0f/s vs %,.0f/s = %.2fx (target >= 0.8x)%n",
+                ClaimBench.median(read, false), ClaimBench.median(bare, false),
+                ClaimBench.median(read, false) / ClaimBench.median(bare, false));
     }
 
     interface Work {
