@@ -84,6 +84,8 @@ class TransactionsIT {
             f.onClose(() -> f.sql("XA ROLLBACK " + x));
 
             Connection preparing = f.connect();
+            // closed before the rollback above, which another session can issue only once this one is gone
+            f.onClose(preparing::close);
             try (Statement st = preparing.createStatement()) {
                 st.execute("XA START " + x);
                 f.insertUsers(preparing, 1, 3);
