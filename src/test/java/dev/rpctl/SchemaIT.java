@@ -62,6 +62,9 @@ class SchemaIT {
         Rpctl.Result r = rpctl.run("claim", "--activity", activity, "--user", "1");
         assertEquals(78, r.exitCode(), r::toString);
         assertTrue(r.err().contains(claim + "_version_bu") && r.err().contains("run 'rpctl db init'"), r.err());
+        Rpctl.Result daemon = rpctl.run("sync-daemon", "--no-wait", "--pipeline-prefix", "it-" + claim + "-");
+        assertEquals(78, daemon.exitCode(), daemon::toString);
+        assertTrue(daemon.err().contains(claim + "_version_bu"), daemon.err());
         Rpctl.Result status = rpctl.run("status");
         assertEquals(1, status.exitCode(), status::toString);
         assertTrue(status.out().contains(claim + "_version_bu") && status.out().contains("run 'rpctl db init'"), status.out());

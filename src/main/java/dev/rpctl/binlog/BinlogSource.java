@@ -13,6 +13,7 @@ import com.github.shyiko.mysql.binlog.event.TableMapEventData;
 import com.github.shyiko.mysql.binlog.event.TableMapEventMetadata;
 import com.github.shyiko.mysql.binlog.event.UpdateRowsEventData;
 import com.github.shyiko.mysql.binlog.event.WriteRowsEventData;
+import com.github.shyiko.mysql.binlog.event.XAPrepareEventData;
 import com.github.shyiko.mysql.binlog.event.LRUCache;
 import com.github.shyiko.mysql.binlog.event.deserialization.DeleteRowsEventDataDeserializer;
 import com.github.shyiko.mysql.binlog.event.deserialization.EventDataDeserializer;
@@ -20,7 +21,6 @@ import com.github.shyiko.mysql.binlog.event.deserialization.EventDeserializer;
 import com.github.shyiko.mysql.binlog.event.deserialization.EventHeaderV4Deserializer;
 import com.github.shyiko.mysql.binlog.event.deserialization.FormatDescriptionEventDataDeserializer;
 import com.github.shyiko.mysql.binlog.event.deserialization.GtidEventDataDeserializer;
-import com.github.shyiko.mysql.binlog.event.deserialization.MariadbGtidEventDataDeserializer;
 import com.github.shyiko.mysql.binlog.event.deserialization.MariadbGtidListEventDataDeserializer;
 import com.github.shyiko.mysql.binlog.event.deserialization.NullEventDataDeserializer;
 import com.github.shyiko.mysql.binlog.event.deserialization.PreviousGtidSetDeserializer;
@@ -30,6 +30,7 @@ import com.github.shyiko.mysql.binlog.event.deserialization.TableMapEventDataDes
 import com.github.shyiko.mysql.binlog.event.deserialization.TransactionPayloadEventDataDeserializer;
 import com.github.shyiko.mysql.binlog.event.deserialization.UpdateRowsEventDataDeserializer;
 import com.github.shyiko.mysql.binlog.event.deserialization.WriteRowsEventDataDeserializer;
+import com.github.shyiko.mysql.binlog.event.deserialization.XAPrepareEventDataDeserializer;
 import com.github.shyiko.mysql.binlog.event.deserialization.XidEventDataDeserializer;
 import com.github.shyiko.mysql.binlog.io.ByteArrayInputStream;
 import com.github.shyiko.mysql.binlog.network.ServerException;
@@ -46,6 +47,7 @@ import java.time.Duration;
 import java.util.BitSet;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -54,9 +56,14 @@ import java.util.function.Function;
 
 /**
  * Reads the binlog of one server from a transaction boundary and hands the rows of the mapped
- * tables to a listener, then the end of each transaction. Reconnects by itself, with backoff,
- * from the end of the last transaction it handed over; a transaction cut by a disconnect is
- * abandoned and read again whole (versions make the replay harmless).
+ * tables to a listener, then the end of each transaction. A transaction is whole: a group opened
+ * by BEGIN (or a MariaDB GTID without the standalone flag) ends only at its XID, COMMIT, a whole
+ * ROLLBACK or an XA prepare or resolution, never at a SAVEPOINT or ROLLBACK TO inside it. Rows
+ * after a savepoint are held until the transaction ends, so a ROLLBACK TO can take them back;
+ * rows of an XA transaction are held from its prepare until its XA COMMIT (then handed over) or
+ * XA ROLLBACK (dropped). Reconnects by itself, with backoff, from the end of the last transaction
+ * it handed over; a transaction cut by a disconnect is abandoned and read again whole (versions
+ * make the replay harmless).
  */
 public final class BinlogSource {
     private static final Logger log = LoggerFactory.getLogger(BinlogSource.class);
@@ -69,12 +76,42 @@ public final class BinlogSource {
         JUL.setLevel(java.util.logging.Level.WARNING);
     }
 
+    /** MariaDB's GTID event flag (Gtid_log_event) of a group without BEGIN: DDL. */
+    static final int FL_STANDALONE = 1;
+    /** Row changes held in memory at most: after savepoints and in prepared XA transactions, all together. */
+    public static final int MAX_HELD_ROWS = 100_000;
+
+    /**
+     * The tables to hand over and where their column names come from.
+     *
+     * @param names         lower-case names of the tables; rows of others are skipped by table id
+     * @param columnLookup  column names of a table in order, from the schema as it is now, for
+     *                      events without them (servers without binlog_row_metadata=FULL)
+     * @param namesInEvents the server logs column names now: an event without them predates that,
+     *                      and the lookup is warned about once per table
+     */
+    public record Tables(Set<String> names, Function<String, List<String>> columnLookup, boolean namesInEvents) {}
+
     /** Receives rows and transaction ends on the reader thread, in binlog order. */
     public interface Listener {
         void row(RowChange change) throws InterruptedException;
 
-        /** Everything handed over since the previous commit forms one transaction ending at {@code end}. */
+        /** Everything handed over since the previous end forms one transaction ending at {@code end}. */
         void commit(BinlogPosition end) throws InterruptedException;
+
+        /**
+         * XA transaction {@code xid} is prepared at {@code end}. Its rows are held by the reader, not
+         * handed over; until its resolution nothing from its start on may count as applied, so that a
+         * restart reads the prepare again.
+         */
+        void prepared(XaId xid, BinlogPosition end) throws InterruptedException;
+
+        /**
+         * The XA COMMIT ({@code committed}) or XA ROLLBACK of {@code xid}, a transaction ending at
+         * {@code end}. {@code rows} are its prepared rows, to apply when committed, or null when its
+         * prepare was not read (the reader started after it).
+         */
+        void resolved(XaId xid, boolean committed, List<RowChange> rows, BinlogPosition end) throws InterruptedException;
 
         /** The connection dropped inside a transaction; it is read again from {@code resumeFrom}. */
         void abandon(BinlogPosition resumeFrom);
@@ -90,11 +127,12 @@ public final class BinlogSource {
     private final MysqlSettings mysql;
     private final long serverId;
     private final String database;
-    private final Set<String> tables;
+    private final Tables tables;
     private final Duration keepalive;
-    private final Function<String, List<String>> columnLookup;
     private final Listener listener;
     private final String name;
+    private final HeldRows held;
+    private final Set<String> warnedNoNames = new HashSet<>();
 
     private final Map<Long, TableInfo> byTableId = new HashMap<>();
     private final Map<String, String[]> lookedUp = new HashMap<>();
@@ -108,21 +146,27 @@ public final class BinlogSource {
     private String file;
     private GtidPosition gtids = new GtidPosition("");
     private boolean inTx;
+    /** The open group began with BEGIN (or its equivalent): only a transaction end closes it. */
+    private boolean explicit;
+    /** Rows handed over in the open group, for the warning about a group that ends in ROLLBACK. */
+    private long handed;
 
-    /**
-     * @param tables       lower-case names of the tables to hand over; rows of others are skipped by table id
-     * @param columnLookup column names of a table in order, for servers without binlog_row_metadata=FULL
-     */
-    public BinlogSource(String name, MysqlSettings mysql, long serverId, Set<String> tables, Duration keepalive,
-                        Function<String, List<String>> columnLookup, Listener listener) {
+    public BinlogSource(String name, MysqlSettings mysql, long serverId, Tables tables, Duration keepalive,
+                        Listener listener) {
+        this(name, mysql, serverId, tables, keepalive, listener, MAX_HELD_ROWS);
+    }
+
+    /** @param maxHeldRows row changes held in memory at most (savepoints, prepared XA transactions) */
+    public BinlogSource(String name, MysqlSettings mysql, long serverId, Tables tables, Duration keepalive,
+                        Listener listener, int maxHeldRows) {
         this.name = name;
         this.mysql = mysql;
         this.serverId = serverId;
         this.database = mysql.database().toLowerCase(Locale.ROOT);
         this.tables = tables;
         this.keepalive = keepalive;
-        this.columnLookup = columnLookup;
         this.listener = listener;
+        this.held = new HeldRows(maxHeldRows);
     }
 
     public boolean connected() {
@@ -179,7 +223,9 @@ public final class BinlogSource {
             }
             if (inTx) {
                 inTx = false;
+                explicit = false;
                 gtids.abandon();
+                held.abandon();
                 listener.abandon(committed);
             }
             if (events > before) {
@@ -198,17 +244,29 @@ public final class BinlogSource {
                 + "; run 'rpctl reconcile', then 'rpctl sync-daemon --from-now'");
     }
 
-    /** Stops reading; a transaction being handed over is left unfinished (never committed). */
+    /**
+     * Stops reading; a transaction being handed over is left unfinished (never committed). Returns
+     * at once: the connector's disconnect waits for the reader thread, which may be blocked handing
+     * a row to a full lane, so it runs on a thread of its own while the caller interrupts the reader.
+     */
     public void stop() {
         stopped = true;
-        BinaryLogClient c = client;
-        if (c != null) {
+        disconnectAsync(client);
+    }
+
+    private void disconnectAsync(BinaryLogClient c) {
+        if (c == null) {
+            return;
+        }
+        Thread t = new Thread(() -> {
             try {
                 c.disconnect();
             } catch (IOException e) {
                 log.debug("disconnect", e);
             }
-        }
+        }, "binlog-stop-" + name);
+        t.setDaemon(true);
+        t.start();
     }
 
     private BinaryLogClient newClient(BinlogPosition from) {
@@ -266,9 +324,10 @@ public final class BinlogSource {
         by.put(EventType.QUERY, new QueryEventDataDeserializer());
         by.put(EventType.TABLE_MAP, new TableMapEventDataDeserializer());
         by.put(EventType.XID, new XidEventDataDeserializer());
+        by.put(EventType.XA_PREPARE, new XAPrepareEventDataDeserializer());
         by.put(EventType.GTID, new GtidEventDataDeserializer());
         by.put(EventType.PREVIOUS_GTIDS, new PreviousGtidSetDeserializer());
-        by.put(EventType.MARIADB_GTID, new MariadbGtidEventDataDeserializer());
+        by.put(EventType.MARIADB_GTID, new MariadbGtidDeserializer());
         by.put(EventType.MARIADB_GTID_LIST, new MariadbGtidListEventDataDeserializer());
         // decoded so that handle() can refuse it by name instead of the reader failing on it
         by.put(EventType.TRANSACTION_PAYLOAD, new TransactionPayloadEventDataDeserializer());
@@ -350,16 +409,7 @@ public final class BinlogSource {
             }
             fatal = t;
             // the connector swallows listener exceptions: stop it from another thread, not this one
-            BinaryLogClient c = client;
-            Thread t2 = new Thread(() -> {
-                try {
-                    c.disconnect();
-                } catch (IOException ignored) {
-                    // already gone
-                }
-            }, "binlog-stop-" + name);
-            t2.setDaemon(true);
-            t2.start();
+            disconnectAsync(client);
         }
     }
 
@@ -371,29 +421,31 @@ public final class BinlogSource {
                 MariadbGtidEventData g = event.getData();
                 // the event's own server id: the connector fills the data's only when it tracks GTIDs itself
                 gtids.beginMariadb(g.getDomainId(), ((EventHeaderV4) event.getHeader()).getServerId(), g.getSequence());
-                inTx = true;
+                // MariaDB writes no BEGIN: the flags say whether a statement (DDL) or a transaction follows
+                begin((g.getFlags() & FL_STANDALONE) == 0);
+                if ((g.getFlags() & MariadbGtidDeserializer.FL_PREPARED_XA) != 0) {
+                    held.startXa(g instanceof MariadbGtidDeserializer.Data d ? d.xid : null);
+                }
             }
             case GTID -> {
                 gtids.beginMysql(((GtidEventData) event.getData()).getMySqlGtid().toString());
-                inTx = true;
+                // a transaction's BEGIN or XA START follows; a DDL statement does not
+                begin(false);
             }
             case TABLE_MAP -> tableMap(event.getData());
             case TRANSACTION_PAYLOAD -> throw new RpctlException(ExitCode.CONFIG, "the binlog of " + mysql.address()
                     + " holds compressed transactions, whose rows this daemon does not read;"
                     + " set binlog_transaction_compression=OFF on the server");
             case XID -> commit(event);
-            case QUERY -> {
-                String sql = ((QueryEventData) event.getData()).getSql().trim();
-                if (sql.equalsIgnoreCase("BEGIN")) {
-                    inTx = true;
-                    return;
+            case XA_PREPARE -> {
+                XAPrepareEventData x = event.getData();
+                if (x.isOnePhase()) {
+                    commit(event);
+                } else {
+                    prepared(event, XaId.of(x));
                 }
-                if (!sql.equalsIgnoreCase("COMMIT")) {
-                    // DDL, and anything else that ends a statement group: columns may have moved
-                    lookedUp.clear();
-                }
-                commit(event);
             }
+            case QUERY -> query(event, TxStatement.of(((QueryEventData) event.getData()).getSql()));
             default -> {
                 if (EventType.isRowMutation(type)) {
                     rows(event);
@@ -402,20 +454,88 @@ public final class BinlogSource {
         }
     }
 
+    private void begin(boolean explicitly) {
+        if (!inTx) {
+            handed = 0;
+        }
+        inTx = true;
+        explicit = explicitly;
+    }
+
+    private void query(Event event, TxStatement st) throws InterruptedException {
+        switch (st.kind()) {
+            case BEGIN -> begin(true);
+            case XA_START -> {
+                begin(true);
+                held.startXa(st.xid());
+            }
+            case COMMIT -> commit(event);
+            case ROLLBACK -> {
+                // logged only where a non-transactional table was changed; what it held after its
+                // savepoints was rolled back with it, what it handed over before cannot be taken back
+                if (handed > 0) {
+                    log.warn("pipeline {}: a transaction ending in ROLLBACK at {}:{} had {} rows of mapped tables"
+                            + " applied (it mixed in a non-transactional table); run 'rpctl reconcile'", name, file,
+                            ((EventHeaderV4) event.getHeader()).getPosition(), handed);
+                }
+                held.abandon();
+                commit(event);
+            }
+            case SAVEPOINT -> held.savepoint(st.name());
+            case ROLLBACK_TO -> {
+                if (!held.rollbackTo(st.name())) {
+                    log.warn("pipeline {}: ROLLBACK TO an unknown savepoint {} at {}:{}; rows kept", name, st.name(),
+                            file, ((EventHeaderV4) event.getHeader()).getPosition());
+                }
+            }
+            case RELEASE, XA_END -> {
+                // inside a transaction, and no end of it
+            }
+            case XA_COMMIT, XA_ROLLBACK -> {
+                List<RowChange> rows = held.resolve(st.xid());
+                BinlogPosition end = end(event);
+                listener.resolved(st.xid(), st.kind() == TxStatement.Kind.XA_COMMIT, rows, end);
+            }
+            case OTHER -> {
+                // DDL, and anything else: columns may have moved
+                lookedUp.clear();
+                if (!explicit) {
+                    commit(event);
+                }
+            }
+        }
+    }
+
+    /** The open transaction ends here: what it held goes out first, in binlog order. */
     private void commit(Event event) throws InterruptedException {
+        for (RowChange c : held.end()) {
+            listener.row(c);
+        }
+        listener.commit(end(event));
+    }
+
+    private void prepared(Event event, XaId xid) throws InterruptedException {
+        held.prepare(xid);
+        listener.prepared(xid, end(event));
+    }
+
+    /** Closes the open group at this event and returns where it ends. */
+    private BinlogPosition end(Event event) {
         gtids.commit();
         long next = ((EventHeaderV4) event.getHeader()).getNextPosition();
         BinlogPosition end = new BinlogPosition(file, next, gtids.toString());
         inTx = false;
+        explicit = false;
+        handed = 0;
         synchronized (this) {
             committed = end;
         }
-        listener.commit(end);
+        return end;
     }
 
     private void tableMap(TableMapEventData t) {
         String table = t.getTable().toLowerCase(Locale.ROOT);
-        if (!database.equals(t.getDatabase().toLowerCase(Locale.ROOT)) || !tables.contains(table)) {
+        if (!database.equals(t.getDatabase().toLowerCase(Locale.ROOT)) || !tables.names().contains(table)) {
             byTableId.put(t.getTableId(), TableInfo.SKIP);
             return;
         }
@@ -431,9 +551,14 @@ public final class BinlogSource {
             byTableId.put(t.getTableId(), new TableInfo(table, lower(names)));
             return;
         }
+        if (tables.namesInEvents() && warnedNoNames.add(table)) {
+            log.warn("pipeline {}: the binlog at {} maps table {} without column names (written before"
+                    + " binlog_row_metadata=FULL); taking them from information_schema, which is right only while"
+                    + " the table has not changed shape since", name, committed, table);
+        }
         String[] cols = lookedUp.get(table);
         if (cols == null || cols.length != count) {
-            cols = lower(columnLookup.apply(table));
+            cols = lower(tables.columnLookup().apply(table));
             lookedUp.put(table, cols);
         }
         if (cols.length != count) {
@@ -451,7 +576,7 @@ public final class BinlogSource {
                 return;
             }
             for (Serializable[] r : w.getRows()) {
-                listener.row(new RowChange(info.name(), RowChange.Kind.INSERT, info.columns(), null, image(info, w.getIncludedColumns(), r)));
+                hand(new RowChange(info.name(), RowChange.Kind.INSERT, info.columns(), null, image(info, w.getIncludedColumns(), r)));
             }
         } else if (data instanceof UpdateRowsEventData u) {
             TableInfo info = info(u.getTableId());
@@ -459,7 +584,7 @@ public final class BinlogSource {
                 return;
             }
             for (Map.Entry<Serializable[], Serializable[]> r : u.getRows()) {
-                listener.row(new RowChange(info.name(), RowChange.Kind.UPDATE, info.columns(),
+                hand(new RowChange(info.name(), RowChange.Kind.UPDATE, info.columns(),
                         image(info, u.getIncludedColumnsBeforeUpdate(), r.getKey()),
                         image(info, u.getIncludedColumns(), r.getValue())));
             }
@@ -469,8 +594,17 @@ public final class BinlogSource {
                 return;
             }
             for (Serializable[] r : d.getRows()) {
-                listener.row(new RowChange(info.name(), RowChange.Kind.DELETE, info.columns(), image(info, d.getIncludedColumns(), r), null));
+                hand(new RowChange(info.name(), RowChange.Kind.DELETE, info.columns(), image(info, d.getIncludedColumns(), r), null));
             }
+        }
+    }
+
+    private void hand(RowChange c) throws InterruptedException {
+        if (held.holding()) {
+            held.add(c);
+        } else {
+            handed++;
+            listener.row(c);
         }
     }
 
@@ -479,7 +613,10 @@ public final class BinlogSource {
         return info == null || info == TableInfo.SKIP ? null : info;
     }
 
-    /** A row image with one slot per column: the row itself under a full image, spread out otherwise. */
+    /**
+     * A row image with one slot per column: the row itself under a full image, spread out
+     * otherwise, with {@link RowChange#ABSENT} where the image leaves a column out.
+     */
     private static Object[] image(TableInfo info, BitSet included, Serializable[] row) {
         int n = info.columns().length;
         if (row.length == n && (included == null || included.cardinality() == n)) {
@@ -487,10 +624,8 @@ public final class BinlogSource {
         }
         Object[] out = new Object[n];
         int i = 0;
-        for (int col = 0; col < n && i < row.length; col++) {
-            if (included == null || included.get(col)) {
-                out[col] = row[i++];
-            }
+        for (int col = 0; col < n; col++) {
+            out[col] = (included == null || included.get(col)) && i < row.length ? row[i++] : RowChange.ABSENT;
         }
         return out;
     }

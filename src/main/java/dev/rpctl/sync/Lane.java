@@ -25,7 +25,8 @@ final class Lane implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Lane.class);
 
     /** A cache write (key and entry) or a heartbeat (key null), and the transaction it belongs to. */
-    record Item(String key, Entry entry, TxTracker.Tx tx, Beat beat, long rowMillis) {}
+    /** A change for the side; activityId and userId say whose claim it is (a row entry adds its user to the activity's Bloom filter). */
+    record Item(String key, Entry entry, long activityId, long userId, TxTracker.Tx tx, Beat beat, long rowMillis) {}
 
     /**
      * A heartbeat goes through every lane of its pipeline, behind whatever each lane held when it
@@ -47,7 +48,7 @@ final class Lane implements Runnable {
         }
     }
 
-    static final Item STOP = new Item(null, null, null, null, -1);
+    static final Item STOP = new Item(null, null, -1, -1, null, null, -1);
 
     private final String name;
     private final BlockingQueue<Item> queue;
@@ -107,7 +108,7 @@ final class Lane implements Runnable {
                         break;
                     }
                     if (i.key() != null) {
-                        writes.add(new CacheProtocol.Write(i.key(), i.entry()));
+                        writes.add(new CacheProtocol.Write(i.key(), i.entry(), i.activityId(), i.userId()));
                     }
                 }
                 if (!write(writes)) {

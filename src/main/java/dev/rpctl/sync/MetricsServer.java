@@ -73,6 +73,7 @@ public final class MetricsServer implements AutoCloseable {
         counter(sb, all, "rpctl_sync_retries_total", "Cache batches retried after an error", SyncMetrics::retries);
         counter(sb, all, "rpctl_sync_errors_total", "Checkpoint, heartbeat and lock errors", SyncMetrics::errors);
         counter(sb, all, "rpctl_sync_bad_data_total", "Undecodable binlog rows", SyncMetrics::badData);
+        counter(sb, all, "rpctl_sync_xa_unmatched_total", "XA resolutions read without their prepare", SyncMetrics::xaUnmatched);
         counter(sb, all, "rpctl_sync_undecodable_entries_total", "Cache entries the compare-and-set could not read", SyncMetrics::undecodable);
         gauge(sb, all, "rpctl_sync_leader", "1 while this daemon leads the pipeline", m -> m.leader() ? 1 : 0);
         gauge(sb, all, "rpctl_sync_connected", "1 while the binlog connection is up", m -> m.connected() ? 1 : 0);

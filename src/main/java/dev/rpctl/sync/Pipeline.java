@@ -3,8 +3,10 @@ package dev.rpctl.sync;
 import dev.rpctl.RpctlException;
 import dev.rpctl.binlog.BinlogPosition;
 import dev.rpctl.binlog.BinlogSource;
+import dev.rpctl.binlog.ClaimDecoder;
 import dev.rpctl.binlog.RowChange;
 import dev.rpctl.binlog.Values;
+import dev.rpctl.binlog.XaId;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.config.BadDataPolicy;
 import dev.rpctl.config.MappingSettings;
@@ -17,7 +19,9 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -40,7 +44,9 @@ final class Pipeline implements BinlogSource.Listener {
     private final BinlogSource source;
     private final String claimTable;
     private final String heartbeatTable;
-    private final String versionColumn;
+    private final ClaimDecoder decoder;
+    /** Prepared XA transactions by id, each holding the checkpoint until resolved; reader thread only. */
+    private final Map<XaId, TxTracker.Tx> prepared = new HashMap<>();
     private final List<Lane> lanes = new ArrayList<>();
     private final List<Thread> laneThreads = new ArrayList<>();
     private final CountDownLatch ended = new CountDownLatch(1);
@@ -51,12 +57,19 @@ final class Pipeline implements BinlogSource.Listener {
     private Thread heartbeat;
     private volatile Throwable failure;
     private volatile BinlogPosition saved;
-    /** The column array {@link #claimColumns} was found in; reader thread only. */
-    private String[] indexed;
-    private int[] claimColumns;
+    private long savedBeat;
+    /** Where rows are counted instead of the transaction being read: a resolved XA prepare; reader thread only. */
+    private TxTracker.Tx routing;
+    private final RowHook hook;
 
+    /** Test hook: runs on the reader thread before a claim row is routed, so a test can hold it mid-transaction. */
+    interface RowHook {
+        void before(String pipeline, RowChange change) throws InterruptedException;
+    }
+
+    /** @param namesInEvents the server logs column names (binlog_row_metadata=FULL) */
     Pipeline(String name, long serverId, CacheSide side, CacheProtocol protocol, MappingSettings mapping,
-             SyncSettings settings, SyncRepository repo, SyncMetrics metrics) {
+             SyncSettings settings, SyncRepository repo, SyncMetrics metrics, boolean namesInEvents, RowHook hook) {
         this.name = name;
         this.side = side;
         this.protocol = protocol;
@@ -66,9 +79,11 @@ final class Pipeline implements BinlogSource.Listener {
         this.metrics = metrics;
         this.claimTable = mapping.claimTable().toLowerCase(Locale.ROOT);
         this.heartbeatTable = mapping.heartbeatTable().toLowerCase(Locale.ROOT);
-        this.versionColumn = mapping.versionColumn().toLowerCase(Locale.ROOT);
-        this.source = new BinlogSource(name, repo.database().settings(), serverId, Set.of(claimTable, heartbeatTable),
-                settings.keepaliveInterval(), repo::columns, this);
+        this.decoder = new ClaimDecoder(mapping.versionColumn());
+        this.hook = hook;
+        this.source = new BinlogSource(name, repo.database().settings(), serverId,
+                new BinlogSource.Tables(Set.of(claimTable, heartbeatTable), repo::columns, namesInEvents),
+                settings.keepaliveInterval(), this);
     }
 
     void start(BinlogPosition from) {
@@ -189,9 +204,13 @@ final class Pipeline implements BinlogSource.Listener {
 
     private synchronized void saveCheckpoint() {
         BinlogPosition p = tracker.advance();
-        if (p != null && !p.equals(saved)) {
-            repo.save(name, p, metrics.appliedBeatMillis(), metrics.lagMillis(System.currentTimeMillis()));
+        long beat = metrics.appliedBeatMillis();
+        // saved again with the fresh lag when only beats moved: a checkpoint held below a pending
+        // XA prepare must not read as a stalled pipeline in 'rpctl status'
+        if (p != null && (!p.equals(saved) || beat != savedBeat)) {
+            repo.save(name, p, beat, metrics.lagMillis(System.currentTimeMillis()));
             saved = p;
+            savedBeat = beat;
         }
         metrics.checkpointSaved(saved, System.currentTimeMillis());
     }
@@ -236,7 +255,7 @@ final class Pipeline implements BinlogSource.Listener {
                 if (beat != null) {
                     Lane.Beat b = new Lane.Beat(beat, lanes.size());
                     for (Lane lane : lanes) {
-                        lane.put(new Lane.Item(null, null, tx(), b, -1));
+                        lane.put(new Lane.Item(null, null, -1, -1, tx(), b, -1));
                     }
                 }
             }
@@ -245,48 +264,62 @@ final class Pipeline implements BinlogSource.Listener {
         if (!c.table().equals(claimTable)) {
             return;
         }
+        if (hook != null) {
+            hook.before(name, c);
+        }
         try {
             switch (c.kind()) {
-                case INSERT -> putRow(claim(c.columns(), c.after()));
-                case DELETE -> putTombstone(claim(c.columns(), c.before()));
+                case INSERT -> putRow(decoder.after(c));
+                case DELETE -> putTombstone(decoder.before(c));
                 case UPDATE -> {
-                    ClaimRow before = claim(c.columns(), c.before());
-                    ClaimRow after = claim(c.columns(), c.after());
-                    if (before.activityId() != after.activityId() || before.userId() != after.userId()) {
+                    ClaimRow before = decoder.before(c);
+                    ClaimRow after = decoder.after(c);
+                    boolean sameKey = before.activityId() == after.activityId() && before.userId() == after.userId();
+                    if (!sameKey) {
                         // the old key's row is gone: announce that, and fill the new key
                         putTombstone(before);
                     }
                     putRow(after);
+                    if (sameKey && after.version() <= before.version()) {
+                        // applied all the same: it is the row as it is now; but the caches' compare-and-set
+                        // keeps whatever it already holds at this version, so a writer bypassed the version rule
+                        badData(c, "its version did not rise (" + before.version() + " -> " + after.version()
+                                + ") for " + protocol.key(after.activityId(), after.userId())
+                                + "; every write must raise it, or a cache entry of that version stays as it was", "applied");
+                    }
                 }
             }
         } catch (IllegalArgumentException | ArithmeticException | NullPointerException e) {
-            badData(c, e);
+            badData(c, "undecodable: " + e.getMessage(), "skipped");
         }
     }
 
-    private void badData(RowChange c, RuntimeException e) {
+    /** The sync.on-bad-data policy: fail (exit 65), warn and go on, or count only. */
+    private void badData(RowChange c, String problem, String outcome) {
         metrics.badData.incrementAndGet();
         BadDataPolicy policy = settings.onBadData();
-        String what = "undecodable " + c.kind().name().toLowerCase(Locale.ROOT) + " of " + c.table() + ": " + e.getMessage();
+        String what = c.kind().name().toLowerCase(Locale.ROOT) + " of " + c.table() + ": " + problem;
         if (policy == BadDataPolicy.FAIL) {
             throw RpctlException.badData("pipeline " + name + ": " + what
                     + " (sync.on-bad-data=fail; set it to warn or skip to go past it)");
         }
         if (policy == BadDataPolicy.WARN) {
-            log.warn("pipeline {}: {}; skipped", name, what);
+            log.warn("pipeline {}: {}; {}", name, what, outcome);
         }
     }
 
     private void putRow(ClaimRow r) throws InterruptedException {
-        lane(r.userId()).put(new Lane.Item(protocol.key(r.activityId(), r.userId()), Entry.row(r), tx(), null, r.updatedAtMillis()));
+        lane(r.userId()).put(new Lane.Item(protocol.key(r.activityId(), r.userId()), Entry.row(r), r.activityId(), r.userId(), tx(), null,
+                r.updatedAtMillis()));
     }
 
     private void putTombstone(ClaimRow r) throws InterruptedException {
-        lane(r.userId()).put(new Lane.Item(protocol.key(r.activityId(), r.userId()), Entry.tombstone(r.version() + 1), tx(), null, -1));
+        lane(r.userId()).put(new Lane.Item(protocol.key(r.activityId(), r.userId()), Entry.tombstone(r.version() + 1), r.activityId(), r.userId(),
+                tx(), null, -1));
     }
 
     private TxTracker.Tx tx() {
-        TxTracker.Tx t = tracker.current();
+        TxTracker.Tx t = routing != null ? routing : tracker.current();
         t.add();
         return t;
     }
@@ -297,43 +330,41 @@ final class Pipeline implements BinlogSource.Listener {
         return lanes.get((int) Math.floorMod(h ^ (h >>> 32), (long) lanes.size()));
     }
 
-    private ClaimRow claim(String[] columns, Object[] row) {
-        if (columns != indexed) {
-            // a new table shape: find the claim's columns once, not once a row
-            String[] names = {"activity_id", "user_id", "amount", "status", "request_id", versionColumn, "updated_at"};
-            int[] at = new int[names.length];
-            for (int i = 0; i < names.length; i++) {
-                at[i] = RowChange.indexOf(columns, names[i]);
-            }
-            claimColumns = at;
-            indexed = columns;
-        }
-        int[] at = claimColumns;
-        Object updatedAt = RowChange.value(row, at[6]);
-        return new ClaimRow(required(Values.asLong(RowChange.value(row, at[0])), "activity_id"),
-                required(Values.asLong(RowChange.value(row, at[1])), "user_id"),
-                required(Values.asLong(RowChange.value(row, at[2])), "amount"),
-                orEmpty(Values.asString(RowChange.value(row, at[3]))),
-                orEmpty(Values.asString(RowChange.value(row, at[4]))),
-                required(Values.asLong(RowChange.value(row, at[5])), versionColumn),
-                updatedAt == null ? 0L : Values.asMillis(updatedAt));
-    }
-
-    private static long required(Long v, String column) {
-        if (v == null) {
-            throw new IllegalArgumentException("column " + column + " is missing or null");
-        }
-        return v;
-    }
-
-    private static String orEmpty(String s) {
-        return s == null ? "" : s;
-    }
-
     @Override
     public void commit(BinlogPosition end) {
         metrics.transactions.incrementAndGet();
         tracker.commit(end);
+    }
+
+    @Override
+    public void prepared(XaId xid, BinlogPosition end) {
+        metrics.transactions.incrementAndGet();
+        prepared.put(xid, tracker.hold(end));
+    }
+
+    @Override
+    public void resolved(XaId xid, boolean committed, List<RowChange> rows, BinlogPosition end) throws InterruptedException {
+        TxTracker.Tx held = prepared.remove(xid);
+        if (rows == null) {
+            metrics.xaUnmatched.incrementAndGet();
+            log.warn("pipeline {}: XA {} {} read at {} without its XA PREPARE (the pipeline started after it);{}",
+                    name, committed ? "COMMIT" : "ROLLBACK", xid, end,
+                    committed ? " its rows are not applied: run 'rpctl reconcile'" : " nothing to undo");
+        } else if (committed) {
+            // under the prepare's transaction: the checkpoint passes the prepare only once they are written
+            routing = held;
+            try {
+                for (RowChange c : rows) {
+                    row(c);
+                }
+            } finally {
+                routing = null;
+            }
+        }
+        if (held != null) {
+            held.done();
+        }
+        commit(end);
     }
 
     @Override

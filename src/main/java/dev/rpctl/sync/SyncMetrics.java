@@ -21,6 +21,7 @@ public final class SyncMetrics {
     final AtomicLong badData = new AtomicLong();
     final AtomicLong undecodable = new AtomicLong();
     final AtomicLong transactions = new AtomicLong();
+    final AtomicLong xaUnmatched = new AtomicLong();
     private final Histogram heartbeatLag = new Histogram(MAX_LAG_MS, 3);
     private final Histogram rowLag = new Histogram(MAX_LAG_MS, 3);
     private volatile boolean leader;
@@ -194,6 +195,11 @@ public final class SyncMetrics {
 
     public long transactions() {
         return transactions.get();
+    }
+
+    /** XA COMMITs and XA ROLLBACKs read without their prepare (the pipeline started after it). */
+    public long xaUnmatched() {
+        return xaUnmatched.get();
     }
 
     /** Leading and reading, or standing by: what /health calls healthy. */

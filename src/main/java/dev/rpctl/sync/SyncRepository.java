@@ -136,8 +136,14 @@ public final class SyncRepository {
      * Refuses a server whose binlog cannot feed the pipelines: rows must be logged as row images
      * with every column, or an update would arrive without the columns a cache entry is made of,
      * and not inside compressed transactions (MySQL 8), whose rows the reader does not unpack.
+     * Where the server has {@code binlog_row_metadata}, it must be FULL: the events then carry the
+     * column names they were written with, and a backlog across an ALTER TABLE that renames or
+     * reorders columns is read right; the schema as it is now would put values under wrong names.
+     *
+     * @return true when the events carry column names; false on a server without the setting
+     *         (MySQL 5.7, MariaDB before 10.5), whose names come from information_schema
      */
-    public void requireUsableBinlog() {
+    public boolean requireUsableBinlog() {
         try (Connection c = db.connection(); Statement st = c.createStatement()) {
             try (ResultSet rs = st.executeQuery("SELECT @@global.binlog_format, @@global.binlog_row_image, @@global.log_bin")) {
                 rs.next();
@@ -157,6 +163,20 @@ public final class SyncRepository {
             } catch (SQLException notMysql8) {
                 // MariaDB and older MySQL have no such setting and never compress
             }
+            String metadata;
+            try (ResultSet rs = st.executeQuery("SELECT @@global.binlog_row_metadata")) {
+                rs.next();
+                metadata = rs.getString(1);
+            } catch (SQLException tooOld) {
+                return false;
+            }
+            if (!"FULL".equalsIgnoreCase(metadata)) {
+                throw new RpctlException(ExitCode.CONFIG, db.role() + " at " + db.address() + " logs binlog_row_metadata="
+                        + metadata + "; the sync daemon needs binlog_row_metadata=FULL (SET GLOBAL binlog_row_metadata=FULL"
+                        + " and binlog-row-metadata=FULL in the server's configuration), or a backlog across an ALTER TABLE"
+                        + " puts values under the wrong columns");
+            }
+            return true;
         } catch (SQLException e) {
             throw db.translate(e);
         }

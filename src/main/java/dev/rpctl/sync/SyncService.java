@@ -7,6 +7,7 @@ import dev.rpctl.binlog.BinlogSource;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.config.MappingSettings;
 import dev.rpctl.config.SyncSettings;
+import dev.rpctl.db.SchemaService;
 import dev.rpctl.protocol.CacheProtocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +42,8 @@ public final class SyncService {
     private final List<Runner> runners = new ArrayList<>();
     private final CountDownLatch stopping = new CountDownLatch(1);
     private volatile RpctlException fatal;
+    private volatile boolean namesInEvents;
+    private volatile Pipeline.RowHook rowHook;
 
     public SyncService(SyncRepository repo, List<Target> targets, CacheProtocol protocol, MappingSettings mapping,
                        SyncSettings settings, Options options) {
@@ -64,8 +67,15 @@ public final class SyncService {
         return stopping.getCount() > 0 && runners.stream().allMatch(r -> r.metrics.healthy());
     }
 
+    /** Test hook for the pipelines led from now on; see {@link Pipeline.RowHook}. */
+    void beforeRow(Pipeline.RowHook hook) {
+        this.rowHook = hook;
+    }
+
     public void start() {
-        repo.requireUsableBinlog();
+        namesInEvents = repo.requireUsableBinlog();
+        // without them an outside writer can make a version go back, and an entry keep an old row
+        new SchemaService(repo.database(), mapping).requireTriggers();
         for (Runner r : runners) {
             r.thread = new Thread(r, "pipeline-" + r.name);
             r.thread.start();
@@ -188,7 +198,7 @@ public final class SyncService {
         private void lead(PipelineLock lock) throws InterruptedException {
             BinlogPosition from = startPosition();
             log.info("pipeline {}: leading; side {} at {}, from {}", name, side.name(), side.address(), from);
-            Pipeline p = new Pipeline(name, serverId, side, protocol, mapping, settings, repo, metrics);
+            Pipeline p = new Pipeline(name, serverId, side, protocol, mapping, settings, repo, metrics, namesInEvents, rowHook);
             p.start(from);
             boolean drain = true;
             try {

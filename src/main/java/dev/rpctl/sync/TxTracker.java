@@ -9,7 +9,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Which transactions are fully applied. A transaction holds one count for "not yet committed"
  * plus one per row change handed to a lane; it is done at zero. The checkpoint is the end of the
  * newest transaction such that it and every one before it are done, whatever order the lanes
- * finish in.
+ * finish in. A prepared XA transaction is held: it keeps its count for "not yet committed" until
+ * its XA COMMIT's rows are handed over under it (or its XA ROLLBACK is read), so the checkpoint
+ * stays below its prepare and a restart reads the prepare again.
  */
 final class TxTracker {
 
@@ -74,6 +76,19 @@ final class TxTracker {
         }
         t.end = end;
         t.done();
+    }
+
+    /**
+     * The transaction being read is an XA prepare ending at {@code end}: it stays open, whatever
+     * comes after it, until its resolution adds its rows and calls {@link Tx#done()}; reader thread only.
+     */
+    Tx hold(BinlogPosition end) {
+        Tx t = current();
+        current = null;
+        // never folded into: a later transaction without rows must not move its end
+        t.rows = true;
+        t.end = end;
+        return t;
     }
 
     /** The transaction being read will be read again: what it handed over counts up to {@code resumeFrom}. */

@@ -117,6 +117,36 @@ class OutsideWritersIT {
         }
     }
 
+    @Test
+    void rows_at_versions_outside_the_range_are_reported_by_policy_and_never_cached() throws Exception {
+        try (SyncFixture f = new SyncFixture()) {
+            f.env.put("RPCTL_SYNC_ON_BAD_DATA", "warn");
+            SyncService daemon = f.service("all", true);
+            daemon.start();
+            f.onClose(daemon::shutdown);
+            awaitCheckpoints(f, null);
+            // only a writer that got past the triggers can write these
+            f.sql("DROP TRIGGER " + f.table + "_version_bi",
+                    "INSERT INTO " + f.table + " (activity_id, user_id, amount, request_id, version) VALUES (" + f.activity
+                            + ", 1, 1, 'zero', 0), (" + f.activity + ", 2, 1, 'huge', " + (Entry.MAX_VERSION + 1) + "), ("
+                            + f.activity + ", 3, 1, 'top', " + Entry.MAX_VERSION + ")");
+            Map<String, String> top = Map.of(f.key(f.activity, 3), Entry.row(f.app().claims().find(f.activity, 3).orElseThrow()).encode());
+            f.awaitSide("a", top, 30);
+            f.awaitSide("b", top, 30);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!daemon.metrics().stream().allMatch(m -> m.badData() >= 2) && System.nanoTime() < until) {
+                Thread.sleep(50);
+            }
+            assertTrue(daemon.metrics().stream().allMatch(m -> m.badData() == 2),
+                    "both out-of-range rows reported on each side: " + daemon.metrics().stream().map(SyncMetrics::badData).toList());
+            for (String side : new String[] {"a", "b"}) {
+                assertEquals(null, f.app().side(side).get(f.key(f.activity, 1)));
+                assertEquals(null, f.app().side(side).get(f.key(f.activity, 2)));
+            }
+            assertTrue(daemon.healthy());
+        }
+    }
+
     private static long version(SyncFixture f, long user) throws Exception {
         try (Connection c = f.connect(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT version FROM " + f.table + " WHERE activity_id = " + f.activity

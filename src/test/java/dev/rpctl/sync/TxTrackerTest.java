@@ -58,4 +58,20 @@ class TxTrackerTest {
         t.commit(at(50));
         assertEquals(at(50), t.advance());
     }
+
+    @Test
+    void a_held_xa_prepare_keeps_the_checkpoint_below_it_until_its_committed_rows_are_written() {
+        TxTracker t = new TxTracker(at(4));
+        TxTracker.Tx prepare = t.hold(at(10));
+        t.commit(at(20));
+        for (int i = 1; i <= 10; i++) {
+            t.commit(at(20 + i));
+        }
+        assertEquals(at(4), t.advance(), "transactions after a pending prepare do not move the checkpoint");
+        prepare.add();
+        prepare.done();
+        assertEquals(at(4), t.advance(), "its committed row is not written yet");
+        prepare.done();
+        assertEquals(at(30), t.advance());
+    }
 }
