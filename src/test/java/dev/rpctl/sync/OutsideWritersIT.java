@@ -147,6 +147,26 @@ class OutsideWritersIT {
         }
     }
 
+    @Test
+    void a_claim_written_by_plain_sql_is_added_to_the_bloom_filter_by_the_daemon() throws Exception {
+        try (SyncFixture f = new SyncFixture()) {
+            SyncService daemon = f.service("all", true);
+            daemon.start();
+            f.onClose(daemon::shutdown);
+            awaitCheckpoints(f, null);
+            f.app().warmService("all").buildBloom(f.activity, 1000, (n, s) -> { });
+            f.insertUsers(1, 20);
+            Map<String, String> expected = f.expectedRows();
+            f.awaitSide("a", expected, 30);
+            f.awaitSide("b", expected, 30);
+            for (String side : new String[] {"a", "b"}) {
+                java.util.List<dev.rpctl.protocol.BloomFilters.Answer> answers = f.app().protocol().blooms()
+                        .check(f.app().side(side), f.activity, java.util.stream.LongStream.rangeClosed(1, 20).boxed().toList());
+                assertTrue(answers.stream().allMatch(x -> x == dev.rpctl.protocol.BloomFilters.Answer.MAYBE), side + ": " + answers);
+            }
+        }
+    }
+
     private static long version(SyncFixture f, long user) throws Exception {
         try (Connection c = f.connect(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT version FROM " + f.table + " WHERE activity_id = " + f.activity
