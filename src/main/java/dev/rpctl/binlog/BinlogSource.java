@@ -9,30 +9,9 @@ import com.github.shyiko.mysql.binlog.event.GtidEventData;
 import com.github.shyiko.mysql.binlog.event.MariadbGtidEventData;
 import com.github.shyiko.mysql.binlog.event.QueryEventData;
 import com.github.shyiko.mysql.binlog.event.RotateEventData;
-import com.github.shyiko.mysql.binlog.event.TableMapEventData;
-import com.github.shyiko.mysql.binlog.event.TableMapEventMetadata;
 import com.github.shyiko.mysql.binlog.event.UpdateRowsEventData;
 import com.github.shyiko.mysql.binlog.event.WriteRowsEventData;
 import com.github.shyiko.mysql.binlog.event.XAPrepareEventData;
-import com.github.shyiko.mysql.binlog.event.LRUCache;
-import com.github.shyiko.mysql.binlog.event.deserialization.DeleteRowsEventDataDeserializer;
-import com.github.shyiko.mysql.binlog.event.deserialization.EventDataDeserializer;
-import com.github.shyiko.mysql.binlog.event.deserialization.EventDeserializer;
-import com.github.shyiko.mysql.binlog.event.deserialization.EventHeaderV4Deserializer;
-import com.github.shyiko.mysql.binlog.event.deserialization.FormatDescriptionEventDataDeserializer;
-import com.github.shyiko.mysql.binlog.event.deserialization.GtidEventDataDeserializer;
-import com.github.shyiko.mysql.binlog.event.deserialization.MariadbGtidListEventDataDeserializer;
-import com.github.shyiko.mysql.binlog.event.deserialization.NullEventDataDeserializer;
-import com.github.shyiko.mysql.binlog.event.deserialization.PreviousGtidSetDeserializer;
-import com.github.shyiko.mysql.binlog.event.deserialization.QueryEventDataDeserializer;
-import com.github.shyiko.mysql.binlog.event.deserialization.RotateEventDataDeserializer;
-import com.github.shyiko.mysql.binlog.event.deserialization.TableMapEventDataDeserializer;
-import com.github.shyiko.mysql.binlog.event.deserialization.TransactionPayloadEventDataDeserializer;
-import com.github.shyiko.mysql.binlog.event.deserialization.UpdateRowsEventDataDeserializer;
-import com.github.shyiko.mysql.binlog.event.deserialization.WriteRowsEventDataDeserializer;
-import com.github.shyiko.mysql.binlog.event.deserialization.XAPrepareEventDataDeserializer;
-import com.github.shyiko.mysql.binlog.event.deserialization.XidEventDataDeserializer;
-import com.github.shyiko.mysql.binlog.io.ByteArrayInputStream;
 import com.github.shyiko.mysql.binlog.network.ServerException;
 import dev.rpctl.ExitCode;
 import dev.rpctl.RpctlException;
@@ -44,10 +23,6 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.net.Socket;
 import java.time.Duration;
-import java.util.BitSet;
-import java.util.EnumMap;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -64,6 +39,11 @@ import java.util.function.Function;
  * XA ROLLBACK (dropped). Reconnects by itself, with backoff, from the end of the last transaction
  * it handed over; a transaction cut by a disconnect is abandoned and read again whole (versions
  * make the replay harmless).
+ * <p>
+ * Longer than most classes here on purpose: the connection loop and the transaction boundaries
+ * share one state on the reader thread (position, GTIDs, the open group, the held rows), and a
+ * reconnect must see exactly where the last whole transaction ended. Decoding lives in
+ * {@link EventDecoding}, column names in {@link TableShapes}, held rows in {@link HeldRows}.
  */
 public final class BinlogSource {
     private static final Logger log = LoggerFactory.getLogger(BinlogSource.class);
@@ -120,10 +100,6 @@ public final class BinlogSource {
         }
     }
 
-    private record TableInfo(String name, String[] columns) {
-        static final TableInfo SKIP = new TableInfo(null, null);
-    }
-
     private final MysqlSettings mysql;
     private final long serverId;
     private final String database;
@@ -132,10 +108,8 @@ public final class BinlogSource {
     private final Listener listener;
     private final String name;
     private final HeldRows held;
-    private final Set<String> warnedNoNames = new HashSet<>();
+    private final TableShapes shapes;
 
-    private final Map<Long, TableInfo> byTableId = new HashMap<>();
-    private final Map<String, String[]> lookedUp = new HashMap<>();
     private volatile boolean stopped;
     private volatile boolean connected;
     private volatile BinaryLogClient client;
@@ -167,6 +141,7 @@ public final class BinlogSource {
         this.keepalive = keepalive;
         this.listener = listener;
         this.held = new HeldRows(maxHeldRows);
+        this.shapes = new TableShapes(name, mysql.database().toLowerCase(Locale.ROOT), tables);
     }
 
     public boolean connected() {
@@ -282,7 +257,7 @@ public final class BinlogSource {
             s.setKeepAlive(true);
             return s;
         });
-        c.setEventDeserializer(deserializer());
+        c.setEventDeserializer(EventDecoding.deserializer(shapes::unmapped));
         if (from.hasGtid()) {
             c.setGtidSet(from.gtid());
         } else {
@@ -308,92 +283,8 @@ public final class BinlogSource {
                 failure = ex;
             }
         });
-        byTableId.clear();
+        shapes.forgetTableIds();
         return c;
-    }
-
-    /**
-     * Decodes only the events a pipeline reads (others arrive without data), and the rows of a
-     * mapped table only: a rows event of any other table is skipped whole, undecoded.
-     */
-    private EventDeserializer deserializer() {
-        Map<Long, TableMapEventData> tableMaps = new LRUCache<>(100, 0.75f, 10_000);
-        Map<EventType, EventDataDeserializer> by = new EnumMap<>(EventType.class);
-        by.put(EventType.FORMAT_DESCRIPTION, new FormatDescriptionEventDataDeserializer());
-        by.put(EventType.ROTATE, new RotateEventDataDeserializer());
-        by.put(EventType.QUERY, new QueryEventDataDeserializer());
-        by.put(EventType.TABLE_MAP, new TableMapEventDataDeserializer());
-        by.put(EventType.XID, new XidEventDataDeserializer());
-        by.put(EventType.XA_PREPARE, new XAPrepareEventDataDeserializer());
-        by.put(EventType.GTID, new GtidEventDataDeserializer());
-        by.put(EventType.PREVIOUS_GTIDS, new PreviousGtidSetDeserializer());
-        by.put(EventType.MARIADB_GTID, new MariadbGtidDeserializer());
-        by.put(EventType.MARIADB_GTID_LIST, new MariadbGtidListEventDataDeserializer());
-        // decoded so that handle() can refuse it by name instead of the reader failing on it
-        by.put(EventType.TRANSACTION_PAYLOAD, new TransactionPayloadEventDataDeserializer());
-        for (boolean ext : new boolean[] {false, true}) {
-            by.put(ext ? EventType.EXT_WRITE_ROWS : EventType.WRITE_ROWS,
-                    new SkippingWrites(tableMaps).setMayContainExtraInformation(ext));
-            by.put(ext ? EventType.EXT_UPDATE_ROWS : EventType.UPDATE_ROWS,
-                    new SkippingUpdates(tableMaps).setMayContainExtraInformation(ext));
-            by.put(ext ? EventType.EXT_DELETE_ROWS : EventType.DELETE_ROWS,
-                    new SkippingDeletes(tableMaps).setMayContainExtraInformation(ext));
-        }
-        EventDeserializer d = new EventDeserializer(new EventHeaderV4Deserializer(), new NullEventDataDeserializer(), by, tableMaps);
-        d.setCompatibilityMode(EventDeserializer.CompatibilityMode.DATE_AND_TIME_AS_LONG_MICRO,
-                EventDeserializer.CompatibilityMode.CHAR_AND_BINARY_AS_BYTE_ARRAY);
-        return d;
-    }
-
-    /** Called while a rows event is decoded, on the reader thread, after its table map was handled. */
-    private boolean unmapped(long tableId) {
-        return byTableId.get(tableId) == TableInfo.SKIP;
-    }
-
-    /** Reads past the rest of a rows event; the row deserializers then see nothing left and stop. */
-    private static Serializable[] skipRest(ByteArrayInputStream in) throws IOException {
-        long left = in.available();
-        while (left > 0) {
-            long n = in.skip(left);
-            if (n <= 0) {
-                break;
-            }
-            left -= n;
-        }
-        return null;
-    }
-
-    private final class SkippingWrites extends WriteRowsEventDataDeserializer {
-        SkippingWrites(Map<Long, TableMapEventData> tableMaps) {
-            super(tableMaps);
-        }
-
-        @Override
-        protected Serializable[] deserializeRow(long tableId, BitSet included, ByteArrayInputStream in) throws IOException {
-            return unmapped(tableId) ? skipRest(in) : super.deserializeRow(tableId, included, in);
-        }
-    }
-
-    private final class SkippingUpdates extends UpdateRowsEventDataDeserializer {
-        SkippingUpdates(Map<Long, TableMapEventData> tableMaps) {
-            super(tableMaps);
-        }
-
-        @Override
-        protected Serializable[] deserializeRow(long tableId, BitSet included, ByteArrayInputStream in) throws IOException {
-            return unmapped(tableId) ? skipRest(in) : super.deserializeRow(tableId, included, in);
-        }
-    }
-
-    private final class SkippingDeletes extends DeleteRowsEventDataDeserializer {
-        SkippingDeletes(Map<Long, TableMapEventData> tableMaps) {
-            super(tableMaps);
-        }
-
-        @Override
-        protected Serializable[] deserializeRow(long tableId, BitSet included, ByteArrayInputStream in) throws IOException {
-            return unmapped(tableId) ? skipRest(in) : super.deserializeRow(tableId, included, in);
-        }
     }
 
     private void onEvent(Event event) {
@@ -432,7 +323,7 @@ public final class BinlogSource {
                 // a transaction's BEGIN or XA START follows; a DDL statement does not
                 begin(false);
             }
-            case TABLE_MAP -> tableMap(event.getData());
+            case TABLE_MAP -> shapes.map(event.getData(), committed);
             case TRANSACTION_PAYLOAD -> throw new RpctlException(ExitCode.CONFIG, "the binlog of " + mysql.address()
                     + " holds compressed transactions, whose rows this daemon does not read;"
                     + " set binlog_transaction_compression=OFF on the server");
@@ -498,7 +389,7 @@ public final class BinlogSource {
             }
             case OTHER -> {
                 // DDL, and anything else: columns may have moved
-                lookedUp.clear();
+                shapes.forgetLookups();
                 if (!explicit) {
                     commit(event);
                 }
@@ -533,68 +424,33 @@ public final class BinlogSource {
         return end;
     }
 
-    private void tableMap(TableMapEventData t) {
-        String table = t.getTable().toLowerCase(Locale.ROOT);
-        if (!database.equals(t.getDatabase().toLowerCase(Locale.ROOT)) || !tables.names().contains(table)) {
-            byTableId.put(t.getTableId(), TableInfo.SKIP);
-            return;
-        }
-        TableInfo known = byTableId.get(t.getTableId());
-        TableMapEventMetadata meta = t.getEventMetadata();
-        List<String> names = meta == null ? null : meta.getColumnNames();
-        int count = t.getColumnTypes().length;
-        if (names != null && names.size() == count) {
-            if (known != null && known.columns() != null && known.columns().length == count
-                    && sameNames(known.columns(), names)) {
-                return;
-            }
-            byTableId.put(t.getTableId(), new TableInfo(table, lower(names)));
-            return;
-        }
-        if (tables.namesInEvents() && warnedNoNames.add(table)) {
-            log.warn("pipeline {}: the binlog at {} maps table {} without column names (written before"
-                    + " binlog_row_metadata=FULL); taking them from information_schema, which is right only while"
-                    + " the table has not changed shape since", name, committed, table);
-        }
-        String[] cols = lookedUp.get(table);
-        if (cols == null || cols.length != count) {
-            cols = lower(tables.columnLookup().apply(table));
-            lookedUp.put(table, cols);
-        }
-        if (cols.length != count) {
-            throw RpctlException.badData("table " + table + " has " + count + " columns in the binlog but "
-                    + cols.length + " in information_schema; its shape changed mid-stream");
-        }
-        byTableId.put(t.getTableId(), new TableInfo(table, cols));
-    }
-
     private void rows(Event event) throws InterruptedException {
         Object data = event.getData();
         if (data instanceof WriteRowsEventData w) {
-            TableInfo info = info(w.getTableId());
+            TableShapes.Shape info = shapes.info(w.getTableId());
             if (info == null) {
                 return;
             }
             for (Serializable[] r : w.getRows()) {
-                hand(new RowChange(info.name(), RowChange.Kind.INSERT, info.columns(), null, image(info, w.getIncludedColumns(), r)));
+                hand(new RowChange(info.name(), RowChange.Kind.INSERT, info.columns(), null, TableShapes.image(info, w.getIncludedColumns(), r)));
             }
         } else if (data instanceof UpdateRowsEventData u) {
-            TableInfo info = info(u.getTableId());
+            TableShapes.Shape info = shapes.info(u.getTableId());
             if (info == null) {
                 return;
             }
             for (Map.Entry<Serializable[], Serializable[]> r : u.getRows()) {
                 hand(new RowChange(info.name(), RowChange.Kind.UPDATE, info.columns(),
-                        image(info, u.getIncludedColumnsBeforeUpdate(), r.getKey()),
-                        image(info, u.getIncludedColumns(), r.getValue())));
+                        TableShapes.image(info, u.getIncludedColumnsBeforeUpdate(), r.getKey()),
+                        TableShapes.image(info, u.getIncludedColumns(), r.getValue())));
             }
         } else if (data instanceof DeleteRowsEventData d) {
-            TableInfo info = info(d.getTableId());
+            TableShapes.Shape info = shapes.info(d.getTableId());
             if (info == null) {
                 return;
             }
             for (Serializable[] r : d.getRows()) {
-                hand(new RowChange(info.name(), RowChange.Kind.DELETE, info.columns(), image(info, d.getIncludedColumns(), r), null));
+                hand(new RowChange(info.name(), RowChange.Kind.DELETE, info.columns(), TableShapes.image(info, d.getIncludedColumns(), r), null));
             }
         }
     }
@@ -606,40 +462,5 @@ public final class BinlogSource {
             handed++;
             listener.row(c);
         }
-    }
-
-    private TableInfo info(long tableId) {
-        TableInfo info = byTableId.get(tableId);
-        return info == null || info == TableInfo.SKIP ? null : info;
-    }
-
-    /**
-     * A row image with one slot per column: the row itself under a full image, spread out
-     * otherwise, with {@link RowChange#ABSENT} where the image leaves a column out.
-     */
-    private static Object[] image(TableInfo info, BitSet included, Serializable[] row) {
-        int n = info.columns().length;
-        if (row.length == n && (included == null || included.cardinality() == n)) {
-            return row;
-        }
-        Object[] out = new Object[n];
-        int i = 0;
-        for (int col = 0; col < n; col++) {
-            out[col] = (included == null || included.get(col)) && i < row.length ? row[i++] : RowChange.ABSENT;
-        }
-        return out;
-    }
-
-    private static boolean sameNames(String[] have, List<String> names) {
-        for (int i = 0; i < have.length; i++) {
-            if (!have[i].equalsIgnoreCase(names.get(i))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static String[] lower(List<String> names) {
-        return names.stream().map(n -> n.toLowerCase(Locale.ROOT)).toArray(String[]::new);
     }
 }

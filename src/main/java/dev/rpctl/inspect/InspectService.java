@@ -7,7 +7,6 @@ import dev.rpctl.protocol.BloomFilters;
 import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.protocol.ClaimRow;
 import dev.rpctl.protocol.Entry;
-import dev.rpctl.protocol.UndecodableEntryException;
 import dev.rpctl.protocol.VersionOutOfRangeException;
 
 import java.time.Duration;
