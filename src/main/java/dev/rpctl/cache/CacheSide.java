@@ -10,7 +10,11 @@ import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.DefaultJedisSocketFactory;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.ConnectionPool;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisCluster;
+import redis.clients.jedis.params.ScanParams;
+import redis.clients.jedis.resps.ScanResult;
 import redis.clients.jedis.JedisPooled;
 import redis.clients.jedis.JedisSentineled;
 import redis.clients.jedis.JedisSocketFactory;
@@ -99,6 +103,41 @@ public final class CacheSide implements AutoCloseable {
     /** Milliseconds to live; -1 without expiry, -2 when absent. */
     public long pttl(String key) {
         return call(j -> j.pttl(key));
+    }
+
+    /**
+     * Every key matching the pattern, a page at a time: SCAN with MATCH and COUNT, never KEYS, on
+     * the server or, on a Cluster, on every master. A key written or deleted during the walk may
+     * or may not be seen; every key there from start to end is.
+     */
+    public void scan(String match, int count, Consumer<List<String>> page) {
+        ScanParams params = new ScanParams().match(match).count(count);
+        call(j -> {
+            if (j instanceof JedisCluster cluster) {
+                for (ConnectionPool pool : cluster.getClusterNodes().values()) {
+                    try (Jedis node = new Jedis(pool.getResource())) {
+                        if ("master".equals(String.valueOf(node.role().get(0)))) {
+                            scanNode(node::scan, params, page);
+                        }
+                    }
+                }
+            } else {
+                scanNode(j::scan, params, page);
+            }
+            return null;
+        });
+    }
+
+    private static void scanNode(java.util.function.BiFunction<String, ScanParams, ScanResult<String>> scan, ScanParams params,
+                                 Consumer<List<String>> page) {
+        String cursor = ScanParams.SCAN_POINTER_START;
+        do {
+            ScanResult<String> r = scan.apply(cursor, params);
+            if (!r.getResult().isEmpty()) {
+                page.accept(r.getResult());
+            }
+            cursor = r.getCursor();
+        } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
     }
 
     public void ping() {

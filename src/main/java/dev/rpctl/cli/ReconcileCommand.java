@@ -49,12 +49,15 @@ final class ReconcileCommand extends BaseCommand {
     @Option(names = "--resume", description = "Continue the interrupted run of the same scope instead of starting over.")
     boolean resume;
 
+    @Option(names = "--orphans", description = "Also walk each side's keys of the scope (SCAN, every master of a Cluster) for entries whose row does not exist.")
+    boolean orphans;
+
     @Option(names = "--prom-file", paramLabel = "PATH", description = "Also write the figures as Prometheus text (for node_exporter's textfile collector).")
     Path promFile;
 
     @Override
     public Integer call() throws InterruptedException, IOException {
-        ReconcileService.Request request = new ReconcileService.Request(scope(), dryRun, repairMode(), rate, chunk, resume);
+        ReconcileService.Request request = new ReconcileService.Request(scope(), dryRun, repairMode(), rate, chunk, resume, orphans);
         ReconcileService service = app().reconcileService(side);
         CountDownLatch finished = new CountDownLatch(1);
         Thread stopper = new Thread(() -> {

@@ -41,10 +41,11 @@ final class ReconcileView {
                     + s.count(Verdict.FILLING)), n(s.count(Verdict.MISSING)), n(s.count(Verdict.STALE)),
                     n(s.count(Verdict.AHEAD_OF_DB)), n(s.count(Verdict.PLACEHOLDER_BUT_ROW_EXISTS)),
                     n(s.count(Verdict.UNDECODABLE)), n(s.count(Verdict.LEASE_STUCK)), n(s.changed()),
-                    r.dryRun() ? "-" : n(s.repaired()), n(s.bloomMissing()), percent(s.consistency()), nines(s.nines())));
+                    r.dryRun() ? "-" : n(s.repaired()), n(s.bloomMissing()), n(s.orphans()), percent(s.consistency()),
+                    nines(s.nines())));
         }
         out.table(List.of("side", "checked", "fine", "missing", "stale", "ahead-of-db", "placeholder-but-row",
-                "undecodable", "lease-stuck", "changed", "repaired", "not-in-bloom", "consistency", "nines"), rows);
+                "undecodable", "lease-stuck", "changed", "repaired", "not-in-bloom", "orphans", "consistency", "nines"), rows);
         out.line(String.format(Locale.ROOT, "%s%,d keys in %.1f s (%,.0f/s)%s; %s", r.dryRun() ? "dry run: " : "",
                 r.keysChecked(), r.seconds(), r.rowsPerSecond(), r.interrupted() ? ", interrupted" : "", r.scope()));
     }

@@ -38,11 +38,26 @@ public final class CacheProtocol {
     /** The key template cut at its placeholders: literal, placeholder, literal, ... */
     private final String[] keyParts;
     private final BloomFilters blooms;
+    private final java.util.regex.Pattern keyRegex;
 
     public CacheProtocol(MappingSettings mapping) {
         this.mapping = mapping;
         this.keyParts = mapping.keyTemplate().split("(?=<activity>|<user>)|(?<=<activity>|<user>)", -1);
         this.blooms = new BloomFilters(mapping);
+        StringBuilder re = new StringBuilder();
+        boolean activity = false;
+        boolean user = false;
+        for (String part : keyParts) {
+            switch (part) {
+                // a placeholder met again must repeat what it matched the first time
+                case "<activity>" -> re.append(activity ? "\\k<a>" : "(?<a>[0-9]{1,19})");
+                case "<user>" -> re.append(user ? "\\k<u>" : "(?<u>[0-9]{1,19})");
+                default -> re.append(java.util.regex.Pattern.quote(part));
+            }
+            activity |= part.equals("<activity>");
+            user |= part.equals("<user>");
+        }
+        this.keyRegex = java.util.regex.Pattern.compile(re.toString());
     }
 
     public BloomFilters blooms() {
@@ -57,6 +72,32 @@ public final class CacheProtocol {
                 case "<activity>" -> sb.append(activityId);
                 case "<user>" -> sb.append(userId);
                 default -> sb.append(part);
+            }
+        }
+        return sb.toString();
+    }
+
+    /** The activity and user ids of a claim key, or null for a key that is not one (a Bloom filter, another app's). */
+    public long[] ids(String key) {
+        java.util.regex.Matcher m = keyRegex.matcher(key);
+        if (!m.matches()) {
+            return null;
+        }
+        try {
+            return new long[] {Long.parseLong(m.group("a")), Long.parseLong(m.group("u"))};
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** The SCAN pattern of the claim keys of one activity (0: of every activity); glob characters of the template escaped. */
+    public String scanPattern(long activityId) {
+        StringBuilder sb = new StringBuilder();
+        for (String part : keyParts) {
+            switch (part) {
+                case "<activity>" -> sb.append(activityId > 0 ? Long.toString(activityId) : "*");
+                case "<user>" -> sb.append('*');
+                default -> sb.append(part.replaceAll("([*?\\[\\]\\\\])", "\\\\$1"));
             }
         }
         return sb.toString();

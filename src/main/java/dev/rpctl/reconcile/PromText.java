@@ -37,6 +37,10 @@ public final class PromText {
         for (SideCounts s : r.sides()) {
             sb.append("rpctl_reconcile_bloom_missing{side=\"").append(s.side()).append("\"} ").append(s.bloomMissing()).append('\n');
         }
+        help(sb, "rpctl_reconcile_orphans", "gauge", "Row entries without a row found by the last --orphans walk, per side.");
+        for (SideCounts s : r.sides()) {
+            sb.append("rpctl_reconcile_orphans{side=\"").append(s.side()).append("\"} ").append(s.orphans()).append('\n');
+        }
         help(sb, "rpctl_reconcile_repaired", "gauge", "Entries repaired in the last run, per side.");
         for (SideCounts s : r.sides()) {
             sb.append("rpctl_reconcile_repaired{side=\"").append(s.side()).append("\"} ").append(s.repaired()).append('\n');

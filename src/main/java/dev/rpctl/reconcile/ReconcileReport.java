@@ -17,10 +17,12 @@ public record ReconcileReport(String scope, List<SideCounts> sides, long rowsSca
     /**
      * One side's counts. {@code verdicts} holds every confirmed verdict, the fine ones included;
      * {@code bloomMissing} counts claimers the activity's ready Bloom filter did not hold (a
-     * reader would have been told "no claim"), {@code bloomAdded} those put in it.
+     * reader would have been told "no claim"), {@code bloomAdded} those put in it; {@code orphans}
+     * counts row entries whose row does not exist, found by --orphans' walk of the keys,
+     * {@code orphansRepaired} those turned into tombstones.
      */
     public record SideCounts(String side, long checked, Map<Verdict, Long> verdicts, long changed, long repaired,
-                             long repairSkipped, long bloomMissing, long bloomAdded) {
+                             long repairSkipped, long bloomMissing, long bloomAdded, long orphans, long orphansRepaired) {
 
         public long differences() {
             long n = 0;
@@ -47,8 +49,13 @@ public record ReconcileReport(String scope, List<SideCounts> sides, long rowsSca
             return verdicts.getOrDefault(v, 0L);
         }
 
+        SideCounts withOrphans(long found, long repaired) {
+            return new SideCounts(side, checked, verdicts, changed, this.repaired, repairSkipped, bloomMissing, bloomAdded,
+                    orphans + found, orphansRepaired + repaired);
+        }
+
         static SideCounts empty(String side) {
-            return new SideCounts(side, 0, new EnumMap<>(Verdict.class), 0, 0, 0, 0, 0);
+            return new SideCounts(side, 0, new EnumMap<>(Verdict.class), 0, 0, 0, 0, 0, 0, 0);
         }
     }
 
@@ -59,7 +66,8 @@ public record ReconcileReport(String scope, List<SideCounts> sides, long rowsSca
     /** Whether the caches are right now: nothing differed, or everything that did was repaired. */
     public boolean consistent() {
         for (SideCounts s : sides) {
-            if (s.differences() > (dryRun ? 0 : s.repaired()) || s.bloomMissing() > (dryRun ? 0 : s.bloomAdded())) {
+            if (s.differences() > (dryRun ? 0 : s.repaired()) || s.bloomMissing() > (dryRun ? 0 : s.bloomAdded())
+                    || s.orphans() > (dryRun ? 0 : s.orphansRepaired())) {
                 return false;
             }
         }

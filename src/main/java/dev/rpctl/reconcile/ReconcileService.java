@@ -42,7 +42,13 @@ public final class ReconcileService {
     /** rewrite: write the primary's row; invalidate: remove the entry of a row that exists (a tombstone for one that does not). */
     public enum RepairMode { REWRITE, INVALIDATE }
 
-    public record Request(Scope scope, boolean dryRun, RepairMode mode, double rate, int chunk, boolean resume) {}
+    /** orphans: also walk each side's keys of the scope (SCAN) for row entries whose row does not exist. */
+    public record Request(Scope scope, boolean dryRun, RepairMode mode, double rate, int chunk, boolean resume,
+                          boolean orphans) {
+        public Request(Scope scope, boolean dryRun, RepairMode mode, double rate, int chunk, boolean resume) {
+            this(scope, dryRun, mode, rate, chunk, resume, false);
+        }
+    }
 
     /** Told after every chunk: keys checked so far, and where the scan is. */
     public interface Listener {
@@ -132,6 +138,11 @@ public final class ReconcileService {
                 progress.update(checked, seconds, (deletedPhase ? "deleted keys" : "claims") + " up to activity "
                         + cursor.activityId() + " user " + cursor.userId());
                 pace(req.rate(), checked, started);
+            }
+            if (!stopping && req.orphans()) {
+                for (CacheSide s : sides) {
+                    counts.put(s.name(), orphans(s, scope, req, counts.get(s.name())));
+                }
             }
             boolean completed = !stopping;
             primary.save(new ReconcileRepository.Progress(id, deletedPhase ? DELETED : CLAIMS, cursor, sinceMillis,
@@ -266,7 +277,7 @@ public final class ReconcileService {
         }
         long[] bloom = checkBloom(side, items, req.dryRun());
         return new SideCounts(side.name(), before.checked() + items.size(), verdicts, changed, repaired, skipped,
-                before.bloomMissing() + bloom[0], before.bloomAdded() + bloom[1]);
+                before.bloomMissing() + bloom[0], before.bloomAdded() + bloom[1], before.orphans(), before.orphansRepaired());
     }
 
     /**
@@ -309,6 +320,68 @@ public final class ReconcileService {
             }
         }
         return new long[] {missing, added};
+    }
+
+    /**
+     * Walks the side's claim keys of the scope (SCAN, a page at a time) for row entries whose row
+     * does not exist (a row deleted by TRUNCATE or with the binlog off, a claim table restored
+     * from a backup): each is confirmed (the row read again from the primary, the entry again from
+     * the side) and, unless dry, swapped for its tombstone.
+     */
+    private SideCounts orphans(CacheSide side, Scope scope, Request req, SideCounts before) {
+        long[] found = new long[2];
+        side.scan(protocol.scanPattern(scope.activityId()), 1000, page -> {
+            if (stopping) {
+                return;
+            }
+            List<String> keys = new ArrayList<>();
+            List<Key> ids = new ArrayList<>();
+            for (String k : page) {
+                long[] id = protocol.ids(k);
+                if (id != null && (scope.activityId() <= 0 || id[0] == scope.activityId())
+                        && (scope.fromUser() == null || (id[1] >= scope.fromUser() && id[1] <= scope.toUser()))) {
+                    keys.add(k);
+                    ids.add(new Key(id[0], id[1]));
+                }
+            }
+            List<String> raws = side.getAll(keys);
+            List<Key> rowEntries = new ArrayList<>();
+            for (int i = 0; i < keys.size(); i++) {
+                if (raws.get(i) != null && raws.get(i).startsWith("R|")) {
+                    rowEntries.add(ids.get(i));
+                }
+            }
+            Map<Key, ClaimRow> rows = primary.rows(rowEntries);
+            List<Key> suspects = new ArrayList<>();
+            List<String> suspectKeys = new ArrayList<>();
+            for (Key k : rowEntries) {
+                if (!rows.containsKey(k)) {
+                    suspects.add(k);
+                    suspectKeys.add(protocol.key(k.activityId(), k.userId()));
+                }
+            }
+            if (suspects.isEmpty()) {
+                return;
+            }
+            Map<Key, ClaimRow> again = primary.rows(suspects);
+            Map<Key, Long> tombstones = primary.tombstoneVersions(suspects);
+            List<String> rawsAgain = side.getAll(suspectKeys);
+            for (int i = 0; i < suspects.size(); i++) {
+                String raw = rawsAgain.get(i);
+                SideView v = judge(side, suspectKeys.get(i), raw, Optional.ofNullable(again.get(suspects.get(i))));
+                if (v.verdict().fine()) {
+                    continue;
+                }
+                found[0]++;
+                if (!req.dryRun()) {
+                    Optional<Entry> target = target(Optional.empty(), tombstones.get(suspects.get(i)), v, req.mode());
+                    if (target != null && protocol.swap(side, suspectKeys.get(i), raw, target.orElse(null))) {
+                        found[1]++;
+                    }
+                }
+            }
+        });
+        return before.withOrphans(found[0], found[1]);
     }
 
     private SideView judge(CacheSide side, String key, String raw, Optional<ClaimRow> row) {

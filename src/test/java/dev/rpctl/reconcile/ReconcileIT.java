@@ -229,6 +229,38 @@ class ReconcileIT {
         Files.deleteIfExists(prom);
     }
 
+    @Test
+    void orphans_are_found_by_walking_the_keys_on_a_single_side_and_on_the_cluster_and_become_tombstones() throws Exception {
+        Map<String, String> env = new HashMap<>(Services.env());
+        env.put("RPCTL_SIDE_B_MODE", "cluster");
+        env.put("RPCTL_SIDE_B_NODES", Services.clusterNodes());
+        try (App mixed = new App(new dev.rpctl.config.ConfigLoader(env, Path.of("").toAbsolutePath()).load(null, Map.of()))) {
+            CacheSide a = mixed.side("a");
+            CacheSide cluster = mixed.side("b");
+            // entries of rows that never reached the database (or left it without a trace)
+            for (long u = 1001; u <= 1005; u++) {
+                protocol.put(a, key(u), Entry.row(new ClaimRow(activity, u, 5, "paid", "ghost", 3, 0)));
+            }
+            for (long u = 2001; u <= 2003; u++) {
+                protocol.put(cluster, key(u), Entry.row(new ClaimRow(activity, u, 5, "paid", "ghost", 1, 0)));
+            }
+            protocol.put(a, key(1006), Entry.placeholder());
+            ReconcileService.Request dry = new ReconcileService.Request(new Scope(activity, null, null, null, List.of("a", "b")),
+                    true, ReconcileService.RepairMode.REWRITE, 0, 100, false, true);
+            ReconcileReport found = mixed.reconcileService("all").run(dry, QUIET);
+            assertEquals(5, found.sides().get(0).orphans(), found.toString());
+            assertEquals(3, found.sides().get(1).orphans(), found.toString());
+            assertFalse(found.consistent());
+            ReconcileReport fixed = mixed.reconcileService("all").run(new ReconcileService.Request(dry.scope(), false,
+                    ReconcileService.RepairMode.REWRITE, 0, 100, false, true), QUIET);
+            assertTrue(fixed.consistent(), fixed.toString());
+            assertEquals("T|4", a.get(key(1003)));
+            assertEquals("T|2", cluster.get(key(2002)));
+            assertEquals("P|0", a.get(key(1006)), "a placeholder is no orphan");
+            assertEquals(0, mixed.reconcileService("all").run(dry, QUIET).sides().get(1).orphans());
+        }
+    }
+
     private Map<String, String> snapshot(String side) {
         return snapshotRange(side, 1, USERS);
     }
