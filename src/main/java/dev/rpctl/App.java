@@ -22,7 +22,9 @@ import dev.rpctl.sync.MetricsServer;
 import dev.rpctl.sync.StatusService;
 import dev.rpctl.sync.SyncRepository;
 import dev.rpctl.sync.SyncService;
+import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -103,7 +105,7 @@ public final class App implements AutoCloseable {
     }
 
     public ActivityService activities() {
-        return new ActivityService(primary(), config.mapping());
+        return new ActivityService(primary(), config.mapping(), config.claim().budgetShards());
     }
 
     public ClaimRepository claims() {
@@ -197,13 +199,56 @@ public final class App implements AutoCloseable {
 
     /**
      * The typed failure for an exception that got past the adapter meant to translate it: a lost
-     * Redis connection is exit 69. Anything else comes back unchanged.
+     * Redis connection is exit 69, a login a Redis refuses is exit 78. Anything else comes back unchanged.
      */
     public static Exception failure(Exception e) {
+        if (e instanceof RpctlException) {
+            return e;
+        }
         if (e instanceof JedisConnectionException) {
             return new RpctlException(ExitCode.UNAVAILABLE, "redis is unreachable: " + RpctlException.rootMessage(e), e);
         }
+        if (redisLoginRefused(e)) {
+            return new RpctlException(ExitCode.CONFIG, "redis login refused (" + RpctlException.rootMessage(e)
+                    + "); check side-a/side-b.user and .password", e);
+        }
         return e;
+    }
+
+    /**
+     * As {@link #failure(Exception)}, naming the side: a refused Redis login is reported by a
+     * driver that does not say which server refused it, so each open side is asked once more.
+     */
+    public synchronized Exception explain(Exception e) {
+        if (redisLoginRefused(e) && sides != null) {
+            for (CacheSide s : sides.values()) {
+                try {
+                    s.call(j -> j.ping());
+                } catch (RuntimeException probe) {
+                    if (redisLoginRefused(probe)) {
+                        String key = "side-" + s.name();
+                        return new RpctlException(ExitCode.CONFIG, "redis side " + s.name() + " at " + s.address()
+                                + ": login refused (" + RpctlException.rootMessage(probe) + "); check " + key
+                                + ".user and " + key + ".password", e);
+                    }
+                }
+            }
+        }
+        return failure(e);
+    }
+
+    /** Whether Redis refused the credentials (wrong password, a password where none is set, none where one is). */
+    static boolean redisLoginRefused(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof JedisAccessControlException) {
+                return true;
+            }
+            if (t instanceof JedisDataException && t.getMessage() != null
+                    && t.getMessage().matches("(?s)(WRONGPASS|NOAUTH|ERR AUTH|ERR invalid password|ERR Client sent AUTH).*")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private <T extends AutoCloseable> T track(T t) {

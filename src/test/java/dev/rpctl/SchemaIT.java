@@ -67,7 +67,7 @@ class SchemaIT {
         assertTrue(status.out().contains(claim + "_version_bu") && status.out().contains("run 'rpctl db init'"), status.out());
         Rpctl.Result init = rpctl.run("db", "init");
         assertTrue(init.out().contains("added trigger " + claim + "_version_bu"), init.out());
-        assertTrue(rpctl.run("--json", "status").out().replaceAll("\\s", "").contains("\"missingTriggers\":[]"));
+        assertTrue(rpctl.run("--json", "status").out().replaceAll("\\s", "").contains("\"missing_triggers\":[]"));
         try (App app = Services.app(); Connection c = app.primary().connection(); Statement st = c.createStatement()) {
             st.execute("DROP TABLE " + claim + ", " + claim + "_tombstone");
         }

@@ -19,14 +19,27 @@ public final class ActivityService {
     private final String activityTable;
     private final String budgetTable;
     private final String version;
+    private final int defaultShards;
+
+    /** Longest name the default schema's name column holds (VARCHAR(128)). */
+    public static final int NAME_MAX = 128;
+    /** Most budget shards an activity may have, as for claim.budget-shards. */
+    public static final int SHARDS_MAX = 1024;
 
     public ActivityService(Database db, MappingSettings mapping) {
+        this(db, mapping, 32);
+    }
+
+    /** @param defaultShards the shards of an activity created without a shard count (claim.budget-shards) */
+    public ActivityService(Database db, MappingSettings mapping, int defaultShards) {
         this.db = db;
+        this.defaultShards = defaultShards;
         this.activityTable = mapping.activityTable();
         this.budgetTable = SchemaService.budgetTable(mapping);
         this.version = mapping.versionColumn();
     }
 
+    /** @param shards budget shards, 1-1024; 0 for claim.budget-shards (then an existing activity's count is not compared) */
     public record NewActivity(long id, String name, int count, long amount, Allocation allocation,
                               Instant startsAt, Instant endsAt, int shards) {}
 
@@ -38,14 +51,16 @@ public final class ActivityService {
         Optional<Activity> existing = find(a.id());
         if (existing.isPresent()) {
             Activity e = existing.get();
-            if (e.totalCount() != a.count() || e.totalAmount() != a.amount() || e.allocation() != a.allocation()) {
+            boolean otherShards = a.shards() > 0 && e.shards() != effectiveShards(a.shards(), a.count());
+            if (e.totalCount() != a.count() || e.totalAmount() != a.amount() || e.allocation() != a.allocation()
+                    || otherShards) {
                 throw RpctlException.badData("activity " + a.id() + " exists with another budget ("
                         + e.totalCount() + " claims, " + e.totalAmount() + " cents, " + e.allocation().label()
-                        + "); pick another --activity id");
+                        + ", " + e.shards() + " shards); pick another --activity id");
             }
             return new Created(e, true);
         }
-        int shards = Math.max(1, Math.min(a.shards(), a.count()));
+        int shards = effectiveShards(a.shards() > 0 ? a.shards() : defaultShards, a.count());
         try (Connection c = db.connection()) {
             c.setAutoCommit(false);
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + activityTable
@@ -92,7 +107,19 @@ public final class ActivityService {
         return new Created(find(a.id()).orElseThrow(), false);
     }
 
+    /** An activity never has more shards than packets: a shard without a packet could pay nothing. */
+    private static int effectiveShards(int shards, int count) {
+        return Math.max(1, Math.min(shards, count));
+    }
+
     private static void validate(NewActivity a) {
+        if (a.shards() < 0 || a.shards() > SHARDS_MAX) {
+            throw RpctlException.usage("--shards must be 1-" + SHARDS_MAX + ", got " + a.shards());
+        }
+        if (a.name() != null && a.name().codePointCount(0, a.name().length()) > NAME_MAX) {
+            throw RpctlException.usage("--name is " + a.name().codePointCount(0, a.name().length())
+                    + " characters long; an activity's name holds at most " + NAME_MAX);
+        }
         if (a.id() <= 0) {
             throw RpctlException.usage("--activity must be a positive number, got " + a.id());
         }

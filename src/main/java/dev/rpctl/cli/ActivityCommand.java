@@ -1,5 +1,6 @@
 package dev.rpctl.cli;
 
+import dev.rpctl.RpctlException;
 import dev.rpctl.claim.ActivityService;
 import dev.rpctl.claim.Allocation;
 import picocli.CommandLine.Command;
@@ -34,7 +35,10 @@ final class ActivityCommand {
 
         @Override
         public Integer call() {
-            int s = shards != null ? shards : root().config().claim().budgetShards();
+            if (shards != null && (shards < 1 || shards > ActivityService.SHARDS_MAX)) {
+                throw RpctlException.usage("--shards must be 1-" + ActivityService.SHARDS_MAX + ", got " + shards);
+            }
+            int s = shards != null ? shards : 0;
             ActivityService.Created c = app().activities().create(
                     new ActivityService.NewActivity(id, name, count, amount, allocation, startsAt, endsAt, s));
             if (!out().json()) {

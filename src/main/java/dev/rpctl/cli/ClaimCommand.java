@@ -26,6 +26,12 @@ final class ClaimCommand extends BaseCommand {
 
     @Override
     public Integer call() throws InterruptedException {
+        if (activity < 1) {
+            throw RpctlException.usage("--activity must be a positive id, got " + activity);
+        }
+        if (user != null && user < 1) {
+            throw RpctlException.usage("--user must be a positive id, got " + user);
+        }
         if (load.users == null) {
             if (user == null) {
                 throw RpctlException.usage("give --user for one claim, or --users FROM-TO for a load");

@@ -24,6 +24,12 @@ public final class Cli {
             configureLogging(root, parseResult);
             try {
                 return new CommandLine.RunLast().execute(parseResult);
+            } catch (CommandLine.ExecutionException e) {
+                // explained while the connections are still open, so it can name the server
+                if (root.appOpen() && e.getCause() instanceof Exception cause) {
+                    throw new CommandLine.ExecutionException(e.getCommandLine(), e.getMessage(), root.app().explain(cause));
+                }
+                throw e;
             } finally {
                 root.closeApp();
             }

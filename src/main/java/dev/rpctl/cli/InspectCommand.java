@@ -23,6 +23,10 @@ final class InspectCommand extends BaseCommand {
 
     @Override
     public Integer call() {
+        if (user < 1 || activity < 0) {
+            throw RpctlException.usage(user < 1 ? "--user must be a positive id, got " + user
+                    : "--activity must be a positive id, got " + activity);
+        }
         InspectService.Report report = app().inspectService().inspect(user, activity, repair);
         if (out().json()) {
             out().json(report);

@@ -148,6 +148,10 @@ public final class RpctlCommand implements Runnable {
         return terminal && !noColor && !env.containsKey("NO_COLOR");
     }
 
+    boolean appOpen() {
+        return app != null;
+    }
+
     void closeApp() {
         if (app != null) {
             app.close();

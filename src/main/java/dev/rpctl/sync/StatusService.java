@@ -1,5 +1,8 @@
 package dev.rpctl.sync;
 
+import dev.rpctl.ExitCode;
+import dev.rpctl.RpctlException;
+import dev.rpctl.db.Database;
 import dev.rpctl.binlog.BinlogPosition;
 import dev.rpctl.db.SchemaService;
 
@@ -49,6 +52,23 @@ public final class StatusService {
     public List<String> missingTriggers() {
         return schema.missingTriggers();
     }
+
+    /**
+     * The server's binlog settings; a server with the binlog off is refused (78), as the daemon
+     * refuses it, since there is nothing for a pipeline to read or a checkpoint to be measured against.
+     */
+    public Binlog binlog() {
+        SyncRepository.BinlogSettings b = repo.binlogSettings();
+        if (!b.on()) {
+            Database db = repo.database();
+            throw new RpctlException(ExitCode.CONFIG, db.role() + " at " + db.address() + " has the binary log off;"
+                    + " the sync daemon needs log-bin, binlog-format=ROW and binlog-row-image=FULL");
+        }
+        return new Binlog(b.format(), b.rowImage(), repo.serverNow().file(), b.usable());
+    }
+
+    /** The server's binlog: its format and row image, the file it writes now, and whether a pipeline can read it. */
+    public record Binlog(String format, String rowImage, String activeFile, boolean usable) {}
 
     public List<PipelineStatus> status() {
         long now = System.currentTimeMillis();

@@ -132,6 +132,23 @@ public final class SyncRepository {
         }
     }
 
+    /** The server's binlog as the pipelines need it: on, in ROW format, with FULL row images. */
+    public record BinlogSettings(boolean on, String format, String rowImage) {
+        public boolean usable() {
+            return on && "ROW".equalsIgnoreCase(format) && "FULL".equalsIgnoreCase(rowImage);
+        }
+    }
+
+    public BinlogSettings binlogSettings() {
+        try (Connection c = db.connection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT @@global.log_bin, @@global.binlog_format, @@global.binlog_row_image")) {
+            rs.next();
+            return new BinlogSettings(rs.getBoolean(1), rs.getString(2), rs.getString(3));
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+    }
+
     /**
      * Refuses a server whose binlog cannot feed the pipelines: rows must be logged as row images
      * with every column, or an update would arrive without the columns a cache entry is made of,
@@ -202,6 +219,11 @@ public final class SyncRepository {
             }
         } catch (SQLException e) {
             throw db.translate(e);
+        }
+        if (out.isEmpty()) {
+            // the binlog names a table the schema lacks: an rpctl table from a newer release (the heartbeat)
+            throw new RpctlException(ExitCode.CONFIG, db.role() + " at " + db.address() + ": table " + table
+                    + " does not exist; the schema is older than this rpctl: run 'rpctl db init'");
         }
         return out;
     }
