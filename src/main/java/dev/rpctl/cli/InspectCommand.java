@@ -29,7 +29,7 @@ final class InspectCommand extends BaseCommand {
         }
         InspectService.Report report = app().inspectService().inspect(user, activity, repair);
         if (out().json()) {
-            out().json(report);
+            out().json(InspectView.json(report));
         } else {
             render(report);
         }

@@ -29,6 +29,18 @@ public final class Output {
     // snake_case keys, enum values as lower-case snake_case words, times as RFC 3339
     private static final ObjectMapper JSON = new ObjectMapper()
             .findAndRegisterModules()
+            .registerModule(new SimpleModule("rpctl-enums").addSerializer(Enum.class, new StdSerializer<Enum>(Enum.class) {
+                @Override
+                public void serialize(Enum value, JsonGenerator gen, SerializerProvider provider) throws IOException {
+                    gen.writeString(word(value));
+                }
+            }).addKeySerializer(Enum.class, new StdSerializer<Enum>(Enum.class) {
+                @Override
+                public void serialize(Enum value, JsonGenerator gen, SerializerProvider provider) throws IOException {
+                    gen.writeFieldName(word(value));
+                }
+            }))
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
 
@@ -113,6 +125,16 @@ public final class Output {
     /** An enum value as the JSON documents spell it: {@code CLAIM_NEW} is {@code claim_new}. */
     public static String word(Enum<?> value) {
         return value.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** A time as JSON spells it: RFC 3339 in UTC with milliseconds; null stays null. */
+    public static String time(java.time.Instant t) {
+        return t == null ? null : java.time.format.DateTimeFormatter.ISO_INSTANT.format(t.truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+    }
+
+    /** Seconds as whole milliseconds. */
+    public static long ms(double seconds) {
+        return Math.round(seconds * 1000);
     }
 
     /** Columns separated by two spaces, padded to the widest cell; cells may carry markup. */

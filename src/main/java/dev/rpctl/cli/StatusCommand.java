@@ -18,15 +18,34 @@ final class StatusCommand extends BaseCommand {
             description = "A checkpoint older than this is stale (default: ${DEFAULT-VALUE}).")
     String staleAfter;
 
+    @Option(names = "--all", description = "Also the pipelines of sides this configuration does not have (a renamed side, a run with --pipeline-prefix).")
+    boolean all;
+
+    @Option(names = "--forget", paramLabel = "PIPELINE",
+            description = "Delete the checkpoint of a pipeline that no longer runs, then show the status.")
+    String forget;
+
     @Override
     public Integer call() {
         StatusService service = app().statusService(duration("--stale-after", staleAfter));
         StatusService.Binlog binlog = service.binlog();
-        List<StatusService.PipelineStatus> all = service.status();
+        if (forget != null) {
+            service.forget(forget);
+            if (!out().json()) {
+                out().err().println("forgot pipeline " + forget);
+                out().err().flush();
+            }
+        }
+        List<String> sides = app().config().sideNames();
+        List<StatusService.PipelineStatus> every = service.status();
+        // a checkpoint of a side this configuration lacks is shown with --all, and never fails the exit code
+        List<StatusService.PipelineStatus> all = every.stream().filter(s -> this.all || sides.contains(s.pipeline())).toList();
+        int hidden = every.size() - all.size();
         List<String> missing = service.missingTriggers();
-        boolean ok = all.stream().allMatch(StatusService.PipelineStatus::ok) && missing.isEmpty() && binlog.usable();
+        boolean ok = all.stream().filter(s -> sides.contains(s.pipeline())).allMatch(StatusService.PipelineStatus::ok)
+                && missing.isEmpty() && binlog.usable();
         if (out().json()) {
-            out().json(json(binlog, all, missing));
+            out().json(json(binlog, all, missing, sides, hidden));
             return exit(ok);
         }
         out().line("binlog: format " + binlog.format() + ", row image " + binlog.rowImage() + ", writing " + binlog.activeFile()
@@ -37,6 +56,11 @@ final class StatusCommand extends BaseCommand {
         }
         if (all.isEmpty()) {
             out().line("no pipeline has a checkpoint yet; start 'rpctl sync-daemon'");
+        }
+        if (hidden > 0) {
+            out().line(hidden + " pipeline(s) of sides not in this configuration hidden; --all shows them, --forget PIPELINE deletes one");
+        }
+        if (all.isEmpty()) {
             return exit(ok);
         }
         List<List<String>> rows = new ArrayList<>();
@@ -45,12 +69,19 @@ final class StatusCommand extends BaseCommand {
                     : nextPurgeBreaks(s, binlog) ? "@|yellow ok, next purge breaks it|@" : "@|green ok|@";
             rows.add(List.of(s.pipeline(), s.binlogFile() + ":" + s.binlogPosition(), s.gtid().isEmpty() ? "-" : s.gtid(),
                     duration(s.checkpointAgeMillis()), s.bytesBehind() < 0 ? "-" : size(s.bytesBehind()),
-                    duration(s.lagMillis()), s.leaderConnection() == null ? "none" : "conn " + s.leaderConnection(),
+                    duration(s.lagMillis()), leader(s),
                     s.filesBeforeCheckpoint() + " files, " + size(s.bytesBeforeCheckpoint()), state));
         }
         out().table(List.of("pipeline", "checkpoint", "gtid", "checkpoint age", "behind", "lag", "leader",
                 "headroom", "state"), rows);
         return exit(ok);
+    }
+
+    private static String leader(StatusService.PipelineStatus s) {
+        if (s.leaderConnection() == null) {
+            return "none";
+        }
+        return (s.leaderHost() == null ? "" : s.leaderHost() + " ") + "conn " + s.leaderConnection();
     }
 
     /** The oldest file the server keeps is the checkpoint's, and it is not the one being written (which no purge removes). */
@@ -59,7 +90,7 @@ final class StatusCommand extends BaseCommand {
     }
 
     private static Map<String, Object> json(StatusService.Binlog binlog, List<StatusService.PipelineStatus> all,
-                                            List<String> missing) {
+                                            List<String> missing, List<String> sides, int hidden) {
         Map<String, Object> doc = new LinkedHashMap<>();
         Map<String, Object> b = new LinkedHashMap<>();
         b.put("format", binlog.format().toLowerCase(java.util.Locale.ROOT));
@@ -72,6 +103,7 @@ final class StatusCommand extends BaseCommand {
             Map<String, Object> p = new LinkedHashMap<>();
             p.put("pipeline", s.pipeline());
             p.put("state", s.purged() ? "purged" : s.stale() ? "stale" : "ok");
+            p.put("configured", sides.contains(s.pipeline()));
             p.put("binlog_file", s.binlogFile());
             p.put("binlog_position", s.binlogPosition());
             p.put("gtid", s.gtid().isEmpty() ? null : s.gtid());
@@ -80,6 +112,7 @@ final class StatusCommand extends BaseCommand {
             p.put("lag_ms", known(s.lagMillis()));
             p.put("heartbeat_age_ms", known(s.heartbeatAgeMillis()));
             p.put("leader_connection", s.leaderConnection());
+            p.put("leader", s.leaderHost());
             p.put("files_before_checkpoint", s.purged() ? null : s.filesBeforeCheckpoint());
             p.put("bytes_before_checkpoint", s.purged() ? null : s.bytesBeforeCheckpoint());
             p.put("next_purge_breaks_it", nextPurgeBreaks(s, binlog));
@@ -88,6 +121,7 @@ final class StatusCommand extends BaseCommand {
             pipelines.add(p);
         }
         doc.put("pipelines", pipelines);
+        doc.put("hidden", hidden);
         doc.put("missing_triggers", missing);
         return doc;
     }

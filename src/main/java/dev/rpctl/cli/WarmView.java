@@ -3,6 +3,8 @@ package dev.rpctl.cli;
 import dev.rpctl.warm.WarmService;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 
@@ -27,7 +29,7 @@ final class WarmView {
             out.err().flush();
         }
         if (out.json()) {
-            out.json(r);
+            out.json(json(r));
             return;
         }
         List<List<String>> rows = new ArrayList<>();
@@ -39,6 +41,29 @@ final class WarmView {
                 r.activityId(), r.users(), r.rows(), r.placeholders(),
                 r.uncacheable() > 0 ? ", " + r.uncacheable() + " rows with a version outside the range, not cached" : "",
                 r.seconds(), r.usersPerSecond()));
+    }
+
+    /** The --json document of {@code warm} (docs/json.md). */
+    static Map<String, Object> json(WarmService.Report r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("activity", r.activityId());
+        m.put("users", r.users());
+        m.put("rows", r.rows());
+        m.put("placeholders", r.placeholders());
+        m.put("uncacheable", r.uncacheable());
+        m.put("duration_ms", Output.ms(r.seconds()));
+        m.put("users_per_second", r.usersPerSecond());
+        List<Map<String, Object>> sides = new ArrayList<>();
+        for (WarmService.SideCounts s : r.sides()) {
+            Map<String, Object> sm = new LinkedHashMap<>();
+            sm.put("side", s.side());
+            sm.put("written", s.written());
+            sm.put("kept", s.kept());
+            sm.put("undecodable", s.undecodable());
+            sides.add(sm);
+        }
+        m.put("sides", sides);
+        return m;
     }
 
     private static String n(long v) {

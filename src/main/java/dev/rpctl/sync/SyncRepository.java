@@ -228,6 +228,34 @@ public final class SyncRepository {
         return out;
     }
 
+    /** The client host:port of a MySQL connection, or null when it is gone. */
+    public String connectionHost(long id) {
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement("SELECT host FROM information_schema.processlist WHERE id = ?")) {
+            ps.setLong(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+    }
+
+    /** Deletes a pipeline's checkpoint and heartbeat rows; whether it had a checkpoint. */
+    public boolean forget(String pipeline) {
+        try (Connection c = db.connection();
+             PreparedStatement cp = c.prepareStatement("DELETE FROM " + mapping.checkpointTable() + " WHERE pipeline = ?");
+             PreparedStatement hb = c.prepareStatement("DELETE FROM " + mapping.heartbeatTable() + " WHERE pipeline = ?")) {
+            cp.setString(1, pipeline);
+            hb.setString(1, pipeline);
+            int n = cp.executeUpdate();
+            hb.executeUpdate();
+            return n > 0;
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+    }
+
     /** The MySQL connection id holding a named lock, or null. */
     public Long lockHolder(String lock) {
         try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement("SELECT IS_USED_LOCK(?)")) {
