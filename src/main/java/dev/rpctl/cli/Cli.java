@@ -16,6 +16,7 @@ public final class Cli {
 
     public static CommandLine commandLine(RpctlCommand root) {
         CommandLine cl = new CommandLine(root);
+        root.addKeyOptions(cl.getCommandSpec());
         ErrorHandler handler = new ErrorHandler(root);
         cl.setExecutionExceptionHandler(handler);
         cl.setParameterExceptionHandler(handler);
