@@ -9,6 +9,7 @@ import dev.rpctl.claim.LoadService;
 import dev.rpctl.claim.VerifyService;
 import dev.rpctl.claim.WriteThrough;
 import dev.rpctl.config.Config;
+import dev.rpctl.config.SideSettings;
 import dev.rpctl.db.Database;
 import dev.rpctl.db.ReplicaLagProbe;
 import dev.rpctl.db.SchemaService;
@@ -40,6 +41,7 @@ import java.util.Optional;
  * get every service here; they never build one from repositories, sides or servers themselves.
  */
 public final class App implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(App.class);
     private final Config config;
     private final List<AutoCloseable> opened = new ArrayList<>();
     private Database primary;
@@ -75,7 +77,12 @@ public final class App implements AutoCloseable {
         if (sides == null) {
             sides = new LinkedHashMap<>();
             for (String name : config.sideNames()) {
-                sides.put(name, track(new CacheSide(config.side(name))));
+                SideSettings s = config.side(name);
+                LOG.info("redis side {}: {} at {} (pool of up to {} a node, timeout {} ms{})", name,
+                        s.mode().name().toLowerCase(java.util.Locale.ROOT),
+                        String.join(",", s.nodes().stream().map(Object::toString).toList()), s.poolSize(), s.timeout().toMillis(),
+                        s.tls() ? ", TLS" : "");
+                sides.put(name, track(new CacheSide(s)));
             }
         }
         return sides;

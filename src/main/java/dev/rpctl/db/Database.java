@@ -14,6 +14,7 @@ import java.sql.SQLTransientConnectionException;
 
 /** The connection pool to one MySQL server (the primary, or the replica). */
 public final class Database implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Database.class);
     private static final int ER_NO_SUCH_TABLE = 1146;
     private static final int ER_BAD_FIELD_ERROR = 1054;
     private static final int ER_DBACCESS_DENIED = 1044;
@@ -62,11 +63,19 @@ public final class Database implements AutoCloseable {
                 + "&cachePrepStmts=true&prepStmtCacheSize=256&useServerPrepStmts=false"
                 + "&useLocalSessionState=true&elideSetAutoCommits=true"
                 + "&connectionTimeZone=UTC&forceConnectionTimeZoneToSession=true"
-                + "&tcpKeepAlive=true";
+                + "&tcpKeepAlive=true"
+                // -vv: the driver logs every statement and its time (logger "MySQL")
+                + (LOG.isDebugEnabled() ? "&logger=Slf4JLogger&profileSQL=true" : "");
     }
 
     public Connection connection() {
         try {
+            if (LOG.isTraceEnabled()) {
+                long start = System.nanoTime();
+                Connection c = pool().getConnection();
+                LOG.trace("{}: connection from the pool in {} us", role, (System.nanoTime() - start) / 1000);
+                return c;
+            }
             return pool().getConnection();
         } catch (SQLException e) {
             throw translate(e);
@@ -108,8 +117,14 @@ public final class Database implements AutoCloseable {
         hc.setAutoCommit(true);
         // read committed takes no gap locks: concurrent claims insert side by side without deadlocks
         hc.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+        long start = System.nanoTime();
+        LOG.info("{} at {}: connecting as {} to database {} (pool of up to {}, connect timeout {} ms{})", role, address(),
+                settings.user(), settings.database(), settings.poolSize(), settings.connectTimeout().toMillis(),
+                settings.tls() ? ", TLS" : "");
         try {
-            return new HikariDataSource(hc);
+            HikariDataSource ds = new HikariDataSource(hc);
+            LOG.info("{} at {}: connected in {} ms", role, address(), (System.nanoTime() - start) / 1_000_000);
+            return ds;
         } catch (HikariPool.PoolInitializationException e) {
             throw translate(e);
         }
