@@ -15,6 +15,7 @@ import dev.rpctl.db.ReplicaLagProbe;
 import dev.rpctl.db.SchemaService;
 import dev.rpctl.inspect.EntryJudge;
 import dev.rpctl.inspect.InspectService;
+import dev.rpctl.inspect.KeySurvey;
 import dev.rpctl.reconcile.ReconcileRepository;
 import dev.rpctl.reconcile.ReconcileService;
 import dev.rpctl.warm.WarmService;
@@ -167,6 +168,11 @@ public final class App implements AutoCloseable {
         ClaimRepository replicaClaims = replica().map(r -> new ClaimRepository(r, config.mapping())).orElse(null);
         return new InspectService(protocol(), List.copyOf(sides().values()), claims(), replicaClaims,
                 () -> ReplicaLagProbe.describe(replica().orElseThrow()), config.mapping().leaseTtl());
+    }
+
+    /** Surveys of an activity's keys and decoding of any key, on every side. */
+    public KeySurvey keySurvey() {
+        return new KeySurvey(config.mapping().keyTemplate(), List.copyOf(sides().values()), claims());
     }
 
     /** A reconcile of the sides named by a --side value; the scan reads the replica where there is one. */
