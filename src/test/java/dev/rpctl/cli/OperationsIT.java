@@ -95,4 +95,25 @@ class OperationsIT {
         assertFalse(forget.out().contains(gone), forget::toString);
         assertEquals(64, rpctl.run("status", "--forget", gone).exitCode());
     }
+
+    @Test
+    void status_shows_the_binlog_settings_and_no_purge_warning_for_the_file_being_written() throws Exception {
+        String table = "it_ckpt_" + Long.toString(Services.freshActivityId(), 36);
+        Rpctl own = rpctl.with("RPCTL_MAPPING_CHECKPOINT_TABLE", table);
+        assertEquals(0, own.run("db", "init").exitCode());
+        try (Connection c = ExitCodesIT.root(); Statement st = c.createStatement()) {
+            java.sql.ResultSet rs = st.executeQuery("SHOW MASTER STATUS");
+            rs.next();
+            String active = rs.getString(1);
+            long position = rs.getLong(2);
+            st.execute("INSERT INTO " + table + " (pipeline, binlog_file, binlog_position, lag_millis) VALUES ('a', '"
+                    + active + "', " + position + ", 3)");
+            Rpctl.Result r = own.run("status");
+            assertTrue(r.out().startsWith("binlog: format ROW, row image FULL, writing " + active), r::toString);
+            String line = r.out().lines().filter(l -> l.startsWith("a ")).findFirst().orElseThrow(() -> new AssertionError(r));
+            assertFalse(line.contains("next purge breaks it"), line);
+            assertTrue(line.matches(".*\\d+ ms.*"), line);
+            st.execute("DROP TABLE " + table);
+        }
+    }
 }
