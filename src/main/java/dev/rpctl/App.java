@@ -10,11 +10,13 @@ import dev.rpctl.claim.LoadService;
 import dev.rpctl.claim.VerifyService;
 import dev.rpctl.claim.WriteThrough;
 import dev.rpctl.config.Config;
+import dev.rpctl.config.SideSettings;
 import dev.rpctl.db.Database;
 import dev.rpctl.db.ReplicaLagProbe;
 import dev.rpctl.db.SchemaService;
 import dev.rpctl.inspect.EntryJudge;
 import dev.rpctl.inspect.InspectService;
+import dev.rpctl.inspect.KeySurvey;
 import dev.rpctl.reconcile.ReconcileRepository;
 import dev.rpctl.reconcile.ReconcileService;
 import dev.rpctl.warm.WarmService;
@@ -38,6 +40,7 @@ import java.util.Optional;
  * get every service here; they never build one from repositories, sides or servers themselves.
  */
 public final class App implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(App.class);
     private final Config config;
     private final List<AutoCloseable> opened = new ArrayList<>();
     private Database primary;
@@ -73,7 +76,12 @@ public final class App implements AutoCloseable {
         if (sides == null) {
             sides = new LinkedHashMap<>();
             for (String name : config.sideNames()) {
-                sides.put(name, track(new CacheSide(config.side(name))));
+                SideSettings s = config.side(name);
+                LOG.info("redis side {}: {} at {} (pool of up to {} a node, timeout {} ms{})", name,
+                        s.mode().name().toLowerCase(java.util.Locale.ROOT),
+                        String.join(",", s.nodes().stream().map(Object::toString).toList()), s.poolSize(), s.timeout().toMillis(),
+                        s.tls() ? ", TLS" : "");
+                sides.put(name, track(new CacheSide(s)));
             }
         }
         return sides;
@@ -103,7 +111,7 @@ public final class App implements AutoCloseable {
     }
 
     public ActivityService activities() {
-        return new ActivityService(primary(), config.mapping());
+        return new ActivityService(primary(), config.mapping(), config.claim().budgetShards());
     }
 
     public ClaimRepository claims() {
@@ -160,6 +168,11 @@ public final class App implements AutoCloseable {
                 () -> ReplicaLagProbe.describe(replica().orElseThrow()), config.mapping().leaseTtl());
     }
 
+    /** Surveys of an activity's keys and decoding of any key, on every side. */
+    public KeySurvey keySurvey() {
+        return new KeySurvey(config.mapping().keyTemplate(), List.copyOf(sides().values()), claims());
+    }
+
     /** A reconcile of the sides named by a --side value; the scan reads the replica where there is one. */
     public ReconcileService reconcileService(String side) {
         ReconcileRepository primaryRows = new ReconcileRepository(primary(), config.mapping());
@@ -198,10 +211,32 @@ public final class App implements AutoCloseable {
 
     /**
      * The typed failure for an exception that got past the adapter meant to translate it: a lost
-     * Redis connection is exit 69. Anything else comes back unchanged.
+     * Redis connection is exit 69, a login a Redis refuses is exit 78. Anything else comes back unchanged.
      */
     public static Exception failure(Exception e) {
         return RedisFailures.translate(e);
+    }
+
+    /**
+     * As {@link #failure(Exception)}, naming the side: a refused Redis login is reported by a
+     * driver that does not say which server refused it, so each open side is asked once more.
+     */
+    public synchronized Exception explain(Exception e) {
+        if (RedisFailures.loginRefused(e) && sides != null) {
+            for (CacheSide s : sides.values()) {
+                try {
+                    s.ping();
+                } catch (RuntimeException probe) {
+                    if (RedisFailures.loginRefused(probe)) {
+                        String key = "side-" + s.name();
+                        return new RpctlException(ExitCode.CONFIG, "redis side " + s.name() + " at " + s.address()
+                                + ": login refused (" + RpctlException.rootMessage(probe) + "); check " + key
+                                + ".user and " + key + ".password", e);
+                    }
+                }
+            }
+        }
+        return failure(e);
     }
 
     private <T extends AutoCloseable> T track(T t) {

@@ -49,7 +49,11 @@ public class RpctlException extends RuntimeException {
         if (m == null || m.isBlank()) {
             return root.getClass().getSimpleName();
         }
-        int nl = m.indexOf('\n');
-        return nl < 0 ? m : m.substring(0, nl);
+        return oneLine(m);
+    }
+
+    /** A message folded onto one line: a server's multi-line text never breaks a log or error line. */
+    public static String oneLine(String m) {
+        return m == null ? "" : m.strip().replaceAll("\\s*\\R\\s*", " / ");
     }
 }

@@ -41,7 +41,7 @@ class SchemaIT {
         String checkpoint = "it_ckpt_" + Long.toString(Services.freshActivityId(), 36);
         Rpctl rpctl = initThen("RPCTL_MAPPING_CHECKPOINT_TABLE", checkpoint,
                 "ALTER TABLE " + checkpoint + " DROP COLUMN lag_millis",
-                "INSERT INTO " + checkpoint + " (pipeline, binlog_file, binlog_position) VALUES ('x', 'f.000001', 4)");
+                "INSERT INTO " + checkpoint + " (pipeline, binlog_file, binlog_position) VALUES ('a', 'f.000001', 4)");
         Rpctl.Result r = rpctl.run("status");
         assertEquals(78, r.exitCode(), r::toString);
         assertEquals(1, r.err().lines().count(), r.err());
@@ -50,7 +50,7 @@ class SchemaIT {
         Rpctl.Result after = rpctl.run("status");
         // upgraded: the made-up checkpoint is now reported, as one whose binlog file is gone
         assertEquals(1, after.exitCode(), after::toString);
-        assertTrue(after.out().lines().anyMatch(l -> l.startsWith("x ") && l.contains("purged")), after.out());
+        assertTrue(after.out().lines().anyMatch(l -> l.startsWith("a ") && l.contains("purged")), after.out());
     }
 
     @Test
@@ -70,7 +70,7 @@ class SchemaIT {
         assertTrue(status.out().contains(claim + "_version_bu") && status.out().contains("run 'rpctl db init'"), status.out());
         Rpctl.Result init = rpctl.run("db", "init");
         assertTrue(init.out().contains("added trigger " + claim + "_version_bu"), init.out());
-        assertTrue(rpctl.run("--json", "status").out().replaceAll("\\s", "").contains("\"missingTriggers\":[]"));
+        assertTrue(rpctl.run("--json", "status").out().replaceAll("\\s", "").contains("\"missing_triggers\":[]"));
         try (App app = Services.app(); Connection c = app.primary().connection(); Statement st = c.createStatement()) {
             st.execute("DROP TABLE " + claim + ", " + claim + "_tombstone");
         }

@@ -20,6 +20,25 @@ public record Activity(long id, String name, int totalCount, long totalAmount, A
         return totalAmount / totalCount;
     }
 
+    /** What a claim meets at a moment, as activity show tells it. */
+    public enum State { OPEN, PAUSED, CLOSED, NOT_STARTED, ENDED, SOLD_OUT }
+
+    public State state(Instant now) {
+        if ("paused".equals(status)) {
+            return State.PAUSED;
+        }
+        if (!"open".equals(status)) {
+            return State.CLOSED;
+        }
+        if (startsAt != null && now.isBefore(startsAt)) {
+            return State.NOT_STARTED;
+        }
+        if (endsAt != null && !now.isBefore(endsAt)) {
+            return State.ENDED;
+        }
+        return remainingCount <= 0 ? State.SOLD_OUT : State.OPEN;
+    }
+
     /** Why a claim cannot be made now, or null when it can. */
     public String closedReason(Instant now) {
         if (!"open".equals(status)) {

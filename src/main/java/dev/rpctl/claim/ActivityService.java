@@ -11,6 +11,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /** Creates activities with their budget, and reads them back. */
@@ -19,14 +21,27 @@ public final class ActivityService {
     private final String activityTable;
     private final String budgetTable;
     private final String version;
+    private final int defaultShards;
+
+    /** Longest name the default schema's name column holds (VARCHAR(128)). */
+    public static final int NAME_MAX = 128;
+    /** Most budget shards an activity may have, as for claim.budget-shards. */
+    public static final int SHARDS_MAX = 1024;
 
     public ActivityService(Database db, MappingSettings mapping) {
+        this(db, mapping, 32);
+    }
+
+    /** @param defaultShards the shards of an activity created without a shard count (claim.budget-shards) */
+    public ActivityService(Database db, MappingSettings mapping, int defaultShards) {
         this.db = db;
+        this.defaultShards = defaultShards;
         this.activityTable = mapping.activityTable();
         this.budgetTable = SchemaService.budgetTable(mapping);
         this.version = mapping.versionColumn();
     }
 
+    /** @param shards budget shards, 1-1024; 0 for claim.budget-shards (then an existing activity's count is not compared) */
     public record NewActivity(long id, String name, int count, long amount, Allocation allocation,
                               Instant startsAt, Instant endsAt, int shards) {}
 
@@ -38,14 +53,16 @@ public final class ActivityService {
         Optional<Activity> existing = find(a.id());
         if (existing.isPresent()) {
             Activity e = existing.get();
-            if (e.totalCount() != a.count() || e.totalAmount() != a.amount() || e.allocation() != a.allocation()) {
+            boolean otherShards = a.shards() > 0 && e.shards() != effectiveShards(a.shards(), a.count());
+            if (e.totalCount() != a.count() || e.totalAmount() != a.amount() || e.allocation() != a.allocation()
+                    || otherShards) {
                 throw RpctlException.badData("activity " + a.id() + " exists with another budget ("
                         + e.totalCount() + " claims, " + e.totalAmount() + " cents, " + e.allocation().label()
-                        + "); pick another --activity id");
+                        + ", " + e.shards() + " shards); pick another --activity id");
             }
             return new Created(e, true);
         }
-        int shards = Math.max(1, Math.min(a.shards(), a.count()));
+        int shards = effectiveShards(a.shards() > 0 ? a.shards() : defaultShards, a.count());
         try (Connection c = db.connection()) {
             c.setAutoCommit(false);
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + activityTable
@@ -92,7 +109,19 @@ public final class ActivityService {
         return new Created(find(a.id()).orElseThrow(), false);
     }
 
+    /** An activity never has more shards than packets: a shard without a packet could pay nothing. */
+    private static int effectiveShards(int shards, int count) {
+        return Math.max(1, Math.min(shards, count));
+    }
+
     private static void validate(NewActivity a) {
+        if (a.shards() < 0 || a.shards() > SHARDS_MAX) {
+            throw RpctlException.usage("--shards must be 1-" + SHARDS_MAX + ", got " + a.shards());
+        }
+        if (a.name() != null && a.name().codePointCount(0, a.name().length()) > NAME_MAX) {
+            throw RpctlException.usage("--name is " + a.name().codePointCount(0, a.name().length())
+                    + " characters long; an activity's name holds at most " + NAME_MAX);
+        }
         if (a.id() <= 0) {
             throw RpctlException.usage("--activity must be a positive number, got " + a.id());
         }
@@ -112,24 +141,85 @@ public final class ActivityService {
     }
 
     public Optional<Activity> find(long id) {
+        List<Activity> found = select(" WHERE a.activity_id = ?", id, 1);
+        return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+    }
+
+    /** The newest activities first, at most limit of them. */
+    public List<Activity> list(int limit) {
+        return select("", 0, limit);
+    }
+
+    private List<Activity> select(String where, long id, int limit) {
         try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("SELECT a.activity_id, a.name, a.total_count, a.total_amount, a.allocation,"
                      + " a.status, a.starts_at, a.ends_at, a.budget_shards, a." + version
                      + ", COALESCE(SUM(b.remaining_count),0), COALESCE(SUM(b.remaining_amount),0)"
                      + " FROM " + activityTable + " a LEFT JOIN " + budgetTable + " b ON b.activity_id = a.activity_id"
-                     + " WHERE a.activity_id = ? GROUP BY a.activity_id")) {
-            ps.setLong(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return Optional.empty();
-                }
-                Timestamp s = rs.getTimestamp(7);
-                Timestamp e = rs.getTimestamp(8);
-                return Optional.of(new Activity(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getLong(4),
-                        Allocation.parse(rs.getString(5)), rs.getString(6),
-                        s == null ? null : s.toInstant(), e == null ? null : e.toInstant(),
-                        rs.getInt(9), rs.getLong(10), rs.getLong(11), rs.getLong(12)));
+                     + where + " GROUP BY a.activity_id ORDER BY a.activity_id DESC LIMIT " + limit)) {
+            if (!where.isEmpty()) {
+                ps.setLong(1, id);
             }
+            List<Activity> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Timestamp s = rs.getTimestamp(7);
+                    Timestamp e = rs.getTimestamp(8);
+                    out.add(new Activity(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getLong(4),
+                            Allocation.parse(rs.getString(5)), rs.getString(6),
+                            s == null ? null : s.toInstant(), e == null ? null : e.toInstant(),
+                            rs.getInt(9), rs.getLong(10), rs.getLong(11), rs.getLong(12)));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+    }
+
+    /** What {@link #setStatus} did: the activity after it, and whether it changed. */
+    public record Changed(Activity activity, boolean changed) {}
+
+    /**
+     * Pauses (paused), resumes (open) or closes (closed) an activity; claims are refused unless it
+     * is open. Closing is final: a closed activity is neither paused nor resumed.
+     */
+    public Changed setStatus(long id, String status) {
+        Activity a = require(id);
+        if (a.status().equals(status)) {
+            return new Changed(a, false);
+        }
+        if ("closed".equals(a.status())) {
+            throw RpctlException.usage("activity " + id + " is closed, which is final; create another activity");
+        }
+        update(id, "status = ?", ps -> ps.setString(1, status));
+        return new Changed(require(id), true);
+    }
+
+    /** Moves an activity's end; it must stay after its start. */
+    public Changed extend(long id, Instant endsAt) {
+        Activity a = require(id);
+        if (a.startsAt() != null && !endsAt.isAfter(a.startsAt())) {
+            throw RpctlException.usage("--ends " + endsAt + " is not after the activity's start " + a.startsAt());
+        }
+        if (endsAt.equals(a.endsAt())) {
+            return new Changed(a, false);
+        }
+        update(id, "ends_at = ?", ps -> ps.setTimestamp(1, Timestamp.from(endsAt)));
+        return new Changed(require(id), true);
+    }
+
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    private void update(long id, String set, Binder binder) {
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement("UPDATE " + activityTable + " SET " + set + ", " + version
+                     + " = " + version + " + 1 WHERE activity_id = ?")) {
+            binder.bind(ps);
+            ps.setLong(2, id);
+            ps.executeUpdate();
         } catch (SQLException e) {
             throw db.translate(e);
         }

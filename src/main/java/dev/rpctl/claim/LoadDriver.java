@@ -31,13 +31,20 @@ public final class LoadDriver {
 
     public record Result(double seconds, long operations, double perSecond, List<OpStats> ops,
                          long claimed, long duplicates, long soldOut, long closed, long errors,
-                         long writeThroughMisses, String firstError, List<Long> touchedUsers) {}
+                         long writeThroughMisses, String firstError, List<Long> touchedUsers, boolean interrupted) {}
 
     /** A snapshot for a progress line. */
     public record Progress(double seconds, long operations, long claimed, long duplicates, long soldOut, long errors) {}
 
     private final ClaimService claims;
     private final ClaimReader reader;
+
+    private volatile boolean stopped;
+
+    /** Ends a run early: each thread finishes the operation in hand, and run returns what was done. */
+    public void stop() {
+        stopped = true;
+    }
 
     public LoadDriver(ClaimService claims, ClaimReader reader) {
         this.claims = claims;
@@ -77,7 +84,7 @@ public final class LoadDriver {
                 try {
                     while (true) {
                         long n = started.incrementAndGet();
-                        if ((plan.count() > 0 && n > plan.count()) || System.nanoTime() >= endNanos) {
+                        if (stopped || (plan.count() > 0 && n > plan.count()) || System.nanoTime() >= endNanos) {
                             return;
                         }
                         long begin;
@@ -85,6 +92,9 @@ public final class LoadDriver {
                             long wait = (long) planned - System.nanoTime();
                             if (wait > 0) {
                                 sleepNanos(wait);
+                            }
+                            if (stopped) {
+                                return;
                             }
                             begin = (long) planned;
                             planned += intervalNanos;
@@ -172,7 +182,7 @@ public final class LoadDriver {
         users.sort(null);
         long ops = done.sum();
         return new Result(seconds, ops, ops / seconds, stats, claimed.sum(), duplicates.sum(), soldOut.sum(),
-                closed.sum(), errors.sum(), wtMisses.sum(), firstError[0], users);
+                closed.sum(), errors.sum(), wtMisses.sum(), firstError[0], users, stopped);
     }
 
     private static void sleepNanos(long nanos) {

@@ -22,6 +22,8 @@ public final class LoadService {
     private final Supplier<ClaimService> claims;
     private final Function<String, ClaimReader> readers;
     private final Supplier<VerifyService> verifier;
+    private volatile LoadDriver driver;
+    private volatile boolean stopped;
 
     /** The claim service, the reader of a side and the verifier are opened only when a load needs them. */
     public LoadService(ActivityService activities, Supplier<ClaimService> claims, Function<String, ClaimReader> readers,
@@ -37,8 +39,24 @@ public final class LoadService {
             throws InterruptedException {
         activities.require(plan.activityId());
         ClaimReader reader = readers.apply(readSide);
-        LoadDriver.Result result = new LoadDriver(claims.get(), reader).run(plan, progress);
-        VerifyService.Report checked = verify ? verifier.get().verify(plan.activityId(), result.touchedUsers()) : null;
+        LoadDriver d = new LoadDriver(claims.get(), reader);
+        driver = d;
+        if (stopped) {
+            d.stop();
+        }
+        LoadDriver.Result result = d.run(plan, progress);
+        // an interrupted run is not verified: whoever pressed Ctrl-C wants the figures so far, now
+        VerifyService.Report checked = verify && !result.interrupted()
+                ? verifier.get().verify(plan.activityId(), result.touchedUsers()) : null;
         return new Report(result, checked);
+    }
+
+    /** Stops a running load (Ctrl-C); run then returns the figures so far, unverified. */
+    public void stop() {
+        stopped = true;
+        LoadDriver d = driver;
+        if (d != null) {
+            d.stop();
+        }
     }
 }

@@ -26,6 +26,12 @@ final class ClaimCommand extends BaseCommand {
 
     @Override
     public Integer call() throws InterruptedException {
+        if (activity < 1) {
+            throw RpctlException.usage("--activity must be a positive id, got " + activity);
+        }
+        if (user != null && user < 1) {
+            throw RpctlException.usage("--user must be a positive id, got " + user);
+        }
         if (load.users == null) {
             if (user == null) {
                 throw RpctlException.usage("give --user for one claim, or --users FROM-TO for a load");
@@ -50,7 +56,14 @@ final class ClaimCommand extends BaseCommand {
     private int load() throws InterruptedException {
         LoadDriver.Plan plan = load.plan(activity);
         boolean progress = root().terminal() && !out().json();
-        LoadService.Report report = app().loadService().run(plan, load.readSide, load.verify, p -> {
+        LoadService service = app().loadService();
+        // Ctrl-C (or SIGTERM) stops the load; the figures so far are printed, then it exits as a shell would (130, 143)
+        String[] signal = new String[1];
+        Signals.onTerminate(name -> {
+            signal[0] = name;
+            service.stop();
+        });
+        LoadService.Report report = service.run(plan, load.readSide, load.verify, p -> {
             if (progress) {
                 ClaimView.progress(out(), p);
             }
@@ -61,6 +74,11 @@ final class ClaimCommand extends BaseCommand {
         ClaimView.load(out(), report);
         if (report.everyOperationFailed()) {
             throw new RpctlException(ExitCode.UNAVAILABLE, "every operation failed: " + report.load().firstError());
+        }
+        if (report.load().interrupted()) {
+            out().err().println("rpctl: interrupted: the figures so far" + (load.verify ? "; not verified" : ""));
+            out().err().flush();
+            return "TERM".equals(signal[0]) ? 143 : 130;
         }
         return report.verify() == null ? 0 : exit(report.verify().consistent());
     }

@@ -16,16 +16,27 @@ public final class Cli {
 
     public static CommandLine commandLine(RpctlCommand root) {
         CommandLine cl = new CommandLine(root);
+        root.addKeyOptions(cl.getCommandSpec());
         ErrorHandler handler = new ErrorHandler(root);
         cl.setExecutionExceptionHandler(handler);
         cl.setParameterExceptionHandler(handler);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionStrategy(parseResult -> {
             configureLogging(root, parseResult);
+            long start = System.nanoTime();
+            Object result = null;
             try {
-                return new CommandLine.RunLast().execute(parseResult);
+                result = new CommandLine.RunLast().execute(parseResult);
+                return (int) result;
+            } catch (CommandLine.ExecutionException e) {
+                // explained while the connections are still open, so it can name the server
+                if (root.appOpen() && e.getCause() instanceof Exception cause) {
+                    throw new CommandLine.ExecutionException(e.getCommandLine(), e.getMessage(), root.app().explain(cause));
+                }
+                throw e;
             } finally {
                 root.closeApp();
+                logTiming(parseResult, start, result);
             }
         });
         return cl;
@@ -56,6 +67,22 @@ public final class Cli {
         rpctl.setLevel(level);
         Logger rootLogger = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         rootLogger.setLevel(root.verbosity() >= 3 ? Level.DEBUG : Level.WARN);
+        // -v: the pool's start and stop; -vv: every statement, logged by the MySQL driver's profiler (see Database)
+        ((Logger) LoggerFactory.getLogger("com.zaxxer.hikari")).setLevel(root.verbosity() >= 1 ? Level.INFO : Level.ERROR);
+        ((Logger) LoggerFactory.getLogger("MySQL")).setLevel(root.verbosity() >= 2 ? Level.INFO : Level.WARN);
+    }
+
+    /** -v: how long the command took, by its full name. */
+    private static void logTiming(CommandLine.ParseResult parseResult, long startNanos, Object result) {
+        org.slf4j.Logger log = LoggerFactory.getLogger(Cli.class);
+        if (log.isInfoEnabled()) {
+            CommandLine.ParseResult leaf = parseResult;
+            while (leaf.subcommand() != null) {
+                leaf = leaf.subcommand();
+            }
+            log.info("{}: {} in {} ms", leaf.commandSpec().qualifiedName(), result instanceof Integer code ? "exit " + code : "failed",
+                    (System.nanoTime() - startNanos) / 1_000_000);
+        }
     }
 
     /** Switches the stderr log to JSON lines (one object per event) when the configuration asks for it. */

@@ -51,7 +51,10 @@ final class ConfigCommand {
             Config c = root().config();
             String from = c.file().map(p -> p.toString()).orElse("defaults and environment (no file)");
             if (out().json()) {
-                out().json(Map.of("valid", true, "file", from));
+                Map<String, Object> doc = new LinkedHashMap<>();
+                doc.put("valid", true);
+                doc.put("file", c.file().map(Object::toString).orElse(null));
+                out().json(doc);
             } else {
                 out().line("@|green ok|@: " + from);
             }

@@ -45,6 +45,12 @@ final class LoadOptions {
         if (duration == null && count == null) {
             throw RpctlException.usage("a load needs --duration D or --count N");
         }
+        if (duration != null && count != null) {
+            throw RpctlException.usage("--duration and --count are alternatives; give one");
+        }
+        if (count != null && count < 1) {
+            throw RpctlException.usage("--count must be at least 1, got " + count);
+        }
         if (concurrency < 1 || concurrency > 4096) {
             throw RpctlException.usage("--concurrency must be 1-4096, got " + concurrency);
         }

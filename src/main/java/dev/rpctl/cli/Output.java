@@ -1,11 +1,20 @@
 package dev.rpctl.cli;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import picocli.CommandLine.Help.Ansi;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.Locale;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,8 +23,24 @@ import java.util.List;
  * borders, one JSON document under --json, colour only on a terminal without --no-color/NO_COLOR.
  */
 public final class Output {
+    /** The version of the --json documents (docs/json.md); raised when a key changes meaning or goes away. */
+    public static final int SCHEMA = 1;
+
+    // snake_case keys, enum values as lower-case snake_case words, times as RFC 3339
     private static final ObjectMapper JSON = new ObjectMapper()
             .findAndRegisterModules()
+            .registerModule(new SimpleModule("rpctl-enums").addSerializer(Enum.class, new StdSerializer<Enum>(Enum.class) {
+                @Override
+                public void serialize(Enum value, JsonGenerator gen, SerializerProvider provider) throws IOException {
+                    gen.writeString(word(value));
+                }
+            }).addKeySerializer(Enum.class, new StdSerializer<Enum>(Enum.class) {
+                @Override
+                public void serialize(Enum value, JsonGenerator gen, SerializerProvider provider) throws IOException {
+                    gen.writeFieldName(word(value));
+                }
+            }))
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
 
@@ -23,6 +48,7 @@ public final class Output {
     private final PrintWriter err;
     private final boolean json;
     private final Ansi ansi;
+    private boolean printed;
 
     public Output(PrintWriter out, PrintWriter err, boolean json, boolean color) {
         this.out = out;
@@ -57,23 +83,58 @@ public final class Output {
         out.flush();
     }
 
+    /** Prints one JSON document, its first key {@code schema}. */
     public void json(Object document) {
         try {
-            out.println(JSON.writeValueAsString(document));
+            out.println(JSON.writeValueAsString(versioned(document)));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+        printed = true;
         out.flush();
     }
 
     /** One compact JSON line, for streams (JSON Lines). */
     public void jsonLine(Object document) {
         try {
-            out.println(JSON.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(document));
+            out.println(JSON.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(versioned(document)));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+        printed = true;
         out.flush();
+    }
+
+    /** Whether a JSON document has been printed. */
+    boolean printed() {
+        return printed;
+    }
+
+    private static ObjectNode versioned(Object document) {
+        JsonNode tree = JSON.valueToTree(document);
+        ObjectNode doc = JSON.createObjectNode();
+        doc.put("schema", SCHEMA);
+        if (tree instanceof ObjectNode o) {
+            doc.setAll(o);
+        } else {
+            doc.set("items", tree);
+        }
+        return doc;
+    }
+
+    /** An enum value as the JSON documents spell it: {@code CLAIM_NEW} is {@code claim_new}. */
+    public static String word(Enum<?> value) {
+        return value.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** A time as JSON spells it: RFC 3339 in UTC with milliseconds; null stays null. */
+    public static String time(java.time.Instant t) {
+        return t == null ? null : java.time.format.DateTimeFormatter.ISO_INSTANT.format(t.truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+    }
+
+    /** Seconds as whole milliseconds. */
+    public static long ms(double seconds) {
+        return Math.round(seconds * 1000);
     }
 
     /** Columns separated by two spaces, padded to the widest cell; cells may carry markup. */

@@ -3,6 +3,8 @@ package dev.rpctl.cli;
 import dev.rpctl.App;
 import dev.rpctl.config.Config;
 import dev.rpctl.config.ConfigLoader;
+import dev.rpctl.config.Key;
+import dev.rpctl.config.Keys;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,7 +33,10 @@ import java.util.Map;
                 "  69  a server (MySQL, Redis, Kafka) is unreachable",
                 "  70  internal error",
                 "  75  temporary: retry later",
-                "  78  configuration error"},
+                "  78  configuration error",
+                "",
+                "Every configuration key is also an option: --mysql-pool-size N sets mysql.pool-size,",
+                "over RPCTL_MYSQL_POOL_SIZE and the file ('rpctl config show' lists the keys)."},
         subcommands = {
                 ConfigCommand.class,
                 DbCommand.class,
@@ -61,7 +66,7 @@ public final class RpctlCommand implements Runnable {
     boolean noColor;
 
     @Option(names = "-v", scope = ScopeType.INHERIT, order = 4,
-            description = "More log output on stderr: -v info, -vv debug, -vvv trace.")
+            description = "More log output on stderr: -v servers, pool events and timings; -vv also SQL; -vvv everything.")
     boolean[] verbosity = new boolean[0];
 
     @Option(names = "--stacktrace", scope = ScopeType.INHERIT, order = 5,
@@ -72,9 +77,43 @@ public final class RpctlCommand implements Runnable {
     private final Path cwd;
     private final boolean terminal;
     private final Map<String, String> flagSettings = new LinkedHashMap<>();
+    private final Map<String, String> typedFlags = new LinkedHashMap<>();
     private Config config;
     private App app;
     private Output output;
+
+    /**
+     * Adds a hidden option for every configuration key ({@code --mysql-pool-size} for
+     * mysql.pool-size), generated from the key table, inherited by every subcommand.
+     */
+    void addKeyOptions(CommandSpec root) {
+        for (Key<?> key : Keys.all()) {
+            root.addOption(CommandLine.Model.OptionSpec.builder(key.flag())
+                    .paramLabel(key.secret() ? "SECRET" : "VALUE")
+                    .type(String.class)
+                    .arity("1")
+                    .hidden(true)
+                    .scopeType(ScopeType.INHERIT)
+                    .description(key.description())
+                    .setter(new CommandLine.Model.ISetter() {
+                        @Override
+                        public <T> T set(T value) {
+                            if (value != null) {
+                                flagSettings.put(key.name(), value.toString());
+                            }
+                            return null;
+                        }
+                    })
+                    .getter(new CommandLine.Model.IGetter() {
+                        @Override
+                        @SuppressWarnings("unchecked")
+                        public <T> T get() {
+                            return (T) flagSettings.get(key.name());
+                        }
+                    })
+                    .build());
+        }
+    }
 
     /** For tools that build the command model by reflection (completion, man pages). */
     public RpctlCommand() {
@@ -120,9 +159,15 @@ public final class RpctlCommand implements Runnable {
         flagSettings.put(key, value);
     }
 
+    /** As {@link #setting(String, String)}, by an option other than the key's own ({@code --metrics}), which problems then name. */
+    public void setting(String key, String value, String typedFlag) {
+        setting(key, value);
+        typedFlags.put(key, typedFlag);
+    }
+
     public Config config() {
         if (config == null) {
-            config = new ConfigLoader(env, cwd).load(configFile, flagSettings);
+            config = new ConfigLoader(env, cwd).load(configFile, flagSettings, typedFlags);
             Cli.logFormat(config.logFormat());
         }
         return config;
@@ -145,7 +190,12 @@ public final class RpctlCommand implements Runnable {
     }
 
     boolean colorOn() {
-        return terminal && !noColor && !env.containsKey("NO_COLOR");
+        // NO_COLOR counts when set to anything but the empty string (no-color.org)
+        return terminal && !noColor && env.getOrDefault("NO_COLOR", "").isEmpty();
+    }
+
+    boolean appOpen() {
+        return app != null;
     }
 
     void closeApp() {

@@ -11,9 +11,14 @@ final class Signals {
     }
 
     static void onTerminate(Runnable action) {
+        onTerminate(signal -> action.run());
+    }
+
+    /** As {@link #onTerminate(Runnable)}, told which signal came: TERM or INT. */
+    static void onTerminate(java.util.function.Consumer<String> action) {
         for (String name : new String[]{"TERM", "INT"}) {
             Signal.handle(new Signal(name), s -> {
-                Thread t = new Thread(action, "shutdown-" + name.toLowerCase());
+                Thread t = new Thread(() -> action.accept(name), "shutdown-" + name.toLowerCase());
                 t.setDaemon(true);
                 t.start();
             });

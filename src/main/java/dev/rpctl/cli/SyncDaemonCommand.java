@@ -29,7 +29,7 @@ final class SyncDaemonCommand extends BaseCommand implements Cli.LongRunning {
     @Override
     public Integer call() throws InterruptedException {
         if (metricsAddress != null) {
-            root().setting("metrics.address", metricsAddress);
+            root().setting("metrics.address", metricsAddress, "--metrics");
         }
         SyncService service = app().syncService(side, new SyncService.Options(pipelinePrefix, fromNow, noWait));
         Signals.onTerminate(service::shutdown);

@@ -3,6 +3,8 @@ package dev.rpctl.cli;
 import dev.rpctl.warm.WarmService;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 
@@ -27,7 +29,7 @@ final class WarmView {
             out.err().flush();
         }
         if (out.json()) {
-            out.json(r);
+            out.json(json(r));
             return;
         }
         List<List<String>> rows = new ArrayList<>();
@@ -43,11 +45,41 @@ final class WarmView {
 
     static void render(Output out, WarmService.BloomReport r) {
         if (out.json()) {
-            out.json(r);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("activity", r.activityId());
+            m.put("bloom_bits", r.bits());
+            m.put("bloom_hashes", r.hashes());
+            m.put("claimers", r.claimers());
+            m.put("sides", r.sides());
+            m.put("duration_ms", Output.ms(r.seconds()));
+            out.json(m);
             return;
         }
         out.line(String.format(Locale.ROOT, "activity %d: Bloom filter of %,d claimers ready on side %s (%,d bits, %d hashes, %.1f KiB) in %.1f s",
                 r.activityId(), r.claimers(), String.join(", ", r.sides()), r.bits(), r.hashes(), r.bits() / 8192.0, r.seconds()));
+    }
+
+    /** The --json document of {@code warm} (docs/json.md). */
+    static Map<String, Object> json(WarmService.Report r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("activity", r.activityId());
+        m.put("users", r.users());
+        m.put("rows", r.rows());
+        m.put("placeholders", r.placeholders());
+        m.put("uncacheable", r.uncacheable());
+        m.put("duration_ms", Output.ms(r.seconds()));
+        m.put("users_per_second", r.usersPerSecond());
+        List<Map<String, Object>> sides = new ArrayList<>();
+        for (WarmService.SideCounts s : r.sides()) {
+            Map<String, Object> sm = new LinkedHashMap<>();
+            sm.put("side", s.side());
+            sm.put("written", s.written());
+            sm.put("kept", s.kept());
+            sm.put("undecodable", s.undecodable());
+            sides.add(sm);
+        }
+        m.put("sides", sides);
+        return m;
     }
 
     private static String n(long v) {

@@ -77,12 +77,24 @@ public final class ConfigLoader {
      * @throws ConfigException listing every problem found
      */
     public Config load(Path explicitFile, Map<String, String> flags) {
+        return load(explicitFile, flags, Map.of());
+    }
+
+    /**
+     * @param typed key name to the option the user typed for it, where that is not the key's own
+     *              flag ({@code --metrics} for metrics.address), so a problem names what was typed
+     */
+    public Config load(Path explicitFile, Map<String, String> flags, Map<String, String> typed) {
         Map<Key<?>, Config.Resolved> values = Config.defaultValues();
         List<String> problems = new ArrayList<>();
+        Map<String, String> given = flags == null ? Map.of() : flags;
         Optional<Path> file = locate(explicitFile);
-        file.ifPresent(f -> readFile(f, values, problems));
+        // a key the environment or a flag sets needs nothing from the file: its ${env:NAME} may stay unset
+        Set<String> overridden = Keys.all().stream().filter(k -> env.containsKey(k.env()) || given.containsKey(k.name()))
+                .map(Key::name).collect(Collectors.toSet());
+        file.ifPresent(f -> readFile(f, values, problems, overridden));
         readEnv(values, problems);
-        readFlags(flags == null ? Map.of() : flags, values, problems);
+        readFlags(given, typed == null ? Map.of() : typed, values, problems);
         crossCheck(values, problems);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
@@ -90,7 +102,7 @@ public final class ConfigLoader {
         return new Config(values, file.orElse(null));
     }
 
-    private void readFile(Path file, Map<Key<?>, Config.Resolved> values, List<String> problems) {
+    private void readFile(Path file, Map<Key<?>, Config.Resolved> values, List<String> problems, Set<String> overridden) {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -110,6 +122,9 @@ public final class ConfigLoader {
         YamlSource.Result result = YamlSource.read(text);
         List<YamlSource.Problem> found = new ArrayList<>(result.problems());
         for (YamlSource.Entry entry : result.entries()) {
+            if (overridden.contains(entry.key().name()) && unresolved(entry)) {
+                continue;
+            }
             fileEntry(file, entry, values, found);
         }
         found.stream().sorted(Comparator.comparingInt(YamlSource.Problem::line))
@@ -155,6 +170,19 @@ public final class ConfigLoader {
         }
     }
 
+    /** Whether a value of the entry names an environment variable that is not set. */
+    private boolean unresolved(YamlSource.Entry entry) {
+        for (YamlSource.Scalar scalar : entry.values()) {
+            Matcher m = ENV_REFERENCE.matcher(scalar.text());
+            while (m.find()) {
+                if (!env.containsKey(m.group(1))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** Replaces each {@code ${env:NAME}} from the environment. */
     private String substitute(String text) {
         Matcher m = ENV_REFERENCE.matcher(text);
@@ -196,7 +224,8 @@ public final class ConfigLoader {
                         "env " + name + ": unknown variable, did you mean " + match + "?")));
     }
 
-    private void readFlags(Map<String, String> flags, Map<Key<?>, Config.Resolved> values, List<String> problems) {
+    private void readFlags(Map<String, String> flags, Map<String, String> typed, Map<Key<?>, Config.Resolved> values,
+                           List<String> problems) {
         for (Map.Entry<String, String> flag : new TreeMap<>(flags).entrySet()) {
             Optional<Key<?>> key = Keys.byName(flag.getKey());
             if (key.isEmpty()) {
@@ -204,7 +233,8 @@ public final class ConfigLoader {
                 continue;
             }
             Key<?> k = key.get();
-            set(k, flag.getValue(), Origin.FLAG, k.flag(), "flag " + k.flag(), values, problems);
+            String name = typed.getOrDefault(k.name(), k.flag());
+            set(k, flag.getValue(), Origin.FLAG, name, "flag " + name, values, problems);
         }
     }
 

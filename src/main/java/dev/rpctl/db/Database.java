@@ -14,8 +14,18 @@ import java.sql.SQLTransientConnectionException;
 
 /** The connection pool to one MySQL server (the primary, or the replica). */
 public final class Database implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Database.class);
     private static final int ER_NO_SUCH_TABLE = 1146;
     private static final int ER_BAD_FIELD_ERROR = 1054;
+    private static final int ER_DBACCESS_DENIED = 1044;
+    private static final int ER_ACCESS_DENIED = 1045;
+    private static final int ER_BAD_DB_ERROR = 1049;
+    private static final int ER_NO_BINARY_LOGGING = 1381;
+    private static final int ER_DATA_TOO_LONG = 1406;
+    private static final int ER_ACCESS_DENIED_NO_PASSWORD = 1698;
+    // "Cannot execute statement: impossible to write to binary log since ..." (binlog_format=STATEMENT or MIXED)
+    private static final int ER_BINLOG_UNSAFE_FIRST = 1661;
+    private static final int ER_BINLOG_UNSAFE_LAST = 1666;
 
     private final MysqlSettings settings;
     private final String role;
@@ -53,11 +63,19 @@ public final class Database implements AutoCloseable {
                 + "&cachePrepStmts=true&prepStmtCacheSize=256&useServerPrepStmts=false"
                 + "&useLocalSessionState=true&elideSetAutoCommits=true"
                 + "&connectionTimeZone=UTC&forceConnectionTimeZoneToSession=true"
-                + "&tcpKeepAlive=true";
+                + "&tcpKeepAlive=true"
+                // -vv: the driver logs every statement and its time (logger "MySQL")
+                + (LOG.isDebugEnabled() ? "&logger=Slf4JLogger&profileSQL=true" : "");
     }
 
     public Connection connection() {
         try {
+            if (LOG.isTraceEnabled()) {
+                long start = System.nanoTime();
+                Connection c = pool().getConnection();
+                LOG.trace("{}: connection from the pool in {} us", role, (System.nanoTime() - start) / 1000);
+                return c;
+            }
             return pool().getConnection();
         } catch (SQLException e) {
             throw translate(e);
@@ -99,27 +117,77 @@ public final class Database implements AutoCloseable {
         hc.setAutoCommit(true);
         // read committed takes no gap locks: concurrent claims insert side by side without deadlocks
         hc.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+        long start = System.nanoTime();
+        LOG.info("{} at {}: connecting as {} to database {} (pool of up to {}, connect timeout {} ms{})", role, address(),
+                settings.user(), settings.database(), settings.poolSize(), settings.connectTimeout().toMillis(),
+                settings.tls() ? ", TLS" : "");
         try {
-            return new HikariDataSource(hc);
+            HikariDataSource ds = new HikariDataSource(hc);
+            LOG.info("{} at {}: connected in {} ms", role, address(), (System.nanoTime() - start) / 1_000_000);
+            return ds;
         } catch (HikariPool.PoolInitializationException e) {
             throw translate(e);
         }
     }
 
-    /** Turns a driver failure into the operator's view: a server that is down is exit 69. */
+    /**
+     * Turns a driver failure into the operator's view: a server that is down is exit 69; a login
+     * the server refuses, a schema older than rpctl and a binlog rpctl cannot work with are
+     * configuration problems (78); a value too long for its column is a usage error (64). What is
+     * left is a statement that failed on a working server: a bug (70).
+     */
     public RuntimeException translate(Exception e) {
+        SQLException server = serverError(e);
+        int code = server == null ? 0 : server.getErrorCode();
+        String said = server == null ? "" : RpctlException.oneLine(server.getMessage());
+        String at = role + " at " + address();
+        String keys = role.contains("replica") ? "replica" : "mysql";
+        if (code == ER_ACCESS_DENIED || code == ER_DBACCESS_DENIED || code == ER_ACCESS_DENIED_NO_PASSWORD
+                || (server != null && "28000".equals(server.getSQLState()))) {
+            return new RpctlException(ExitCode.CONFIG, at + ": login refused for user '" + settings.user() + "' (" + said
+                    + "); check " + keys + ".user and " + keys + ".password", e);
+        }
+        if (code == ER_BAD_DB_ERROR) {
+            return new RpctlException(ExitCode.CONFIG, at + ": database '" + settings.database()
+                    + "' does not exist; create it or fix mysql.database", e);
+        }
         if (isConnectionFailure(e)) {
             return RpctlException.unavailable(role, address(), e);
         }
         if (e instanceof RuntimeException re) {
             return re;
         }
-        if (e instanceof SQLException se && (se.getErrorCode() == ER_NO_SUCH_TABLE || se.getErrorCode() == ER_BAD_FIELD_ERROR)) {
-            return new RpctlException(ExitCode.CONFIG, role + " at " + address() + ": " + se.getMessage()
-                    + "; check the table and column names of the mapping.* settings, or, if the schema is older"
-                    + " than this rpctl, run 'rpctl db init'", e);
+        if (code == ER_NO_SUCH_TABLE || code == ER_BAD_FIELD_ERROR) {
+            return new RpctlException(ExitCode.CONFIG, at + ": " + said
+                    + "; the schema is older than this rpctl (run 'rpctl db init'), or a mapping.* setting names"
+                    + " a table or column that is not there", e);
         }
-        return new DatabaseException(role + " at " + address() + ": " + RpctlException.rootMessage(e), e);
+        if (code == ER_NO_BINARY_LOGGING) {
+            return new RpctlException(ExitCode.CONFIG, at + " has the binary log off; start it with log-bin,"
+                    + " binlog-format=ROW and binlog-row-image=FULL", e);
+        }
+        if (code >= ER_BINLOG_UNSAFE_FIRST && code <= ER_BINLOG_UNSAFE_LAST) {
+            return new RpctlException(ExitCode.CONFIG, at + " refuses to log the statement (" + said
+                    + "); rpctl needs binlog_format=ROW: SET GLOBAL binlog_format=ROW and binlog-format=ROW in the"
+                    + " server's configuration", e);
+        }
+        if (code == ER_DATA_TOO_LONG || (server != null && "22001".equals(server.getSQLState()))) {
+            return RpctlException.usage(at + ": a value is too long for its column (" + said + ")");
+        }
+        return new DatabaseException(at + ": " + RpctlException.rootMessage(e), e);
+    }
+
+    /** The first error the server itself sent back in a chain of causes, or null. */
+    private static SQLException serverError(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException se && se.getErrorCode() > 0) {
+                return se;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return null;
     }
 
     static boolean isConnectionFailure(Throwable e) {

@@ -2,6 +2,7 @@ package dev.rpctl.protocol;
 
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.cache.DirectLink;
+import dev.rpctl.cache.KeyScan;
 import dev.rpctl.cache.LuaScript;
 import dev.rpctl.cache.ScriptCall;
 import dev.rpctl.config.MappingSettings;
@@ -97,7 +98,7 @@ public final class CacheProtocol {
             switch (part) {
                 case "<activity>" -> sb.append(activityId > 0 ? Long.toString(activityId) : "*");
                 case "<user>" -> sb.append('*');
-                default -> sb.append(part.replaceAll("([*?\\[\\]\\\\])", "\\\\$1"));
+                default -> sb.append(KeyScan.literal(part));
             }
         }
         return sb.toString();

@@ -1,5 +1,8 @@
 package dev.rpctl.sync;
 
+import dev.rpctl.ExitCode;
+import dev.rpctl.RpctlException;
+import dev.rpctl.db.Database;
 import dev.rpctl.binlog.BinlogPosition;
 import dev.rpctl.db.SchemaService;
 
@@ -24,7 +27,7 @@ public final class StatusService {
      */
     public record PipelineStatus(String pipeline, String binlogFile, long binlogPosition, String gtid,
                                  long checkpointAgeMillis, long bytesBehind, long lagMillis, long heartbeatAgeMillis,
-                                 Long leaderConnection,
+                                 Long leaderConnection, String leaderHost,
                                  int filesBeforeCheckpoint, long bytesBeforeCheckpoint, boolean purged,
                                  boolean oldestRetained, boolean stale) {
 
@@ -49,6 +52,38 @@ public final class StatusService {
     public List<String> missingTriggers() {
         return schema.missingTriggers();
     }
+
+    /**
+     * The server's binlog settings; a server with the binlog off is refused (78), as the daemon
+     * refuses it, since there is nothing for a pipeline to read or a checkpoint to be measured against.
+     */
+    public Binlog binlog() {
+        SyncRepository.BinlogSettings b = repo.binlogSettings();
+        if (!b.on()) {
+            Database db = repo.database();
+            throw new RpctlException(ExitCode.CONFIG, db.role() + " at " + db.address() + " has the binary log off;"
+                    + " the sync daemon needs log-bin, binlog-format=ROW and binlog-row-image=FULL");
+        }
+        return new Binlog(b.format(), b.rowImage(), repo.serverNow().file(), b.usable());
+    }
+
+    /**
+     * Deletes the checkpoint of a pipeline that is gone (a renamed side, a test run with its own
+     * prefix), so status stops reporting it. A pipeline whose lock is held is running: refused (75).
+     */
+    public void forget(String pipeline) {
+        Long holder = repo.lockHolder(PipelineLock.lockName(pipeline));
+        if (holder != null) {
+            throw RpctlException.temporary("pipeline " + pipeline + " is running (MySQL connection " + holder
+                    + " holds its lock); stop its sync-daemon first");
+        }
+        if (!repo.forget(pipeline)) {
+            throw RpctlException.usage("no pipeline " + pipeline + " has a checkpoint; 'rpctl status --all' lists them");
+        }
+    }
+
+    /** The server's binlog: its format and row image, the file it writes now, and whether a pipeline can read it. */
+    public record Binlog(String format, String rowImage, String activeFile, boolean usable) {}
 
     public List<PipelineStatus> status() {
         long now = System.currentTimeMillis();
@@ -77,9 +112,10 @@ public final class StatusService {
             long age = c.ageMillis();
             Long beat = beats.get(c.pipeline());
             long lag = c.lagMillis() < 0 || age < 0 ? -1 : c.lagMillis() + Math.max(0, age - checkpointInterval.toMillis());
+            Long holder = repo.lockHolder(PipelineLock.lockName(c.pipeline()));
             out.add(new PipelineStatus(c.pipeline(), p.file(), p.position(), p.gtid(), age,
                     index >= 0 ? behind : -1, lag, beat == null ? -1 : Math.max(0, now - beat),
-                    repo.lockHolder(PipelineLock.lockName(c.pipeline())),
+                    holder, holder == null ? null : repo.connectionHost(holder),
                     Math.max(0, index), before, index < 0, index == 0, age > staleAfter.toMillis()));
         }
         return out;

@@ -132,6 +132,23 @@ public final class SyncRepository {
         }
     }
 
+    /** The server's binlog as the pipelines need it: on, in ROW format, with FULL row images. */
+    public record BinlogSettings(boolean on, String format, String rowImage) {
+        public boolean usable() {
+            return on && "ROW".equalsIgnoreCase(format) && "FULL".equalsIgnoreCase(rowImage);
+        }
+    }
+
+    public BinlogSettings binlogSettings() {
+        try (Connection c = db.connection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT @@global.log_bin, @@global.binlog_format, @@global.binlog_row_image")) {
+            rs.next();
+            return new BinlogSettings(rs.getBoolean(1), rs.getString(2), rs.getString(3));
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+    }
+
     /**
      * Refuses a server whose binlog cannot feed the pipelines: rows must be logged as row images
      * with every column, or an update would arrive without the columns a cache entry is made of,
@@ -223,7 +240,40 @@ public final class SyncRepository {
         } catch (SQLException e) {
             throw db.translate(e);
         }
+        if (out.isEmpty()) {
+            // the binlog names a table the schema lacks: an rpctl table from a newer release (the heartbeat)
+            throw new RpctlException(ExitCode.CONFIG, db.role() + " at " + db.address() + ": table " + table
+                    + " does not exist; the schema is older than this rpctl: run 'rpctl db init'");
+        }
         return out;
+    }
+
+    /** The client host:port of a MySQL connection, or null when it is gone. */
+    public String connectionHost(long id) {
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement("SELECT host FROM information_schema.processlist WHERE id = ?")) {
+            ps.setLong(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+    }
+
+    /** Deletes a pipeline's checkpoint and heartbeat rows; whether it had a checkpoint. */
+    public boolean forget(String pipeline) {
+        try (Connection c = db.connection();
+             PreparedStatement cp = c.prepareStatement("DELETE FROM " + mapping.checkpointTable() + " WHERE pipeline = ?");
+             PreparedStatement hb = c.prepareStatement("DELETE FROM " + mapping.heartbeatTable() + " WHERE pipeline = ?")) {
+            cp.setString(1, pipeline);
+            hb.setString(1, pipeline);
+            int n = cp.executeUpdate();
+            hb.executeUpdate();
+            return n > 0;
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
     }
 
     /** The MySQL connection id holding a named lock, or null. */

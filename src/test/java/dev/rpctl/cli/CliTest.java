@@ -145,4 +145,37 @@ class CliTest {
         assertEquals(64, r.exitCode(), r::toString);
         assertTrue(r.err().startsWith("rpctl: --duration must be a duration like 250ms, 30s, 5m or 1h, got \"soon\""), r.err());
     }
+
+    @Test
+    void every_config_key_is_a_flag_of_every_command_hidden_from_the_short_help() {
+        Rpctl.Result r = rpctl().run("config", "show", "--mysql-pool-size", "7", "--sync-lanes", "3");
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("mysql\\.pool-size\\s+7\\s+flag \\(--mysql-pool-size\\)")), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("sync\\.lanes\\s+3\\s+flag \\(--sync-lanes\\)")), r.out());
+        Rpctl.Result before = rpctl().run("--side-a-pool-size", "9", "config", "show");
+        assertTrue(before.out().lines().anyMatch(l -> l.matches("side-a\\.pool-size\\s+9\\s+flag.*")), before.out());
+        assertFalse(rpctl().run("config", "show", "--help").out().contains("--mysql-pool-size"));
+        assertTrue(rpctl().run("--help").out().contains("--mysql-pool-size N sets"));
+    }
+
+    @Test
+    void a_bad_value_of_a_generated_flag_names_it_and_exits_78() {
+        Rpctl.Result r = rpctl().run("config", "check", "--mysql-pool-size", "0");
+        assertEquals(78, r.exitCode(), r::toString);
+        assertTrue(r.err().startsWith("rpctl: flag --mysql-pool-size: mysql.pool-size:"), r.err());
+    }
+
+    @Test
+    void a_bad_metrics_address_names_the_flag_the_user_typed() {
+        Rpctl.Result r = rpctl().run("sync-daemon", "--metrics", "nonsense");
+        assertEquals(78, r.exitCode(), r::toString);
+        assertTrue(r.err().startsWith("rpctl: flag --metrics: metrics.address:"), r.err());
+    }
+
+    @Test
+    void an_empty_no_color_leaves_colour_on_and_a_set_one_turns_it_off() {
+        assertTrue(new RpctlCommand(java.util.Map.of("NO_COLOR", ""), dir, true).colorOn());
+        assertFalse(new RpctlCommand(java.util.Map.of("NO_COLOR", "1"), dir, true).colorOn());
+        assertTrue(new RpctlCommand(java.util.Map.of(), dir, true).colorOn());
+    }
 }

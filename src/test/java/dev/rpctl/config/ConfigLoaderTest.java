@@ -94,6 +94,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void the_environment_wins_over_a_file_value_whose_env_reference_is_unset() throws IOException {
+        Path f = file("mysql:", "  password: ${env:DB_PASSWORD}");
+        Config config = loader(Map.of("RPCTL_MYSQL_PASSWORD", "s3cret")).load(f, Map.of());
+        assertEquals("s3cret", config.mysql().password());
+        assertEquals(Origin.ENV, config.origin(Keys.MYSQL_PASSWORD));
+    }
+
+    @Test
+    void a_flag_wins_over_a_file_value_whose_env_reference_is_unset() throws IOException {
+        Path f = file("mysql:", "  port: ${env:DB_PORT}");
+        Config config = loader(Map.of()).load(f, Map.of("mysql.port", "23306"));
+        assertEquals(23306, config.get(Keys.MYSQL_PORT));
+        // a key nothing overrides still needs its variable
+        assertEquals(List.of(f + ":2: mysql.port: environment variable DB_PORT is not set"), problems(Map.of(), f, Map.of()));
+    }
+
+    @Test
     void each_key_reports_the_layer_it_came_from() throws IOException {
         Path f = file(
                 "mysql:",

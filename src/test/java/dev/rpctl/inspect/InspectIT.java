@@ -106,7 +106,7 @@ class InspectIT {
         }
         Rpctl.Result r = inspect("--json");
         assertEquals(1, r.exitCode(), r::toString);
-        assertTrue(r.out().contains("\"verdict\" : \"STALE\""), r.out());
+        assertTrue(r.out().contains("\"verdict\" : \"stale\""), r.out());
         assertEquals(0, inspect("--repair").exitCode());
         assertTrue(sideB.get(key).startsWith("R|2|100|refunded|q1|"), sideB.get(key));
     }

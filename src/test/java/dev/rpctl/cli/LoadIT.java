@@ -1,0 +1,84 @@
+package dev.rpctl.cli;
+
+import dev.rpctl.cache.RawRedis;
+import dev.rpctl.App;
+import dev.rpctl.Rpctl;
+import dev.rpctl.Services;
+import dev.rpctl.claim.VerifyService;
+import org.junit.jupiter.api.Test;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The claim load as an operator drives it: flags that contradict, Ctrl-C, and what --verify counts. */
+class LoadIT {
+    private final Rpctl rpctl = Rpctl.withServices();
+
+    private String activity(int count) {
+        String id = Long.toString(Services.freshActivityId());
+        Rpctl.Result r = rpctl.run("activity", "create", "--activity", id, "--count", Integer.toString(count),
+                "--amount", Long.toString(count * 10L));
+        assertEquals(0, r.exitCode(), r::toString);
+        return id;
+    }
+
+    @Test
+    void count_with_duration_is_refused_as_a_usage_error() {
+        Rpctl.Result r = rpctl.run("claim", "--activity", "1", "--users", "1-10", "--count", "5", "--duration", "5s");
+        assertEquals(64, r.exitCode(), r::toString);
+        assertTrue(r.err().contains("--duration and --count are alternatives"), r::toString);
+    }
+
+    @Test
+    void ctrl_c_prints_the_summary_so_far_and_exits_130() throws Exception {
+        String id = activity(1_000_000);
+        Path out = Files.createTempFile("rpctl-load", ".out");
+        Path err = Files.createTempFile("rpctl-load", ".err");
+        ProcessBuilder pb = new ProcessBuilder(new File("bin/rpctl").getAbsolutePath(), "claim", "--activity", id,
+                "--users", "1-100000000", "--duration", "120s", "--concurrency", "2", "--rate", "200", "--verify");
+        pb.environment().putAll(Services.env());
+        pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+        Process p = pb.start();
+        try {
+            // running once it has made its first claims
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            try (App app = Services.app()) {
+                while (app.activities().require(Long.parseLong(id)).paidCount() < 5 && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+            }
+            new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "still running after Ctrl-C");
+            String stdout = Files.readString(out);
+            String stderr = Files.readString(err);
+            assertEquals(130, p.exitValue(), stdout + stderr);
+            assertTrue(stdout.contains("(interrupted: the figures so far)") && stdout.contains("claim-new"), stdout);
+            assertTrue(stderr.contains("interrupted: the figures so far; not verified"), stderr);
+        } finally {
+            p.destroyForcibly();
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    @Test
+    void verify_counts_an_absent_entry_as_missing_which_is_fine() {
+        String id = activity(10);
+        Rpctl.Result load = rpctl.run("claim", "--activity", id, "--users", "1-5", "--count", "5", "--verify");
+        assertEquals(0, load.exitCode(), load::toString);
+        try (App app = Services.app()) {
+            RawRedis.call(app.side("b"), j -> j.del(app.protocol().key(Long.parseLong(id), 3)));
+            VerifyService.Report v = app.verifyService().verify(Long.parseLong(id), List.of(1L, 2L, 3L, 4L, 5L));
+            VerifyService.SideCheck b = v.sides().stream().filter(s -> s.side().equals("b")).findFirst().orElseThrow();
+            assertEquals(1, b.missing(), v::toString);
+            assertEquals(0, b.differing(), v::toString);
+            assertTrue(v.consistent(), v::toString);
+        }
+    }
+}
