@@ -2,6 +2,8 @@ package dev.rpctl;
 
 import org.junit.jupiter.api.Test;
 
+import dev.rpctl.app.App;
+
 import java.sql.Connection;
 import java.sql.Statement;
 

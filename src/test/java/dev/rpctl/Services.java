@@ -1,5 +1,6 @@
 package dev.rpctl;
 
+import dev.rpctl.app.App;
 import dev.rpctl.config.Config;
 import dev.rpctl.config.ConfigLoader;
 

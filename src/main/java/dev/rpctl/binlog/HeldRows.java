@@ -1,6 +1,6 @@
 package dev.rpctl.binlog;
 
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.RpctlException;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

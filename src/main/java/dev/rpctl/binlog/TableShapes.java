@@ -2,7 +2,7 @@ package dev.rpctl.binlog;
 
 import com.github.shyiko.mysql.binlog.event.TableMapEventData;
 import com.github.shyiko.mysql.binlog.event.TableMapEventMetadata;
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.RpctlException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,6 +1,6 @@
 package dev.rpctl.cache;
 
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.config.HostPort;
 import dev.rpctl.config.SideMode;
 import dev.rpctl.config.SideSettings;

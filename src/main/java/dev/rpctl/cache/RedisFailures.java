@@ -1,7 +1,7 @@
 package dev.rpctl.cache;
 
-import dev.rpctl.ExitCode;
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.ExitCode;
+import dev.rpctl.errors.RpctlException;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;

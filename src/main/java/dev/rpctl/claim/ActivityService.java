@@ -1,6 +1,6 @@
 package dev.rpctl.claim;
 
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.config.MappingSettings;
 import dev.rpctl.db.Database;
 import dev.rpctl.db.SchemaService;

@@ -1,6 +1,6 @@
 package dev.rpctl.claim;
 
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.claim.ClaimService.Outcome;
 import dev.rpctl.claim.ClaimService.Result;
 import dev.rpctl.claim.ClaimTransaction.Carry;

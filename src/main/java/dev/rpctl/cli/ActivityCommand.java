@@ -1,6 +1,6 @@
 package dev.rpctl.cli;
 
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.claim.ActivityService;
 import dev.rpctl.claim.Allocation;
 import picocli.CommandLine.Command;

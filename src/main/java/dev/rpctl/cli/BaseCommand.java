@@ -1,8 +1,8 @@
 package dev.rpctl.cli;
 
-import dev.rpctl.App;
-import dev.rpctl.ExitCode;
-import dev.rpctl.RpctlException;
+import dev.rpctl.app.App;
+import dev.rpctl.errors.ExitCode;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.config.Durations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

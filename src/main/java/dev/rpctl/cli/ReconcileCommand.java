@@ -1,7 +1,7 @@
 package dev.rpctl.cli;
 
-import dev.rpctl.ExitCode;
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.ExitCode;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.reconcile.PromText;
 import dev.rpctl.reconcile.ReconcileReport;
 import dev.rpctl.reconcile.ReconcileService;

@@ -1,6 +1,6 @@
 package dev.rpctl.cli;
 
-import dev.rpctl.App;
+import dev.rpctl.app.App;
 import dev.rpctl.config.Config;
 import dev.rpctl.config.ConfigLoader;
 import dev.rpctl.config.Key;

@@ -3,8 +3,8 @@ package dev.rpctl.db;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.pool.HikariPool;
-import dev.rpctl.ExitCode;
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.ExitCode;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.config.MysqlSettings;
 
 import java.sql.Connection;

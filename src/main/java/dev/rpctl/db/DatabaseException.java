@@ -1,7 +1,7 @@
 package dev.rpctl.db;
 
-import dev.rpctl.ExitCode;
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.ExitCode;
+import dev.rpctl.errors.RpctlException;
 
 /** A statement failed on a server that is up: a bug or a schema problem, exit 70. */
 public final class DatabaseException extends RpctlException {

@@ -1,7 +1,7 @@
 package dev.rpctl.db;
 
-import dev.rpctl.ExitCode;
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.ExitCode;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.config.MappingSettings;
 
 import java.sql.Connection;

@@ -1,6 +1,6 @@
 package dev.rpctl.inspect;
 
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.claim.ClaimRepository;
 import dev.rpctl.protocol.BloomFilters;

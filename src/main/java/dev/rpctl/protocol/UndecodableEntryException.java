@@ -1,7 +1,7 @@
 package dev.rpctl.protocol;
 
-import dev.rpctl.ExitCode;
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.ExitCode;
+import dev.rpctl.errors.RpctlException;
 
 /** A cache value that is not in the entry encoding; bad data, exit 65. */
 public final class UndecodableEntryException extends RpctlException {

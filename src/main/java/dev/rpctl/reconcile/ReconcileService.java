@@ -1,6 +1,6 @@
 package dev.rpctl.reconcile;
 
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.inspect.EntryJudge;
 import dev.rpctl.inspect.InspectService.SideView;

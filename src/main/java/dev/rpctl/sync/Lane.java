@@ -1,6 +1,6 @@
 package dev.rpctl.sync;
 
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.protocol.CasOutcome;

@@ -2,8 +2,8 @@ package dev.rpctl.sync;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.rpctl.ExitCode;
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.ExitCode;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.binlog.BinlogPosition;
 import org.HdrHistogram.Histogram;
 

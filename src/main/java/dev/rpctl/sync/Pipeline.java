@@ -1,6 +1,6 @@
 package dev.rpctl.sync;
 
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.binlog.BinlogPosition;
 import dev.rpctl.binlog.BinlogSource;
 import dev.rpctl.binlog.ClaimDecoder;

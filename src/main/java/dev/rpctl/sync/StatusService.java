@@ -1,7 +1,7 @@
 package dev.rpctl.sync;
 
-import dev.rpctl.ExitCode;
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.ExitCode;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.db.Database;
 import dev.rpctl.binlog.BinlogPosition;
 import dev.rpctl.db.SchemaService;

@@ -1,6 +1,6 @@
 package dev.rpctl.bench;
 
-import dev.rpctl.App;
+import dev.rpctl.app.App;
 import dev.rpctl.Services;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.cache.RawRedis;

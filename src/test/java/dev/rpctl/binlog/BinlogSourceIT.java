@@ -1,6 +1,6 @@
 package dev.rpctl.binlog;
 
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.config.ConfigLoader;
 import dev.rpctl.config.MysqlSettings;
 import org.junit.jupiter.api.AfterEach;

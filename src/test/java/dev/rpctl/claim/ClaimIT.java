@@ -1,6 +1,6 @@
 package dev.rpctl.claim;
 
-import dev.rpctl.App;
+import dev.rpctl.app.App;
 import dev.rpctl.Rpctl;
 import dev.rpctl.Services;
 import dev.rpctl.cache.CacheSide;

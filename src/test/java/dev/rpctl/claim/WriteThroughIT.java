@@ -1,6 +1,6 @@
 package dev.rpctl.claim;
 
-import dev.rpctl.App;
+import dev.rpctl.app.App;
 import dev.rpctl.Rpctl;
 import dev.rpctl.Services;
 import dev.rpctl.cache.CacheSide;
@@ -168,7 +168,7 @@ class WriteThroughIT {
         ClaimService claims = claims(app.side("b"), Duration.ofSeconds(1));
         assertEquals(ClaimService.Result.CLAIMED, claims.claim(activity, 6, "r6").result());
         claims.close();
-        assertThrows(dev.rpctl.RpctlException.class, () -> claims.claim(activity, 7, "r7"));
+        assertThrows(dev.rpctl.errors.RpctlException.class, () -> claims.claim(activity, 7, "r7"));
     }
 
     String rowEntry(ClaimRow row) {

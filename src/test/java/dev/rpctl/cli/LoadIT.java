@@ -1,7 +1,7 @@
 package dev.rpctl.cli;
 
 import dev.rpctl.cache.RawRedis;
-import dev.rpctl.App;
+import dev.rpctl.app.App;
 import dev.rpctl.Rpctl;
 import dev.rpctl.Services;
 import dev.rpctl.claim.VerifyService;

@@ -1,8 +1,8 @@
 package dev.rpctl.reconcile;
 
-import dev.rpctl.App;
+import dev.rpctl.app.App;
 import dev.rpctl.Rpctl;
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.Services;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.cache.RawRedis;

@@ -1,6 +1,6 @@
 package dev.rpctl.sync;
 
-import dev.rpctl.RpctlException;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.protocol.Entry;
 import org.junit.jupiter.api.Test;
 

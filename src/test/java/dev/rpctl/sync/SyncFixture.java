@@ -1,6 +1,6 @@
 package dev.rpctl.sync;
 
-import dev.rpctl.App;
+import dev.rpctl.app.App;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.config.Config;
 import dev.rpctl.config.ConfigLoader;

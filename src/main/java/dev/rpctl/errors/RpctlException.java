@@ -1,4 +1,4 @@
-package dev.rpctl;
+package dev.rpctl.errors;
 
 /**
  * A failure the operator can act on. The message is the one line printed on stderr, so it says

@@ -1,4 +1,4 @@
-package dev.rpctl;
+package dev.rpctl.errors;
 
 /** Process exit codes (sysexits), as documented in the README and the man page. */
 public enum ExitCode {

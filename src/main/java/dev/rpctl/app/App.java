@@ -1,5 +1,7 @@
-package dev.rpctl;
+package dev.rpctl.app;
 
+import dev.rpctl.errors.ExitCode;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.cache.RedisFailures;
 import dev.rpctl.claim.ActivityService;

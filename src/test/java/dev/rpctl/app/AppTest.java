@@ -1,5 +1,7 @@
-package dev.rpctl;
+package dev.rpctl.app;
 
+import dev.rpctl.errors.RpctlException;
+import dev.rpctl.errors.ExitCode;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 
