@@ -4,11 +4,9 @@ import dev.rpctl.errors.ExitCode;
 import dev.rpctl.errors.RpctlException;
 import dev.rpctl.inspect.InspectService;
 import dev.rpctl.inspect.KeySurvey;
-import dev.rpctl.protocol.ClaimRow;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -78,7 +76,7 @@ final class InspectCommand extends BaseCommand {
             InspectView.decoded(out(), key, decoded);
             if (report != null) {
                 out().line("");
-                render(report);
+                InspectView.user(out(), report, activity);
             }
         }
         List<String> down = decoded.stream().filter(d -> d.unreachable() != null).map(KeySurvey.Decoded::unreachable).toList();
@@ -93,58 +91,11 @@ final class InspectCommand extends BaseCommand {
         if (out().json()) {
             out().json(InspectView.json(report));
         } else {
-            render(report);
+            InspectView.user(out(), report, activity);
         }
         if (!report.unreachable().isEmpty()) {
             throw new RpctlException(ExitCode.UNAVAILABLE, String.join("; ", report.unreachable()));
         }
         return exit(report.consistent());
-    }
-
-    private void render(InspectService.Report report) {
-        long user = report.userId();
-        if (report.keys().isEmpty()) {
-            out().line("user " + user + " has no claims on the primary"
-                    + (activity > 0 ? "" : "; give --activity to inspect one key even without a row"));
-            return;
-        }
-        List<List<String>> rows = new ArrayList<>();
-        for (InspectService.KeyView k : report.keys()) {
-            rows.add(List.of(Long.toString(k.activityId()), "primary", row(k.primary()), "", ""));
-            if (report.replicaLag() != null) {
-                rows.add(List.of(Long.toString(k.activityId()), "replica", row(k.replica()), "", "lag " + report.replicaLag()));
-            }
-            for (InspectService.SideView s : k.sides()) {
-                String verdict = (s.verdict().fine() ? "@|green " : "@|bold,red ") + s.verdict().label() + "|@";
-                String entry = s.kind() + (s.version() == null ? "" : " v" + s.version()) + " ttl " + ttl(s.ttlMillis());
-                String detail = s.repaired() != null ? s.repaired() + "; " + s.detail() : s.detail();
-                String bloom = k.bloom().getOrDefault(s.side(), "none");
-                if (!bloom.equals("none")) {
-                    detail = (detail.isEmpty() ? "" : detail + "; ") + "bloom: " + bloom;
-                }
-                rows.add(List.of(Long.toString(k.activityId()), "side " + s.side(), entry, verdict, detail));
-            }
-        }
-        out().line("user " + user + " (" + report.keys().get(0).key().replaceAll(":\\d+:\\d+$", ":<activity>:" + user) + ")");
-        out().table(List.of("activity", "source", "entry", "verdict", "detail"), rows);
-    }
-
-    private static String row(ClaimRow c) {
-        return c == null ? "no row" : "row v" + c.version() + " amount " + c.amount() + " " + c.status()
-                + (c.requestId().isEmpty() ? "" : " req " + c.requestId());
-    }
-
-    static String ttl(long ms) {
-        if (ms == -1) {
-            return "none";
-        }
-        if (ms < 0) {
-            return "-";
-        }
-        if (ms < 10_000) {
-            return ms + "ms";
-        }
-        long s = ms / 1000;
-        return s < 3600 ? s + "s" : (s / 3600) + "h" + ((s % 3600) / 60) + "m";
     }
 }

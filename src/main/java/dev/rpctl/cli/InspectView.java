@@ -123,7 +123,7 @@ final class InspectView {
             rows.add(List.of(x.side(), Long.toString(x.keys()), n(x.byKind(), "row"), n(x.byKind(), "placeholder"),
                     n(x.byKind(), "tombstone"), n(x.byKind(), "lease"), n(x.byKind(), "undecodable"),
                     x.orphans() == 0 ? "0" : "@|bold,red " + x.orphans() + "|@",
-                    x.ttlMinMillis() == null ? "-" : InspectCommand.ttl(x.ttlMinMillis()) + " - " + InspectCommand.ttl(x.ttlMaxMillis()),
+                    x.ttlMinMillis() == null ? "-" : ttl(x.ttlMinMillis()) + " - " + ttl(x.ttlMaxMillis()),
                     Long.toString(x.noTtl())));
         }
         out.table(List.of("side", "keys", "rows", "placeholders", "tombstones", "leases", "undecodable", "orphans", "ttl", "no ttl"), rows);
@@ -154,7 +154,7 @@ final class InspectView {
                     e == null || e.kind() != Entry.Kind.ROW ? "-" : e.status(),
                     e == null || e.kind() != Entry.Kind.ROW || e.requestId().isEmpty() ? "-" : e.requestId(),
                     e == null || e.kind() != Entry.Kind.ROW ? "-" : Output.time(Instant.ofEpochMilli(e.updatedAtMillis())),
-                    d.raw() == null ? "-" : InspectCommand.ttl(d.pttlMillis()), d.raw() == null ? "-" : d.raw()));
+                    d.raw() == null ? "-" : ttl(d.pttlMillis()), d.raw() == null ? "-" : d.raw()));
         }
         out.table(List.of("side", "kind", "version", "amount", "status", "request", "updated", "ttl", "raw"), rows);
     }
@@ -184,5 +184,53 @@ final class InspectView {
         doc.put("sides", sides);
         doc.put("claim", report == null ? null : json(report));
         return doc;
+    }
+
+    /** One user's keys: the primary, the replica and each side, with verdicts; activity is the --activity given (0: none). */
+    static void user(Output out, InspectService.Report report, long activity) {
+        long user = report.userId();
+        if (report.keys().isEmpty()) {
+            out.line("user " + user + " has no claims on the primary"
+                    + (activity > 0 ? "" : "; give --activity to inspect one key even without a row"));
+            return;
+        }
+        List<List<String>> rows = new ArrayList<>();
+        for (InspectService.KeyView k : report.keys()) {
+            rows.add(List.of(Long.toString(k.activityId()), "primary", rowText(k.primary()), "", ""));
+            if (report.replicaLag() != null) {
+                rows.add(List.of(Long.toString(k.activityId()), "replica", rowText(k.replica()), "", "lag " + report.replicaLag()));
+            }
+            for (InspectService.SideView s : k.sides()) {
+                String verdict = (s.verdict().fine() ? "@|green " : "@|bold,red ") + s.verdict().label() + "|@";
+                String entry = s.kind() + (s.version() == null ? "" : " v" + s.version()) + " ttl " + ttl(s.ttlMillis());
+                String detail = s.repaired() != null ? s.repaired() + "; " + s.detail() : s.detail();
+                String bloom = k.bloom().getOrDefault(s.side(), "none");
+                if (!bloom.equals("none")) {
+                    detail = (detail.isEmpty() ? "" : detail + "; ") + "bloom: " + bloom;
+                }
+                rows.add(List.of(Long.toString(k.activityId()), "side " + s.side(), entry, verdict, detail));
+            }
+        }
+        out.line("user " + user + " (" + report.keys().get(0).key().replaceAll(":\\d+:\\d+$", ":<activity>:" + user) + ")");
+        out.table(List.of("activity", "source", "entry", "verdict", "detail"), rows);
+    }
+
+    private static String rowText(ClaimRow c) {
+        return c == null ? "no row" : "row v" + c.version() + " amount " + c.amount() + " " + c.status()
+                + (c.requestId().isEmpty() ? "" : " req " + c.requestId());
+    }
+
+    static String ttl(long ms) {
+        if (ms == -1) {
+            return "none";
+        }
+        if (ms < 0) {
+            return "-";
+        }
+        if (ms < 10_000) {
+            return ms + "ms";
+        }
+        long s = ms / 1000;
+        return s < 3600 ? s + "s" : (s / 3600) + "h" + ((s % 3600) / 60) + "m";
     }
 }

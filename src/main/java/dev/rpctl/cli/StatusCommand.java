@@ -4,10 +4,7 @@ import dev.rpctl.sync.StatusService;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 @Command(name = "status", description = {
         "The sync pipelines: checkpoint and its age, binlog behind, lag, leader, binlog headroom, and the server's binlog.",
@@ -44,116 +41,7 @@ final class StatusCommand extends BaseCommand {
         List<String> missing = service.missingTriggers();
         boolean ok = all.stream().filter(s -> sides.contains(s.pipeline())).allMatch(StatusService.PipelineStatus::ok)
                 && missing.isEmpty() && binlog.usable();
-        if (out().json()) {
-            out().json(json(binlog, all, missing, sides, hidden));
-            return exit(ok);
-        }
-        out().line("binlog: format " + binlog.format() + ", row image " + binlog.rowImage() + ", writing " + binlog.activeFile()
-                + (binlog.usable() ? "" : "  @|bold,red the sync daemon needs binlog_format=ROW and binlog_row_image=FULL|@"));
-        if (!missing.isEmpty()) {
-            out().line("@|bold,red the claim table lacks the version trigger(s) " + String.join(", ", missing)
-                    + ": claims and the sync daemon refuse to run; run 'rpctl db init'|@");
-        }
-        if (all.isEmpty()) {
-            out().line("no pipeline has a checkpoint yet; start 'rpctl sync-daemon'");
-        }
-        if (hidden > 0) {
-            out().line(hidden + " pipeline(s) of sides not in this configuration hidden; --all shows them, --forget PIPELINE deletes one");
-        }
-        if (all.isEmpty()) {
-            return exit(ok);
-        }
-        List<List<String>> rows = new ArrayList<>();
-        for (StatusService.PipelineStatus s : all) {
-            String state = s.purged() ? "@|red purged|@" : s.stale() ? "@|red stale|@"
-                    : nextPurgeBreaks(s, binlog) ? "@|yellow ok, next purge breaks it|@" : "@|green ok|@";
-            rows.add(List.of(s.pipeline(), s.binlogFile() + ":" + s.binlogPosition(), s.gtid().isEmpty() ? "-" : s.gtid(),
-                    duration(s.checkpointAgeMillis()), s.bytesBehind() < 0 ? "-" : size(s.bytesBehind()),
-                    duration(s.lagMillis()), leader(s),
-                    s.filesBeforeCheckpoint() + " files, " + size(s.bytesBeforeCheckpoint()), state));
-        }
-        out().table(List.of("pipeline", "checkpoint", "gtid", "checkpoint age", "behind", "lag", "leader",
-                "headroom", "state"), rows);
+        StatusView.render(out(), binlog, all, missing, sides, hidden);
         return exit(ok);
-    }
-
-    private static String leader(StatusService.PipelineStatus s) {
-        if (s.leaderConnection() == null) {
-            return "none";
-        }
-        return (s.leaderHost() == null ? "" : s.leaderHost() + " ") + "conn " + s.leaderConnection();
-    }
-
-    /** The oldest file the server keeps is the checkpoint's, and it is not the one being written (which no purge removes). */
-    private static boolean nextPurgeBreaks(StatusService.PipelineStatus s, StatusService.Binlog binlog) {
-        return s.oldestRetained() && !s.binlogFile().equals(binlog.activeFile());
-    }
-
-    private static Map<String, Object> json(StatusService.Binlog binlog, List<StatusService.PipelineStatus> all,
-                                            List<String> missing, List<String> sides, int hidden) {
-        Map<String, Object> doc = new LinkedHashMap<>();
-        Map<String, Object> b = new LinkedHashMap<>();
-        b.put("format", binlog.format().toLowerCase(java.util.Locale.ROOT));
-        b.put("row_image", binlog.rowImage().toLowerCase(java.util.Locale.ROOT));
-        b.put("active_file", binlog.activeFile());
-        b.put("usable", binlog.usable());
-        doc.put("binlog", b);
-        List<Map<String, Object>> pipelines = new ArrayList<>();
-        for (StatusService.PipelineStatus s : all) {
-            Map<String, Object> p = new LinkedHashMap<>();
-            p.put("pipeline", s.pipeline());
-            p.put("state", s.purged() ? "purged" : s.stale() ? "stale" : "ok");
-            p.put("configured", sides.contains(s.pipeline()));
-            p.put("binlog_file", s.binlogFile());
-            p.put("binlog_position", s.binlogPosition());
-            p.put("gtid", s.gtid().isEmpty() ? null : s.gtid());
-            p.put("checkpoint_age_ms", known(s.checkpointAgeMillis()));
-            p.put("behind_bytes", known(s.bytesBehind()));
-            p.put("lag_ms", known(s.lagMillis()));
-            p.put("heartbeat_age_ms", known(s.heartbeatAgeMillis()));
-            p.put("leader_connection", s.leaderConnection());
-            p.put("leader", s.leaderHost());
-            p.put("files_before_checkpoint", s.purged() ? null : s.filesBeforeCheckpoint());
-            p.put("bytes_before_checkpoint", s.purged() ? null : s.bytesBeforeCheckpoint());
-            p.put("next_purge_breaks_it", nextPurgeBreaks(s, binlog));
-            p.put("purged", s.purged());
-            p.put("stale", s.stale());
-            pipelines.add(p);
-        }
-        doc.put("pipelines", pipelines);
-        doc.put("hidden", hidden);
-        doc.put("missing_triggers", missing);
-        return doc;
-    }
-
-    /** null for a figure the service marks unknown (negative). */
-    private static Long known(long v) {
-        return v < 0 ? null : v;
-    }
-
-    static String duration(long ms) {
-        if (ms < 0) {
-            return "-";
-        }
-        if (ms < 10_000) {
-            return ms + " ms";
-        }
-        if (ms < 600_000) {
-            return String.format(java.util.Locale.ROOT, "%.1f s", ms / 1000.0);
-        }
-        return ms < 7_200_000 ? (ms / 60_000) + " min" : (ms / 3_600_000) + " h";
-    }
-
-    static String size(long bytes) {
-        if (bytes < 1024) {
-            return bytes + " B";
-        }
-        if (bytes < 1024 * 1024) {
-            return String.format(java.util.Locale.ROOT, "%.1f KiB", bytes / 1024.0);
-        }
-        if (bytes < 1024L * 1024 * 1024) {
-            return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
-        }
-        return String.format(java.util.Locale.ROOT, "%.1f GiB", bytes / (1024.0 * 1024 * 1024));
     }
 }

@@ -2,19 +2,12 @@ package dev.rpctl.cli;
 
 import dev.rpctl.errors.ExitCode;
 import dev.rpctl.errors.RpctlException;
-import dev.rpctl.warm.UserList;
 import dev.rpctl.warm.WarmService;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 
 @Command(name = "warm", description = {
         "Loads users' entries into the cache sides before a big event: their rows (a placeholder for a user with",
@@ -68,38 +61,9 @@ final class WarmCommand extends BaseCommand {
                 return ExitCode.OK.code();
             }
         }
-        long[] ids;
-        if (users.top != null) {
-            ids = service.top(activity, users.top);
-        } else {
-            UserList list = read(users.file);
-            for (UserList.BadLine b : list.bad()) {
-                out().err().println("rpctl: " + where() + ":" + b.number() + ": not a user id: \"" + b.text() + "\""
-                        + (strict ? "" : "; skipped"));
-            }
-            out().err().flush();
-            if (strict && !list.bad().isEmpty()) {
-                throw RpctlException.badData(list.bad().size() + " bad line(s) in " + where() + "; nothing was warmed");
-            }
-            ids = list.users();
-        }
+        long[] ids = users.top != null ? service.top(activity, users.top) : UsersFile.read(users.file, strict, out());
         WarmService.Report r = service.warm(activity, ids, batch, rate, WarmView.progress(out()));
         WarmView.render(out(), r);
         return ExitCode.OK.code();
-    }
-
-    private String where() {
-        return users.file.equals("-") ? "stdin" : users.file;
-    }
-
-    private static UserList read(String file) throws IOException {
-        if (file.equals("-")) {
-            return UserList.read(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
-        }
-        try (BufferedReader in = Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8)) {
-            return UserList.read(in);
-        } catch (NoSuchFileException e) {
-            throw RpctlException.usage("--users-file " + file + ": no such file");
-        }
     }
 }

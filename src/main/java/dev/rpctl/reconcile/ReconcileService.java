@@ -141,7 +141,8 @@ public final class ReconcileService {
             }
             if (!stopping && req.orphans()) {
                 for (CacheSide s : sides) {
-                    counts.put(s.name(), orphans(s, scope, req, counts.get(s.name())));
+                    counts.put(s.name(), new OrphanWalk(primary, protocol, this::judge, stopping()).walk(s, scope, req,
+                            counts.get(s.name())));
                 }
             }
             boolean completed = !stopping;
@@ -322,69 +323,11 @@ public final class ReconcileService {
         return new long[] {missing, added};
     }
 
-    /**
-     * Walks the side's claim keys of the scope (SCAN, a page at a time) for row entries whose row
-     * does not exist (a row deleted by TRUNCATE or with the binlog off, a claim table restored
-     * from a backup): each is confirmed (the row read again from the primary, the entry again from
-     * the side) and, unless dry, swapped for its tombstone.
-     */
-    private SideCounts orphans(CacheSide side, Scope scope, Request req, SideCounts before) {
-        long[] found = new long[2];
-        side.scan(protocol.scanPattern(scope.activityId()), 1000, page -> {
-            if (stopping) {
-                return;
-            }
-            List<String> keys = new ArrayList<>();
-            List<Key> ids = new ArrayList<>();
-            for (String k : page) {
-                long[] id = protocol.ids(k);
-                if (id != null && (scope.activityId() <= 0 || id[0] == scope.activityId())
-                        && (scope.fromUser() == null || (id[1] >= scope.fromUser() && id[1] <= scope.toUser()))) {
-                    keys.add(k);
-                    ids.add(new Key(id[0], id[1]));
-                }
-            }
-            List<String> raws = side.getAll(keys);
-            List<Key> rowEntries = new ArrayList<>();
-            for (int i = 0; i < keys.size(); i++) {
-                if (raws.get(i) != null && raws.get(i).startsWith("R|")) {
-                    rowEntries.add(ids.get(i));
-                }
-            }
-            Map<Key, ClaimRow> rows = primary.rows(rowEntries);
-            List<Key> suspects = new ArrayList<>();
-            List<String> suspectKeys = new ArrayList<>();
-            for (Key k : rowEntries) {
-                if (!rows.containsKey(k)) {
-                    suspects.add(k);
-                    suspectKeys.add(protocol.key(k.activityId(), k.userId()));
-                }
-            }
-            if (suspects.isEmpty()) {
-                return;
-            }
-            Map<Key, ClaimRow> again = primary.rows(suspects);
-            Map<Key, Long> tombstones = primary.tombstoneVersions(suspects);
-            List<String> rawsAgain = side.getAll(suspectKeys);
-            for (int i = 0; i < suspects.size(); i++) {
-                String raw = rawsAgain.get(i);
-                SideView v = judge(side, suspectKeys.get(i), raw, Optional.ofNullable(again.get(suspects.get(i))));
-                if (v.verdict().fine()) {
-                    continue;
-                }
-                found[0]++;
-                if (!req.dryRun()) {
-                    Optional<Entry> target = target(Optional.empty(), tombstones.get(suspects.get(i)), v, req.mode());
-                    if (target != null && protocol.swap(side, suspectKeys.get(i), raw, target.orElse(null))) {
-                        found[1]++;
-                    }
-                }
-            }
-        });
-        return before.withOrphans(found[0], found[1]);
+    private java.util.function.BooleanSupplier stopping() {
+        return () -> stopping;
     }
 
-    private SideView judge(CacheSide side, String key, String raw, Optional<ClaimRow> row) {
+    SideView judge(CacheSide side, String key, String raw, Optional<ClaimRow> row) {
         // only a lease's TTL changes its verdict (filling or stuck); one PTTL per lease met
         long ttl = raw != null && raw.startsWith("L|") ? side.pttl(key) : 1;
         return judge.judge(side.name(), raw, ttl, row);
@@ -394,7 +337,7 @@ public final class ReconcileService {
      * What a difference is repaired to: empty for "no entry" (the next read fills it under a
      * lease), null when nothing may be written (a version no entry can carry).
      */
-    private static Optional<Entry> target(Optional<ClaimRow> row, Long tombstoneVersion, SideView v, RepairMode mode) {
+    static Optional<Entry> target(Optional<ClaimRow> row, Long tombstoneVersion, SideView v, RepairMode mode) {
         if (row.isPresent()) {
             if (mode == RepairMode.INVALIDATE) {
                 return Optional.empty();

@@ -53,6 +53,19 @@ public final class ClaimBench {
             String table = app.config().mapping().claimTable();
             List<Run> bare = new ArrayList<>(), fresh = new ArrayList<>(), dup = new ArrayList<>();
             List<Run> get = new ArrayList<>(), read = new ArrayList<>(), unwritten = new ArrayList<>();
+            List<Run> plain = new ArrayList<>();
+            // -Dbench.plain-baseline=false leaves out the bare loop on a copy of the claim table
+            // without rpctl's version triggers and update-time index: what the schema costs a write
+            boolean plainBaseline = !"false".equals(System.getProperty("bench.plain-baseline"));
+            String plainTable = table + "_bench_plain";
+            if (plainBaseline) {
+                try (Connection c = app.primary().connection(); java.sql.Statement st = c.createStatement()) {
+                    st.execute("DROP TABLE IF EXISTS " + plainTable);
+                    // LIKE copies the columns and indexes, never the triggers
+                    st.execute("CREATE TABLE " + plainTable + " LIKE " + table);
+                    st.execute("ALTER TABLE " + plainTable + " DROP KEY idx_updated");
+                }
+            }
             for (int round = 1 - warmupRounds; round <= rounds; round++) {
                 if (round == 1) {
                     bare.clear();
@@ -61,6 +74,7 @@ public final class ClaimBench {
                     get.clear();
                     read.clear();
                     unwritten.clear();
+                    plain.clear();
                 }
                 System.out.println(round < 1 ? "warm-up round (not counted)" : "round " + round);
                 long activity = Services.freshActivityId();
@@ -79,6 +93,18 @@ public final class ClaimBench {
                         ps.executeUpdate();
                     }
                 }));
+                if (plainBaseline) {
+                    String plainSql = sql.replace("INSERT IGNORE INTO " + table, "INSERT IGNORE INTO " + plainTable);
+                    plain.add(measure("bare loop, table w/o rpctl", concurrency, seconds, (t, i) -> {
+                        long u = nextUser.getAndIncrement();
+                        try (Connection c = app.primary().connection(); PreparedStatement ps = c.prepareStatement(plainSql)) {
+                            ps.setLong(1, bareActivity);
+                            ps.setLong(2, u);
+                            ps.setString(3, "b" + u);
+                            ps.executeUpdate();
+                        }
+                    }));
+                }
                 long firstUser = nextUser.get();
                 fresh.add(measure("rpctl new claims", concurrency, seconds, (t, i) -> {
                     long u = nextUser.getAndIncrement();
@@ -118,6 +144,11 @@ public final class ClaimBench {
             report("new claims / bare INSERT IGNORE", fresh, bare, 0.85);
             System.out.printf("  claim p99 %.2f ms vs bare p99 %.2f ms: %+.2f ms (target <= +1 ms)%n",
                     median(fresh, true), median(bare, true), median(fresh, true) - median(bare, true));
+            if (plainBaseline) {
+                System.out.printf("  bare loop on the claim table / on a copy without its triggers and idx_updated: %,.0f/s vs %,.0f/s = %.2fx%n",
+                        median(bare, false), median(plain, false), median(bare, false) / median(plain, false));
+                System.out.printf("  new claims / bare loop on that copy: %.2fx%n", median(fresh, false) / median(plain, false));
+            }
             if (noWriteThrough) {
                 System.out.printf("  new claims with no sides to write through to: %,.0f/s = %.2fx of bare%n",
                         median(unwritten, false), median(unwritten, false) / median(bare, false));
