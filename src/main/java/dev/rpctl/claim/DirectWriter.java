@@ -3,6 +3,7 @@ package dev.rpctl.claim;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.cache.DirectLink;
 import dev.rpctl.cache.DirectLinks;
+import dev.rpctl.protocol.CacheProtocol;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +27,7 @@ final class DirectWriter {
     private volatile boolean down;
 
     /** A batch on the wire, waiting for its replies. */
-    record Round(DirectLink link, DirectLink.Sent sent, int attempt) {}
+    record Round(DirectLink link, CacheProtocol.Sent sent, int attempt) {}
 
     DirectWriter(WriteThrough owner, int index, CacheSide side) {
         this.owner = owner;
@@ -55,7 +56,7 @@ final class DirectWriter {
             if (owner.closed()) {
                 throw new IllegalStateException("shutting down");
             }
-            return new Round(link, owner.protocol.send(link, b.writes), attempt);
+            return new Round(link, owner.protocol.send(side, link, b.writes), attempt);
         } catch (RuntimeException e) {
             links.discard(link);
             links.dropIdle();

@@ -34,6 +34,13 @@ public final class BloomFilters {
     /** What a filter says of a user. */
     public enum Answer { NO_FILTER, MAYBE, NOT_A_CLAIMER }
 
+    /**
+     * How long a build waits between starting a filter and reading the table: longer than a
+     * writer takes a side to have no filter for an activity after an add found none, so every
+     * write after the read adds its claimer.
+     */
+    public static final java.time.Duration SETTLE = java.time.Duration.ofNanos(CacheProtocol.NO_FILTER_NANOS + 500_000_000L);
+
     /** Users a call of bloom_add or bloom_check takes. */
     static final int USERS_PER_CALL = 500;
 

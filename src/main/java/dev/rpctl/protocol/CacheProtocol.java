@@ -133,38 +133,69 @@ public final class CacheProtocol {
         if (writes.isEmpty()) {
             return out;
         }
-        Calls calls = calls(writes, side.cluster() ? 1 : CAS_GROUP);
+        Calls calls = calls(writes, side.cluster() ? 1 : CAS_GROUP, side.name());
         List<Object> replies = side.runAll(calls.scripts, calls.calls);
         for (int i = 0; i < calls.cas; i++) {
             out.addAll(outcomes(replies.get(i)));
         }
+        learn(side.name(), calls, replies);
         return out;
     }
+
+    /** Compare-and-sets on the wire, and which activities' Bloom filter adds follow them. */
+    public record Sent(DirectLink.Sent onWire, String side, Calls calls) {}
 
     /**
      * Writes compare-and-sets of many keys to a link and puts them on the wire without waiting:
      * {@link #receive} reads their outcomes. Calls of up to {@value #CAS_GROUP} keys each, as in
      * {@link #putAll} on a single Redis.
      */
-    public DirectLink.Sent send(DirectLink link, List<Write> writes) {
-        Calls calls = calls(writes, CAS_GROUP);
-        return link.send(calls.scripts, calls.calls);
+    public Sent send(CacheSide side, DirectLink link, List<Write> writes) {
+        Calls calls = calls(writes, CAS_GROUP, side.name());
+        return new Sent(link.send(calls.scripts, calls.calls), side.name(), calls);
     }
 
     /** The outcomes of what {@link #send} wrote, in input order, each reply read within timeoutMillis. */
-    public List<CasOutcome> receive(DirectLink link, DirectLink.Sent sent, int timeoutMillis) {
-        List<Object> replies = link.receive(sent, timeoutMillis);
+    public List<CasOutcome> receive(DirectLink link, Sent sent, int timeoutMillis) {
+        List<Object> replies = link.receive(sent.onWire(), timeoutMillis);
         if (replies.size() == 1) {
             return outcomes(replies.get(0));
         }
         List<CasOutcome> out = new ArrayList<>();
-        for (Object reply : replies) {
-            // the Bloom filter adds after the compare-and-sets answer a number, not a list
-            if (reply instanceof List<?>) {
-                out.addAll(outcomes(reply));
+        for (int i = 0; i < sent.calls().cas; i++) {
+            out.addAll(outcomes(replies.get(i)));
+        }
+        learn(sent.side(), sent.calls(), replies);
+        return out;
+    }
+
+    /**
+     * How long a side is taken to have no Bloom filter for an activity after an add found none:
+     * adds to it are left out meanwhile (one script call a batch less). A build waits longer than
+     * this between starting a filter and reading the table ({@link BloomFilters#SETTLE}), so any
+     * write after the table read adds its claimer.
+     */
+    static final long NO_FILTER_NANOS = 1_000_000_000L;
+    private final java.util.concurrent.ConcurrentHashMap<String, Long> noFilterUntil = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private boolean knownWithoutFilter(String side, long activity) {
+        Long until = noFilterUntil.get(side + "/" + activity);
+        return until != null && System.nanoTime() - until < 0;
+    }
+
+    /** What the Bloom filter adds answered: 0, the activity has no filter on that side (for a second). */
+    private void learn(String side, Calls calls, List<Object> replies) {
+        for (int i = calls.cas; i < replies.size(); i++) {
+            String key = side + "/" + calls.activities.get(i - calls.cas);
+            if (Long.valueOf(0).equals(replies.get(i))) {
+                if (noFilterUntil.size() > 10_000) {
+                    noFilterUntil.clear();
+                }
+                noFilterUntil.put(key, System.nanoTime() + NO_FILTER_NANOS);
+            } else {
+                noFilterUntil.remove(key);
             }
         }
-        return out;
     }
 
     /**
@@ -211,17 +242,20 @@ public final class CacheProtocol {
         return ((Long) r) == 1L;
     }
 
-    /** Script calls of a batch: {@code cas} compare-and-set calls first, then the Bloom filter adds. */
-    private record Calls(List<LuaScript> scripts, List<ScriptCall> calls, int cas) {}
+    /**
+     * Script calls of a batch: {@code cas} compare-and-set calls first, then the Bloom filter adds,
+     * add i being for activities.get(i).
+     */
+    public record Calls(List<LuaScript> scripts, List<ScriptCall> calls, int cas, List<Long> activities) {}
 
-    private Calls calls(List<Write> writes, int size) {
+    private Calls calls(List<Write> writes, int size, String side) {
         List<ScriptCall> calls = casCalls(writes, size);
         int cas = calls.size();
         // the users of row entries, per activity: a claimer is in the filter once its entry is written
         java.util.Map<Long, long[]> users = null;
         java.util.Map<Long, Integer> counts = null;
         for (Write w : writes) {
-            if (w.userId() >= 0 && w.entry().kind() == Entry.Kind.ROW) {
+            if (w.userId() >= 0 && w.entry().kind() == Entry.Kind.ROW && !knownWithoutFilter(side, w.activityId())) {
                 if (users == null) {
                     users = new java.util.HashMap<>();
                     counts = new java.util.HashMap<>();
@@ -231,16 +265,20 @@ public final class CacheProtocol {
                 us[n - 1] = w.userId();
             }
         }
+        List<Long> activities = new ArrayList<>();
         if (users != null) {
             for (java.util.Map.Entry<Long, long[]> e : users.entrySet()) {
-                calls.addAll(blooms.addCalls(e.getKey(), e.getValue(), 0, counts.get(e.getKey())));
+                for (ScriptCall c : blooms.addCalls(e.getKey(), e.getValue(), 0, counts.get(e.getKey()))) {
+                    calls.add(c);
+                    activities.add(e.getKey());
+                }
             }
         }
         List<LuaScript> scripts = new ArrayList<>(calls.size());
         for (int i = 0; i < calls.size(); i++) {
             scripts.add(i < cas ? Scripts.CAS : Scripts.BLOOM_ADD);
         }
-        return new Calls(scripts, calls, cas);
+        return new Calls(scripts, calls, cas, activities);
     }
 
     /** The writes as compare-and-set calls of up to size keys each. */

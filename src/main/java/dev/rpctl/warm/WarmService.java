@@ -73,6 +73,13 @@ public final class WarmService {
         for (CacheSide s : sides) {
             blooms.start(s, activityId, size, bloomTtl);
         }
+        try {
+            // writers that found no filter a moment ago add to it again once this has passed
+            Thread.sleep(BloomFilters.SETTLE.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the Bloom filter of activity " + activityId + " was started", e);
+        }
         long after = Long.MIN_VALUE;
         long claimers = 0;
         while (true) {

@@ -202,7 +202,7 @@ class ProtocolIT {
         }
         try (DirectLinks links = new DirectLinks(s)) {
             DirectLink link = links.connect(Duration.ofSeconds(2));
-            DirectLink.Sent sent = protocol.send(link, writes);
+            CacheProtocol.Sent sent = protocol.send(s, link, writes);
             List<CasOutcome> out = protocol.receive(link, sent, 2000);
             assertEquals(writes.size(), out.size());
             for (int i = 0; i < out.size(); i++) {
