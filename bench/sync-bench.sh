@@ -3,6 +3,7 @@
 #   bench/sync-bench.sh lag [RATE] [SECONDS]        commit-to-both-sides lag at a steady claim rate
 #   bench/sync-bench.sh catchup [ROWS] [PER_TX]     backlog rows/s: both pipelines vs a bare binlog tail
 # JVM options in BENCH_JAVA_OPTS (default -Xmx256m, the daemon's memory figure).
+# BENCH_JAVA_OPTS="-Xmx256m -Dbench.no-triggers=true" drops the claim table's version triggers once the daemon runs (lag only).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"

@@ -39,7 +39,7 @@ final class WarmCommand extends BaseCommand {
     @Option(names = "--rate", paramLabel = "N", description = "At most N users a second (default: as fast as it goes).")
     double rate;
 
-    @Option(names = "--batch", defaultValue = "500", paramLabel = "N", description = "Users a query and a round trip (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", defaultValue = "2000", paramLabel = "N", description = "Users a query and a round trip (default: ${DEFAULT-VALUE}).")
     int batch;
 
     @Option(names = "--strict", description = "Fail (65) on a bad line of the users file instead of skipping it.")

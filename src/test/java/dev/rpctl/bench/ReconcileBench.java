@@ -39,6 +39,8 @@ public final class ReconcileBench {
         int claimSeconds = Integer.parseInt(System.getProperty("bench.claim-seconds", "8"));
         // an unmeasured round first, for the JIT compiler
         int warmupRounds = Integer.parseInt(System.getProperty("bench.warmup-rounds", "1"));
+        // users a query and a round trip of warm (its --batch)
+        int warmBatch = Integer.parseInt(System.getProperty("bench.warm-batch", "2000"));
         try (App app = Services.app()) {
             app.schemaService().init();
             long activity = Services.freshActivityId();
@@ -54,7 +56,8 @@ public final class ReconcileBench {
                     warm.clear();
                 }
                 System.out.println(round < 1 ? "warm-up round (not counted)" : "round " + round);
-                bare.add(timed("bare keyset scan + MGET on both sides", rows, () -> bareScan(app, activity, table, chunk)));
+                bare.add(timed("bare keyset scan + MGET on both sides", rows,
+                        () -> bareScan(app, activity, table, chunk, 0, new java.util.concurrent.atomic.AtomicBoolean())));
                 rec.add(timed("reconcile (all consistent)", rows, () -> {
                     ReconcileReport r = app.reconcileService("all").run(new ReconcileService.Request(
                             new Scope(activity, null, null, null, List.of("a", "b")), false,
@@ -71,7 +74,7 @@ public final class ReconcileBench {
                 sets.add(timed("plain pipelined SETs to both sides", warmUsers, () -> plainSets(app, warmActivity, warmUsers)));
                 long other = Services.freshActivityId();
                 warm.add(timed("warm into both sides", warmUsers, () -> {
-                    WarmService.Report r = app.warmService("all").warm(other, users, 500, 0, (u, s) -> { });
+                    WarmService.Report r = app.warmService("all").warm(other, users, warmBatch, 0, (u, s) -> { });
                     if (r.users() != warmUsers) {
                         throw new IllegalStateException(r.toString());
                     }
@@ -91,7 +94,7 @@ public final class ReconcileBench {
                     Allocation.FIXED, null, null, 64));
             ClaimService claims = app.claimService();
             AtomicLong nextUser = new AtomicLong(1);
-            List<ClaimBench.Run> alone = new ArrayList<>(), beside = new ArrayList<>();
+            List<ClaimBench.Run> alone = new ArrayList<>(), beside = new ArrayList<>(), besideBare = new ArrayList<>();
             ClaimBench.measure("claims (warm-up)", 32, 3, (t, i) -> claims.claim(claimActivity, nextUser.getAndIncrement(), null));
             for (int round = 1; round <= rounds; round++) {
                 alone.add(ClaimBench.measure("claims alone", 32, claimSeconds,
@@ -105,11 +108,28 @@ public final class ReconcileBench {
                         (t, i) -> claims.claim(claimActivity, nextUser.getAndIncrement(), null)));
                 running.stop();
                 reconcile.join();
+                // the floor: the same rate of bare keyset reads and MGETs, nothing compared or written
+                java.util.concurrent.atomic.AtomicBoolean stopBare = new java.util.concurrent.atomic.AtomicBoolean();
+                Thread bareReads = new Thread(() -> {
+                    try {
+                        bareScan(app, activity, table, chunk, recRate / 2, stopBare);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                bareReads.start();
+                besideBare.add(ClaimBench.measure("claims beside bare reads", 32, claimSeconds,
+                        (t, i) -> claims.claim(claimActivity, nextUser.getAndIncrement(), null)));
+                stopBare.set(true);
+                bareReads.join();
             }
             double p99Alone = ClaimBench.median(alone, true);
             double p99Beside = ClaimBench.median(beside, true);
+            double p99Bare = ClaimBench.median(besideBare, true);
             System.out.printf("claim p99 beside a reconcile at %,.0f keys/s: %.2f ms vs %.2f ms alone = %+.1f%% (target <= +10%%)%n",
                     recRate / 2, p99Beside, p99Alone, (p99Beside / p99Alone - 1) * 100);
+            System.out.printf("claim p99 beside bare keyset reads and MGETs at the same rate (the floor): %.2f ms = %+.1f%% of alone;"
+                    + " reconcile / floor: %.2fx%n", p99Bare, (p99Bare / p99Alone - 1) * 100, p99Beside / p99Bare);
         }
     }
 
@@ -193,10 +213,12 @@ public final class ReconcileBench {
     }
 
     /** The floor: the same rows read by keyset, the same keys read from both sides, nothing compared. */
-    private static void bareScan(App app, long activity, String table, int chunk) throws Exception {
+    private static void bareScan(App app, long activity, String table, int chunk, double rate,
+                                 java.util.concurrent.atomic.AtomicBoolean stop) throws Exception {
         CacheProtocol protocol = app.protocol();
         long after = 0;
         long seen = 0;
+        long started = System.nanoTime();
         try (Connection c = app.primary().connection(); PreparedStatement ps = c.prepareStatement(
                 "SELECT user_id, amount, status, request_id, version, updated_at FROM " + table
                         + " WHERE activity_id = ? AND user_id > ? ORDER BY user_id LIMIT " + chunk)) {
@@ -215,6 +237,15 @@ public final class ReconcileBench {
                 }
                 for (CacheSide s : app.sides().values()) {
                     seen += s.getAll(keys).size();
+                }
+                if (stop.get()) {
+                    break;
+                }
+                if (rate > 0) {
+                    long wait = started + (long) (seen / 2 / rate * 1e9) - System.nanoTime();
+                    if (wait > 0) {
+                        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                    }
                 }
             }
         }
