@@ -70,15 +70,7 @@ final class InspectCommand extends BaseCommand {
         if (names.isEmpty() && repair) {
             throw RpctlException.usage("--repair needs a claim key (" + root().config().mapping().keyTemplate() + ")");
         }
-        if (out().json()) {
-            out().json(InspectView.decodedJson(key, decoded, report));
-        } else {
-            InspectView.decoded(out(), key, decoded);
-            if (report != null) {
-                out().line("");
-                InspectView.user(out(), report, activity);
-            }
-        }
+        InspectView.key(out(), key, decoded, report);
         List<String> down = decoded.stream().filter(d -> d.unreachable() != null).map(KeySurvey.Decoded::unreachable).toList();
         if (!down.isEmpty()) {
             throw new RpctlException(ExitCode.UNAVAILABLE, String.join("; ", down));
@@ -88,11 +80,7 @@ final class InspectCommand extends BaseCommand {
 
     private int user(long user, long activity) {
         InspectService.Report report = app().inspectService().inspect(user, activity, repair);
-        if (out().json()) {
-            out().json(InspectView.json(report));
-        } else {
-            InspectView.user(out(), report, activity);
-        }
+        InspectView.user(out(), report, activity);
         if (!report.unreachable().isEmpty()) {
             throw new RpctlException(ExitCode.UNAVAILABLE, String.join("; ", report.unreachable()));
         }

@@ -186,8 +186,29 @@ final class InspectView {
         return doc;
     }
 
-    /** One user's keys: the primary, the replica and each side, with verdicts; activity is the --activity given (0: none). */
+    /** inspect --key: the entry decoded on every side, then the user's verdicts for a claim key (report, or null). */
+    static void key(Output out, String key, List<KeySurvey.Decoded> decoded, InspectService.Report report) {
+        if (out.json()) {
+            out.json(decodedJson(key, decoded, report));
+            return;
+        }
+        decoded(out, key, decoded);
+        if (report != null) {
+            out.line("");
+            table(out, report, 0);
+        }
+    }
+
+    /** One user's keys, or its --json document; activity is the --activity given (0: none). */
     static void user(Output out, InspectService.Report report, long activity) {
+        if (out.json()) {
+            out.json(json(report));
+        } else {
+            table(out, report, activity);
+        }
+    }
+
+    private static void table(Output out, InspectService.Report report, long activity) {
         long user = report.userId();
         if (report.keys().isEmpty()) {
             out.line("user " + user + " has no claims on the primary"
