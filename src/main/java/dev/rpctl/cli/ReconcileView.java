@@ -18,21 +18,12 @@ final class ReconcileView {
 
     /** Progress on stderr, refreshed in place, only when stderr is a terminal. */
     static ReconcileService.Listener progress(Output out) {
-        if (System.console() == null || out.json()) {
-            return (checked, seconds, where) -> { };
-        }
-        return (checked, seconds, where) -> {
-            out.err().print(String.format(Locale.ROOT, "\rreconcile: %,d keys, %,.0f/s, %s\u001b[K", checked,
-                    seconds > 0 ? checked / seconds : 0, where));
-            out.err().flush();
-        };
+        return (checked, seconds, where) -> out.progress(String.format(Locale.ROOT, "reconcile: %,d keys, %,.0f/s, %s",
+                checked, seconds > 0 ? checked / seconds : 0, where));
     }
 
     static void render(Output out, ReconcileReport r) {
-        if (System.console() != null && !out.json()) {
-            out.err().print("\r\u001b[K");
-            out.err().flush();
-        }
+        out.endProgress();
         if (out.json()) {
             out.json(json(r));
             return;

@@ -14,20 +14,12 @@ final class WarmView {
     }
 
     static WarmService.Listener progress(Output out) {
-        if (System.console() == null || out.json()) {
-            return (users, seconds) -> { };
-        }
-        return (users, seconds) -> {
-            out.err().print(String.format(Locale.ROOT, "\rwarm: %,d users, %,.0f/s\u001b[K", users, seconds > 0 ? users / seconds : 0));
-            out.err().flush();
-        };
+        return (users, seconds) -> out.progress(String.format(Locale.ROOT, "warm: %,d users, %,.0f/s", users,
+                seconds > 0 ? users / seconds : 0));
     }
 
     static void render(Output out, WarmService.Report r) {
-        if (System.console() != null && !out.json()) {
-            out.err().print("\r\u001b[K");
-            out.err().flush();
-        }
+        out.endProgress();
         if (out.json()) {
             out.json(json(r));
             return;

@@ -2,7 +2,6 @@ package dev.rpctl.protocol;
 
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.cache.ScriptCall;
-import dev.rpctl.config.MappingSettings;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,25 +43,16 @@ public final class BloomFilters {
     /** Users a call of bloom_add or bloom_check takes. */
     static final int USERS_PER_CALL = 500;
 
-    private final MappingSettings mapping;
-    private final String[] keyParts;
+    private final java.util.function.LongFunction<String> keys;
 
-    public BloomFilters(MappingSettings mapping) {
-        this.mapping = mapping;
-        this.keyParts = mapping.keyTemplate().split("(?=<activity>|<user>)|(?<=<activity>|<user>)", -1);
+    /** @param keys the filter's key of an activity */
+    BloomFilters(java.util.function.LongFunction<String> keys) {
+        this.keys = keys;
     }
 
     /** The filter of an activity: the key template with "bloom" for the user, so one slot on a Cluster. */
     public String key(long activityId) {
-        StringBuilder sb = new StringBuilder(mapping.keyTemplate().length() + 24);
-        for (String part : keyParts) {
-            switch (part) {
-                case "<activity>" -> sb.append(activityId);
-                case "<user>" -> sb.append("bloom");
-                default -> sb.append(part);
-            }
-        }
-        return sb.toString();
+        return keys.apply(activityId);
     }
 
     /** Starts a filter of this size, building (readers do not use it yet), or keeps one of the same size; true when new. */

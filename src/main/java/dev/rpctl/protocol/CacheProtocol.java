@@ -44,7 +44,7 @@ public final class CacheProtocol {
     public CacheProtocol(MappingSettings mapping) {
         this.mapping = mapping;
         this.keyParts = mapping.keyTemplate().split("(?=<activity>|<user>)|(?<=<activity>|<user>)", -1);
-        this.blooms = new BloomFilters(mapping);
+        this.blooms = new BloomFilters(activity -> fill(Long.toString(activity), "bloom"));
         StringBuilder re = new StringBuilder();
         boolean activity = false;
         boolean user = false;
@@ -72,6 +72,19 @@ public final class CacheProtocol {
             switch (part) {
                 case "<activity>" -> sb.append(activityId);
                 case "<user>" -> sb.append(userId);
+                default -> sb.append(part);
+            }
+        }
+        return sb.toString();
+    }
+
+    /** The template with its placeholders filled by the given text. */
+    private String fill(String activity, String user) {
+        StringBuilder sb = new StringBuilder(mapping.keyTemplate().length() + 24);
+        for (String part : keyParts) {
+            switch (part) {
+                case "<activity>" -> sb.append(activity);
+                case "<user>" -> sb.append(user);
                 default -> sb.append(part);
             }
         }

@@ -17,11 +17,11 @@ final class Scripts {
     /** Replaces exactly the value compared, for repairs the compare-and-set cannot order. */
     static final LuaScript SWAP = load("swap.lua");
     /** Reads an entry or, on a miss, asks the activity's Bloom filter, then takes a lease (one Redis only). */
-    static final LuaScript LEASE_BLOOM = load("lease_bloom.lua");
+    static final LuaScript LEASE_BLOOM = load("lease_bloom.lua", "bloom.lua");
     /** Adds claimers to an activity's Bloom filter. */
-    static final LuaScript BLOOM_ADD = load("bloom_add.lua");
+    static final LuaScript BLOOM_ADD = load("bloom_add.lua", "bloom.lua");
     /** Asks an activity's Bloom filter about users. */
-    static final LuaScript BLOOM_CHECK = load("bloom_check.lua");
+    static final LuaScript BLOOM_CHECK = load("bloom_check.lua", "bloom.lua");
     /** Starts an activity's Bloom filter, or keeps one of the same size. */
     static final LuaScript BLOOM_INIT = load("bloom_init.lua");
     /** Marks an activity's Bloom filter ready for readers. */
@@ -30,12 +30,21 @@ final class Scripts {
     private Scripts() {
     }
 
-    private static LuaScript load(String file) {
+    /** A script, with the shared functions of the preludes put in front of it. */
+    private static LuaScript load(String file, String... preludes) {
+        StringBuilder text = new StringBuilder();
+        for (String p : preludes) {
+            text.append(read(p));
+        }
+        return LuaScript.of(file, text.append(read(file)).toString());
+    }
+
+    private static String read(String file) {
         try (InputStream in = Scripts.class.getResourceAsStream(file)) {
             if (in == null) {
                 throw new IllegalStateException("missing script " + file);
             }
-            return LuaScript.of(file, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

@@ -25,7 +25,7 @@ class SchemaChangesIT {
         try (SyncFixture f = new SyncFixture()) {
             SyncService first = f.service("all", true);
             first.start();
-            TransactionsIT.awaitLeading(first);
+            SyncFixture.awaitLeading(first);
             f.insertUsers(1, 5);
             f.awaitSide("a", f.expectedRows(), 30);
             first.shutdown();
@@ -80,7 +80,7 @@ class SchemaChangesIT {
             SyncService daemon = f.service("all", true);
             daemon.start();
             f.onClose(daemon::shutdown);
-            TransactionsIT.awaitLeading(daemon);
+            SyncFixture.awaitLeading(daemon);
             f.insertUsers(1, 3);
             f.awaitSide("a", f.expectedRows(), 30);
 
@@ -109,7 +109,7 @@ class SchemaChangesIT {
             SyncService daemon = f.service("all", true);
             daemon.start();
             f.onClose(daemon::shutdown);
-            TransactionsIT.awaitLeading(daemon);
+            SyncFixture.awaitLeading(daemon);
             f.insertUsers(1, 3);
             f.awaitSide("a", f.expectedRows(), 30);
 

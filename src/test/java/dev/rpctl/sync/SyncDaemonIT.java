@@ -23,7 +23,7 @@ class SyncDaemonIT {
             SyncService daemon = f.service("all", true);
             daemon.start();
             f.onClose(daemon::shutdown);
-            awaitLeading(daemon);
+            SyncFixture.awaitLeading(daemon);
 
             // rows of a table the pipelines do not map, in the same transactions as mapped rows:
             // skipped undecoded, without disturbing the rows around them
@@ -70,7 +70,7 @@ class SyncDaemonIT {
             SyncService daemon = f.service("all", true);
             daemon.start();
             f.onClose(daemon::shutdown);
-            awaitLeading(daemon);
+            SyncFixture.awaitLeading(daemon);
 
             f.insertUsers(1, 20);
             // shape changes mid-stream: a column before the mapped ones, then one dropped again
@@ -111,7 +111,7 @@ class SyncDaemonIT {
             daemon.start();
             f.onClose(daemon::shutdown);
             f.onClose(() -> signal(pid, "CONT"));
-            awaitLeading(daemon);
+            SyncFixture.awaitLeading(daemon);
 
             f.insertUsers(1, 10);
             f.awaitSide("b", f.expectedRows(), 30);
@@ -265,16 +265,6 @@ class SyncDaemonIT {
         }
     }
 
-    private static void awaitLeading(SyncService daemon) throws InterruptedException {
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < until) {
-            if (daemon.metrics().stream().allMatch(m -> m.leader() && m.connected())) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        fail("the pipelines did not start");
-    }
 
     private static void awaitCheckpoint(SyncFixture f, String pipeline) throws InterruptedException {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

@@ -220,6 +220,18 @@ final class SyncFixture implements AutoCloseable {
         return read(Path.of("target", "it-logs", prefix + logName + ".err"));
     }
 
+    /** Waits until every pipeline of the daemon leads and reads the binlog, or fails after 30 s. */
+    static void awaitLeading(SyncService daemon) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < until) {
+            if (daemon.metrics().stream().allMatch(m -> m.leader() && m.connected())) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        fail("the pipelines did not start");
+    }
+
     void onClose(AutoCloseable c) {
         closeables.add(c);
     }

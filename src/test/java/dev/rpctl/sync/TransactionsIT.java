@@ -36,7 +36,7 @@ class TransactionsIT {
             });
             first.start();
             f.onClose(first::crash);
-            awaitLeading(first);
+            SyncFixture.awaitLeading(first);
 
             try (Connection c = f.connect(); Statement st = c.createStatement()) {
                 c.setAutoCommit(false);
@@ -78,7 +78,7 @@ class TransactionsIT {
             SyncService first = f.service("all", true);
             first.start();
             f.onClose(first::shutdown);
-            awaitLeading(first);
+            SyncFixture.awaitLeading(first);
             String x = "'xa" + f.id + "c'";
             String y = "'xa" + f.id + "r'";
             f.onClose(() -> f.sql("XA ROLLBACK " + x));
@@ -111,7 +111,7 @@ class TransactionsIT {
             SyncService second = f.service("all", false);
             second.start();
             f.onClose(second::shutdown);
-            awaitLeading(second);
+            SyncFixture.awaitLeading(second);
             f.insertUsers(101, 101);
             f.awaitSide("a", Map.of(f.key(f.activity, 101), entryOf(f, 101, 1)), 30);
             assertPreparedRowsAbsent(f, 1, 3);
@@ -155,16 +155,6 @@ class TransactionsIT {
         return e;
     }
 
-    static void awaitLeading(SyncService daemon) throws InterruptedException {
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < until) {
-            if (daemon.metrics().stream().allMatch(m -> m.leader() && m.connected())) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        fail("the pipelines did not start");
-    }
 
     /** Waits until every pipeline's checkpointer has finished {@code rounds} rounds that began after this call. */
     static void awaitCheckpointRounds(SyncService daemon, int rounds) throws InterruptedException {
