@@ -12,10 +12,10 @@ import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-@Command(name = "reconcile", description = {
-        "Compares every claim of a scope (and every key deleted from it) with each cache side's entry, in key order,",
-        "and repairs what still differs through the protocol: a difference is read again from the primary first, and",
-        "a repair swaps exactly the value it compared. Safe while claims flow. Interrupted, it saves where it got to."},
+@Command(name = "reconcile", description = "Compares every claim of a scope (and every key deleted from it) with each"
+        + " cache side's entry, in key order, and repairs what still differs through the protocol: a difference is read"
+        + " again from the primary first, and a repair swaps exactly the value it compared. Safe while claims flow."
+        + " Interrupted, it saves where it got to.",
         footer = {"", "Exit: 0 consistent or repaired; 1 differences found (--dry-run) or left; 69 a server is unreachable;",
                 "75 interrupted (run again with --resume) or another reconcile of the same scope is running."})
 final class ReconcileCommand extends BaseCommand {

@@ -9,9 +9,9 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 
-@Command(name = "warm", description = {
-        "Loads users' entries into the cache sides before a big event: their rows (a placeholder for a user with",
-        "no claim yet), read a batch a query, written through the compare-and-set, so a newer entry is kept."},
+@Command(name = "warm", description = "Loads users' entries into the cache sides before a big event: their rows (a"
+        + " placeholder for a user with no claim yet), read a batch a query, written through the compare-and-set, so a"
+        + " newer entry is kept.",
         footer = {"", "Exit: 0 done; 65 a bad line of the users file with --strict; 69 a server is unreachable.",
                 "With --bloom, the activity's Bloom filter of claimers is built first (and alone without --users-file or --top)."})
 final class WarmCommand extends BaseCommand {
