@@ -90,7 +90,7 @@ public final class Keys {
     public static final Key<String> MAPPING_ACTIVITY_TABLE = define("mapping.activity-table", IDENTIFIER,
             "rp_activity", "Table with the budget of each activity.", Keys::sqlIdentifier);
     public static final Key<String> MAPPING_CLAIM_TABLE = define("mapping.claim-table", IDENTIFIER,
-            "rp_claim", "Table with one row per claim, keyed by (activity_id, user_id).", Keys::sqlIdentifier);
+            "rp_claim", "Table with one row per claim, keyed by (activity_id, user_id).", Keys::claimTable);
     public static final Key<String> MAPPING_CHECKPOINT_TABLE = define("mapping.checkpoint-table",
             IDENTIFIER, "rpctl_checkpoint", "Table where each pipeline saves its binlog position.",
             Keys::sqlIdentifier);
@@ -291,6 +291,16 @@ public final class Keys {
             return "expected a SELECT of user ids with two ? parameters (the activity id, then N), got \"" + sql + "\"";
         }
         return null;
+    }
+
+    /** The claim table's name with room for the names db init derives from it (_tombstone, _version_bi, ...). */
+    private static String claimTable(String v) {
+        String bad = sqlIdentifier(v);
+        if (bad != null) {
+            return bad;
+        }
+        return v.length() > 53 ? "expected at most 53 characters (db init adds _tombstone and _version_xx to it), got "
+                + v.length() : null;
     }
 
     private static String sqlIdentifier(String v) {

@@ -164,10 +164,19 @@ public final class SchemaService {
         String leave = "INSERT INTO " + tomb + " (activity_id, user_id, version) VALUES (OLD.activity_id, OLD.user_id, OLD."
                 + v + " + 1) ON DUPLICATE KEY UPDATE version = GREATEST(version, VALUES(version))";
         return List.of(
-                // one statement: every claim pays this trigger, and each statement of a body costs
+                // one statement: every claim pays this trigger, and each statement of a body costs. The
+                // row itself is read too: REPLACE inserts before it deletes the row it replaces
                 new Trigger(claim + "_version_bi", "BEFORE INSERT ON " + claim + " FOR EACH ROW SET NEW." + v
                         + " = GREATEST(COALESCE(NEW." + v + ", 1), COALESCE((SELECT version FROM " + tomb
-                        + " t WHERE t.activity_id = NEW.activity_id AND t.user_id = NEW.user_id FOR UPDATE), 1))"),
+                        + " t WHERE t.activity_id = NEW.activity_id AND t.user_id = NEW.user_id FOR UPDATE), 1),"
+                        + " COALESCE((SELECT c." + v + " + 1 FROM " + claim
+                        + " c WHERE c.activity_id = NEW.activity_id AND c.user_id = NEW.user_id), 1))"),
+                // under READ COMMITTED a delete of the key can commit between the insert trigger's read
+                // and the row's insert: the insert then fails (SQLSTATE 40001, retried as a deadlock is)
+                new Trigger(claim + "_version_ai", "AFTER INSERT ON " + claim + " FOR EACH ROW IF COALESCE((SELECT version FROM "
+                        + tomb + " t WHERE t.activity_id = NEW.activity_id AND t.user_id = NEW.user_id FOR UPDATE), 1) > NEW." + v
+                        + " THEN SIGNAL SQLSTATE '40001' SET MESSAGE_TEXT = 'rpctl: the key was deleted while this row was"
+                        + " inserted; retry the transaction'; END IF"),
                 new Trigger(claim + "_version_bu", "BEFORE UPDATE ON " + claim + " FOR EACH ROW BEGIN"
                         + " DECLARE gone BIGINT DEFAULT 1;"
                         + " IF NEW.activity_id <> OLD.activity_id OR NEW.user_id <> OLD.user_id THEN " + gone + " " + leave
@@ -244,6 +253,22 @@ public final class SchemaService {
     private String installTriggers(Connection c, Statement st) throws SQLException {
         Map<String, String> have = triggerBodies(c);
         List<String> done = new ArrayList<>();
+        boolean replacing = triggers.stream().anyMatch(t -> have.get(t.name().toLowerCase()) != null
+                && !same(have.get(t.name().toLowerCase()), t));
+        if (replacing) {
+            // no write may pass between dropping a trigger and creating its successor
+            st.execute("LOCK TABLES " + mapping.claimTable() + " WRITE, " + tombstoneTable(mapping) + " WRITE");
+        }
+        try {
+            return install(st, have, done);
+        } finally {
+            if (replacing) {
+                st.execute("UNLOCK TABLES");
+            }
+        }
+    }
+
+    private String install(Statement st, Map<String, String> have, List<String> done) throws SQLException {
         for (Trigger t : triggers) {
             String body = have.get(t.name().toLowerCase());
             if (same(body, t)) {

@@ -10,10 +10,12 @@ import java.util.List;
 /**
  * Per-activity Bloom filters of claimers, one per side, on plain Redis (a string of bits and the
  * scripts bloom_*.lua). A reader that misses asks the filter before the database: "certainly
- * not a claimer" answers "no claim" at once. There are no false negatives: every compare-and-set
- * of a row entry (a claim's write-through, the sync daemon, warm, a repair) adds its user in the
- * same round trip, before the write-through is answered; a false positive only costs a primary
- * read. A filter is used only once 'warm --bloom' has put every claimer of the table in it.
+ * not a claimer" answers "no claim" at once. Every compare-and-set of a row entry (a claim's
+ * write-through, the sync daemon, warm) adds its user in the same round trip, before the
+ * write-through is answered, so a side the write-through reaches has no false negative; a side it
+ * misses lacks the bit, as it lacks the entry, until its sync pipeline applies the row. A false
+ * positive only costs a primary read. A filter is used only once 'warm --bloom' has put every
+ * claimer of the table in it.
  */
 public final class BloomFilters {
 

@@ -204,7 +204,7 @@ public final class CacheProtocol {
                 if (noFilterUntil.size() > 10_000) {
                     noFilterUntil.clear();
                 }
-                noFilterUntil.put(key, System.nanoTime() + NO_FILTER_NANOS);
+                noFilterUntil.put(key, calls.madeNanos + NO_FILTER_NANOS);
             } else {
                 noFilterUntil.remove(key);
             }
@@ -259,7 +259,7 @@ public final class CacheProtocol {
      * Script calls of a batch: {@code cas} compare-and-set calls first, then the Bloom filter adds,
      * add i being for activities.get(i).
      */
-    public record Calls(List<LuaScript> scripts, List<ScriptCall> calls, int cas, List<Long> activities) {}
+    public record Calls(List<LuaScript> scripts, List<ScriptCall> calls, int cas, List<Long> activities, long madeNanos) {}
 
     private Calls calls(List<Write> writes, int size, String side) {
         List<ScriptCall> calls = casCalls(writes, size);
@@ -291,7 +291,8 @@ public final class CacheProtocol {
         for (int i = 0; i < calls.size(); i++) {
             scripts.add(i < cas ? Scripts.CAS : Scripts.BLOOM_ADD);
         }
-        return new Calls(scripts, calls, cas, activities);
+        // the time before the adds are sent: "no filter" counts from when the server could last have said so
+        return new Calls(scripts, calls, cas, activities, System.nanoTime());
     }
 
     /** The writes as compare-and-set calls of up to size keys each. */

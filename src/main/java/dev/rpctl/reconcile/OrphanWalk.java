@@ -74,9 +74,10 @@ final class OrphanWalk {
             if (suspects.isEmpty()) {
                 return;
             }
+            // the side first, then the primary: a claim that lands in between shows as a row
+            List<String> rawsAgain = side.getAll(suspectKeys);
             Map<Key, ClaimRow> again = primary.rows(suspects);
             Map<Key, Long> tombstones = primary.tombstoneVersions(suspects);
-            List<String> rawsAgain = side.getAll(suspectKeys);
             for (int i = 0; i < suspects.size(); i++) {
                 String raw = rawsAgain.get(i);
                 SideView v = judge.judge(side, suspectKeys.get(i), raw, Optional.ofNullable(again.get(suspects.get(i))));

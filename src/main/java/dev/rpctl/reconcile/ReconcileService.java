@@ -241,16 +241,17 @@ public final class ReconcileService {
         long repaired = before.repaired();
         long skipped = before.repairSkipped();
         if (!suspects.isEmpty()) {
-            // read both again: the primary first, then the side, so an entry is never newer than its row
+            // read both again: the side first, then the primary, so a write that lands in between makes
+            // the row newer than the entry compared (and the swap then loses), never the other way round
             List<Key> again = new ArrayList<>(suspects.size());
             List<String> againKeys = new ArrayList<>(suspects.size());
             for (int i : suspects) {
                 again.add(items.get(i).key());
                 againKeys.add(keys.get(i));
             }
+            List<String> rawsAgain = side.getAll(againKeys);
             Map<Key, ClaimRow> rows = primary.rows(again);
             Map<Key, Long> tombstones = primary.tombstoneVersions(again);
-            List<String> rawsAgain = side.getAll(againKeys);
             for (int j = 0; j < again.size(); j++) {
                 Optional<ClaimRow> row = Optional.ofNullable(rows.get(again.get(j)));
                 String raw = rawsAgain.get(j);

@@ -52,12 +52,16 @@ class OutsideWritersIT {
                     // a writer that sets a version below the row's, and one that writes 0
                     "INSERT INTO " + t + " (activity_id, user_id, amount, request_id, version) VALUES (" + a + ", 4, 40, 'four', 9)",
                     "UPDATE " + t + " SET amount = 41, version = 2 WHERE activity_id = " + a + " AND user_id = 4",
-                    "INSERT INTO " + t + " (activity_id, user_id, amount, request_id, version) VALUES (" + a + ", 5, 50, 'five', 0)");
+                    "INSERT INTO " + t + " (activity_id, user_id, amount, request_id, version) VALUES (" + a + ", 5, 50, 'five', 0)",
+                    // REPLACE deletes the row and inserts another: the new one starts above the old
+                    "INSERT INTO " + t + " (activity_id, user_id, amount, request_id, version) VALUES (" + a + ", 6, 60, 'six', 4)",
+                    "REPLACE INTO " + t + " (activity_id, user_id, amount, request_id) VALUES (" + a + ", 6, 66, 'six again')");
 
             assertEquals(5, version(f, 1), "3, +1 for the fix, +1 for the delete's tombstone");
             assertEquals(7, version(f, 3), "the moved row starts at the deleted key's tombstone");
             assertEquals(10, version(f, 4), "a lower version written by hand still moves the version up");
             assertEquals(1, version(f, 5));
+            assertEquals(5, version(f, 6), "a REPLACE ranks above the row it replaced and its tombstone");
             Map<String, String> expected = new LinkedHashMap<>(f.expectedRows());
             expected.put(f.key(a, 2), Entry.tombstone(2).encode());
             assertTrue(expected.get(f.key(a, 1)).startsWith("R|5|250|paid|new|"), expected.toString());
@@ -126,7 +130,7 @@ class OutsideWritersIT {
             f.onClose(daemon::shutdown);
             awaitCheckpoints(f, null);
             // only a writer that got past the triggers can write these
-            f.sql("DROP TRIGGER " + f.table + "_version_bi",
+            f.sql("DROP TRIGGER " + f.table + "_version_bi", "DROP TRIGGER " + f.table + "_version_ai",
                     "INSERT INTO " + f.table + " (activity_id, user_id, amount, request_id, version) VALUES (" + f.activity
                             + ", 1, 1, 'zero', 0), (" + f.activity + ", 2, 1, 'huge', " + (Entry.MAX_VERSION + 1) + "), ("
                             + f.activity + ", 3, 1, 'top', " + Entry.MAX_VERSION + ")");

@@ -85,7 +85,7 @@ public final class SyncBench {
         }
         if (Boolean.getBoolean("bench.no-triggers")) {
             // what the claim table's version triggers cost the writers' commits and the lag
-            f.sql("DROP TRIGGER " + f.table + "_version_bi", "DROP TRIGGER " + f.table + "_version_bu",
+            f.sql("DROP TRIGGER " + f.table + "_version_bi", "DROP TRIGGER " + f.table + "_version_ai", "DROP TRIGGER " + f.table + "_version_bu",
                     "DROP TRIGGER " + f.table + "_version_ad");
             System.out.println("the claim table's version triggers dropped (-Dbench.no-triggers=true)");
         }
