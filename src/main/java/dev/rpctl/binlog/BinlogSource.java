@@ -194,7 +194,7 @@ public final class BinlogSource {
                 break;
             }
             if (failure instanceof ServerException se && se.getErrorCode() == ERR_BINLOG_GONE) {
-                throw purged(committed, se.getMessage());
+                throw readRefused(committed, se.getMessage(), serverId);
             }
             if (inTx) {
                 inTx = false;
@@ -216,7 +216,33 @@ public final class BinlogSource {
     public static RpctlException purged(BinlogPosition at, String detail) {
         return RpctlException.badData("the binlog at the checkpoint " + at + " is no longer on the server"
                 + (detail == null ? "" : " (" + detail + ")")
-                + "; run 'rpctl reconcile', then 'rpctl sync-daemon --from-now'");
+                + "; start again at its end with 'rpctl sync-daemon --from-now', then run 'rpctl reconcile --since D'"
+                + " with D longer than the daemon was behind");
+    }
+
+    /**
+     * The server refused to send the binlog (error 1236, which covers more than a purged file):
+     * a purged position names --from-now; another client reading as this server id, a GTID the
+     * server never had, or a damaged event name what the server said and what to check instead.
+     */
+    static RpctlException readRefused(BinlogPosition at, String serverMessage, long serverId) {
+        String m = serverMessage == null ? "" : serverMessage;
+        String lower = m.toLowerCase(Locale.ROOT);
+        if (lower.contains("same server_uuid") || lower.contains("same server_id")) {
+            return new RpctlException(ExitCode.CONFIG, "the server refused the binlog to server id " + serverId + ": " + m
+                    + "; another replica or daemon reads as that id: give this daemon another sync.server-id-base");
+        }
+        if (lower.contains("diverged") || lower.contains("higher sequence") || lower.contains("slave has more gtids")) {
+            return RpctlException.badData("the server does not have the checkpoint's GTID " + at.gtid() + ": " + m
+                    + "; the checkpoint comes from another server (a failover to one that lacks it?): check mysql.host,"
+                    + " then start again with 'rpctl sync-daemon --from-now' and run 'rpctl reconcile'");
+        }
+        if (lower.contains("could not find first log file") || lower.contains("purged") || lower.contains("too old")
+                || lower.contains("not in the master's binlog")) {
+            return purged(at, m);
+        }
+        return RpctlException.badData("the server refused the binlog at " + at + ": " + m
+                + " (error 1236); check the server's error log: a damaged or truncated binlog, or max_allowed_packet");
     }
 
     /**

@@ -344,6 +344,20 @@ public final class Keys {
             return "must contain " + missing + " (a key names one claim of one user in one activity), got \""
                     + v + "\"";
         }
+        // activity 1 and user 23 must not make the key of activity 12 and user 3
+        String[] parts = v.split("(?=<activity>|<user>)|(?<=<activity>|<user>)", -1);
+        for (int i = 1; i < parts.length - 1; i++) {
+            boolean between = parts[i - 1].startsWith("<") && parts[i - 1].endsWith(">")
+                    && parts[i + 1].startsWith("<") && parts[i + 1].endsWith(">");
+            if (between && parts[i].chars().allMatch(Character::isDigit)) {
+                return "must separate <activity> and <user> by a character that is not a digit (\":\" in"
+                        + " rp:claim:<activity>:<user>), or two claims share a key, got \"" + v + "\"";
+            }
+        }
+        if (v.contains("<activity><user>") || v.contains("<user><activity>")) {
+            return "must separate <activity> and <user> by a character that is not a digit (\":\" in"
+                    + " rp:claim:<activity>:<user>), or two claims share a key, got \"" + v + "\"";
+        }
         return null;
     }
 }

@@ -460,6 +460,10 @@ class ConfigLoaderTest {
         Path noUser = write("no-user.yaml", "mapping:", "  claim-table: claims", "  key-template: rp:<activity>");
         assertEquals(List.of(noUser + ":3: mapping.key-template: must contain <user> (a key names one claim of"
                 + " one user in one activity), got \"rp:<activity>\""), problems(noUser));
+        Path joined = write("joined.yaml", "mapping:", "  key-template: rp:<activity><user>");
+        assertEquals(List.of(joined + ":2: mapping.key-template: must separate <activity> and <user> by a character that"
+                + " is not a digit (\":\" in rp:claim:<activity>:<user>), or two claims share a key,"
+                + " got \"rp:<activity><user>\""), problems(joined));
     }
 
     // --- environment and flags

@@ -151,6 +151,17 @@ class KeysTest {
     }
 
     @Test
+    void a_key_template_must_separate_activity_and_user_by_a_character_that_is_not_a_digit() {
+        // activity 1 and user 23 would share the key of activity 12 and user 3
+        for (String bad : new String[] {"rp:<activity><user>", "rp:<user><activity>:x", "rp:<activity>0<user>", "<activity>12<user>"}) {
+            String message = assertThrows(IllegalArgumentException.class, () -> Keys.MAPPING_KEY_TEMPLATE.parse(bad), bad).getMessage();
+            assertTrue(message.contains("separate <activity> and <user>"), message);
+        }
+        assertEquals("rp<activity>-<user>", Keys.MAPPING_KEY_TEMPLATE.parse("rp<activity>-<user>"));
+        assertEquals("1<activity>x2<user>9", Keys.MAPPING_KEY_TEMPLATE.parse("1<activity>x2<user>9"));
+    }
+
+    @Test
     void table_names_must_be_sql_identifiers() {
         assertEquals("rp_claim_2", Keys.MAPPING_CLAIM_TABLE.parse("rp_claim_2"));
         assertThrows(IllegalArgumentException.class, () -> Keys.MAPPING_CLAIM_TABLE.parse("rp-claim"));

@@ -16,7 +16,7 @@ class KeyTest {
     Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"rp:claim:<activity>:<user>", "<user>/<activity>", "a<activity><user>z",
+    @ValueSource(strings = {"rp:claim:<activity>:<user>", "<user>/<activity>", "a<activity>x<user>z",
             "<activity>-<user>-<activity>", "x:<user>:y:<activity>:"})
     void the_protocol_names_a_claim_exactly_as_the_template_says(String template) {
         MappingSettings m = new ConfigLoader(Map.of("RPCTL_MAPPING_KEY_TEMPLATE", template), dir)
