@@ -27,7 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ClaimService implements AutoCloseable {
     private static final long ACTIVITY_CACHE_NANOS = 1_000_000_000L;
 
-    public enum Result { CLAIMED, DUPLICATE, SOLD_OUT, CLOSED }
+    /** CLOSED: the activity is paused, closed or ended; NOT_STARTED: it opens later (the reason says when). */
+    public enum Result { CLAIMED, DUPLICATE, SOLD_OUT, CLOSED, NOT_STARTED }
 
     /** The outcome; row is set for CLAIMED and DUPLICATE; failedSides lists sides the write-through missed. */
     public record Outcome(Result result, ClaimRow row, String reason, List<String> failedSides) {}
@@ -60,7 +61,8 @@ public final class ClaimService implements AutoCloseable {
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         String closedReason = a.closedReason(now);
         if (closedReason != null) {
-            return new Outcome(Result.CLOSED, null, closedReason, List.of());
+            boolean early = a.startsAt() != null && now.isBefore(a.startsAt()) && "open".equals(a.status());
+            return new Outcome(early ? Result.NOT_STARTED : Result.CLOSED, null, closedReason, List.of());
         }
         return committer.claim(new ClaimRequest(a, userId, requestId == null ? "" : requestId, now, new CompletableFuture<>()));
     }

@@ -130,7 +130,8 @@ public final class LoadDriver {
                                     case CLAIMED -> claimed.increment();
                                     case DUPLICATE -> duplicates.increment();
                                     case SOLD_OUT -> soldOut.increment();
-                                    case CLOSED -> closed.increment();
+                                    // a load counts every refusal of the activity's state together
+                                    case CLOSED, NOT_STARTED -> closed.increment();
                                 }
                                 if (!o.failedSides().isEmpty()) {
                                     wtMisses.increment();

@@ -41,7 +41,8 @@ final class ClaimView {
                         r == null ? "-" : Long.toString(r.amount()),
                         r == null || r.requestId().isEmpty() ? "-" : r.requestId(),
                         r == null ? "-" : Long.toString(r.version()))));
-        if (o.result() == ClaimService.Result.SOLD_OUT || o.result() == ClaimService.Result.CLOSED) {
+        if (o.result() == ClaimService.Result.SOLD_OUT || o.result() == ClaimService.Result.CLOSED
+                || o.result() == ClaimService.Result.NOT_STARTED) {
             out.err().println(o.reason());
         }
         if (!o.failedSides().isEmpty()) {

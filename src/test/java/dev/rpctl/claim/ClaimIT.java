@@ -118,7 +118,7 @@ class ClaimIT {
     }
 
     @Test
-    void sold_out_and_closed_activities_pay_nothing() {
+    void sold_out_and_closed_activities_pay_nothing() throws InterruptedException {
         long a = activity(2, 200, Allocation.FIXED, 1);
         assertEquals(ClaimService.Result.CLAIMED, app.claimService().claim(a, 1, null).result());
         assertEquals(ClaimService.Result.CLAIMED, app.claimService().claim(a, 2, null).result());
@@ -127,8 +127,16 @@ class ClaimIT {
         app.activities().create(new ActivityService.NewActivity(later, "later", 2, 200, Allocation.FIXED,
                 Instant.now().plusSeconds(3600), null, 1));
         ClaimService.Outcome o = app.claimService().claim(later, 1, null);
-        assertEquals(ClaimService.Result.CLOSED, o.result());
+        assertEquals(ClaimService.Result.NOT_STARTED, o.result(), "a claim before the start is not-started, not closed");
         assertTrue(o.reason().contains("starts at"), o.reason());
+        Rpctl.Result cli = Rpctl.withServices().run("--json", "claim", "--activity", Long.toString(later), "--user", "2");
+        assertEquals(1, cli.exitCode(), cli::toString);
+        assertTrue(cli.out().replaceAll("\\s", "").contains("\"result\":\"not_started\""), cli.out());
+        app.activities().setStatus(later, "paused");
+        // the claim service keeps an activity for a second
+        Thread.sleep(1100);
+        assertEquals(ClaimService.Result.CLOSED, app.claimService().claim(later, 1, null).result(),
+                "paused before its start: refused as closed, the reason says paused");
     }
 
     /**
