@@ -78,6 +78,15 @@ class SchemaIT {
         }
     }
 
+    @Test
+    void a_sync_daemon_on_a_schema_without_its_heartbeat_table_exits_78_naming_db_init() throws Exception {
+        String beat = "it_beat_" + Long.toString(Services.freshActivityId(), 36);
+        Rpctl rpctl = initThen("RPCTL_MAPPING_HEARTBEAT_TABLE", beat, "DROP TABLE " + beat);
+        Rpctl.Result r = rpctl.run("sync-daemon", "--no-wait", "--pipeline-prefix", "it-" + beat + "-");
+        assertEquals(78, r.exitCode(), r::toString);
+        assertTrue(r.err().contains("table " + beat + " does not exist") && r.err().contains("run 'rpctl db init'"), r.err());
+    }
+
     /** Runs 'db init' with one table renamed to a fresh one, then the statements: an older schema to upgrade. */
     private static Rpctl initThen(String variable, String table, String... statements) throws Exception {
         Rpctl rpctl = Rpctl.withServices().with(variable, table);

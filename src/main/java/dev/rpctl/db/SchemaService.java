@@ -200,6 +200,21 @@ public final class SchemaService {
         }
     }
 
+    /** Refuses to go on (exit 78, naming db init) when a table of rpctl's schema, or a trigger, is missing. */
+    public void requireSchema() {
+        try (Connection c = db.connection()) {
+            for (Table t : tables) {
+                if (columns(c, t.name()).isEmpty()) {
+                    throw new RpctlException(ExitCode.CONFIG, "table " + t.name() + " does not exist in "
+                            + db.settings().database() + "; the schema is older than this rpctl: run 'rpctl db init'");
+                }
+            }
+        } catch (SQLException e) {
+            throw db.translate(e);
+        }
+        requireTriggers();
+    }
+
     /**
      * Refuses to go on (exit 78) when the claim table lacks its version triggers: without them a
      * writer other than rpctl can make a version go back, and a cache keep an old row.

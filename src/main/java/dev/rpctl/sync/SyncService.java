@@ -74,8 +74,9 @@ public final class SyncService {
 
     public void start() {
         namesInEvents = repo.requireUsableBinlog();
-        // without them an outside writer can make a version go back, and an entry keep an old row
-        new SchemaService(repo.database(), mapping).requireTriggers();
+        // the heartbeat and checkpoint tables, and the triggers without which an outside writer can
+        // make a version go back: an older schema is refused here, not by a loop that retries forever
+        new SchemaService(repo.database(), mapping).requireSchema();
         for (Runner r : runners) {
             r.thread = new Thread(r, "pipeline-" + r.name);
             r.thread.start();
