@@ -35,7 +35,7 @@ final class StatusView {
         }
         List<List<String>> rows = new ArrayList<>();
         for (StatusService.PipelineStatus s : all) {
-            String state = s.purged() ? "@|red purged|@" : s.stale() ? "@|red stale|@"
+            String state = !s.ok() ? "@|red " + s.state() + "|@"
                     : nextPurgeBreaks(s, binlog) ? "@|yellow ok, next purge breaks it|@" : "@|green ok|@";
             rows.add(List.of(s.pipeline(), s.binlogFile() + ":" + s.binlogPosition(), s.gtid().isEmpty() ? "-" : s.gtid(),
                     duration(s.checkpointAgeMillis()), s.bytesBehind() < 0 ? "-" : size(s.bytesBehind()),
@@ -71,7 +71,7 @@ final class StatusView {
         for (StatusService.PipelineStatus s : all) {
             Map<String, Object> p = new LinkedHashMap<>();
             p.put("pipeline", s.pipeline());
-            p.put("state", s.purged() ? "purged" : s.stale() ? "stale" : "ok");
+            p.put("state", s.state().replace(' ', '_'));
             p.put("configured", sides.contains(s.pipeline()));
             p.put("binlog_file", s.binlogFile());
             p.put("binlog_position", s.binlogPosition());

@@ -132,7 +132,8 @@ public final class Config {
     public SyncSettings sync() {
         return new SyncSettings(get(Keys.SYNC_LANES), get(Keys.SYNC_QUEUE_CAPACITY), get(Keys.SYNC_BATCH_SIZE),
                 get(Keys.SYNC_CHECKPOINT_INTERVAL), get(Keys.SYNC_HEARTBEAT_INTERVAL),
-                get(Keys.SYNC_SERVER_ID_BASE), get(Keys.SYNC_KEEPALIVE_INTERVAL), get(Keys.SYNC_ON_BAD_DATA));
+                get(Keys.SYNC_SERVER_ID_BASE), get(Keys.SYNC_KEEPALIVE_INTERVAL), get(Keys.SYNC_ON_BAD_DATA),
+                get(Keys.SYNC_UNHEALTHY_LAG));
     }
 
     public ClaimSettings claim() {

@@ -8,5 +8,5 @@ import java.time.Duration;
  */
 public record SyncSettings(int lanes, int queueCapacity, int batchSize, Duration checkpointInterval,
                            Duration heartbeatInterval, long serverIdBase, Duration keepaliveInterval,
-                           BadDataPolicy onBadData) {
+                           BadDataPolicy onBadData, Duration unhealthyLag) {
 }

@@ -64,8 +64,10 @@ public final class MetricsServer implements AutoCloseable {
         StringBuilder sb = new StringBuilder();
         long now = System.currentTimeMillis();
         histogram(sb, all, "rpctl_sync_heartbeat_lag_seconds", "Heartbeat commit to applied through every lane of the side");
+        // a pipeline that does not lead (a standby) has no lag to show: its series is left out, never NaN
         gauge(sb, all, "rpctl_sync_lag_seconds", "Commit-to-applied lag now; grows while heartbeats stop arriving",
-                m -> m.lagMillis(now) < 0 ? Double.NaN : m.lagMillis(now) / 1000.0);
+                m -> m.lagMillis(now) / 1000.0, m -> m.lagMillis(now) >= 0);
+        gauge(sb, all, "rpctl_sync_side_up", "1 while the side answers the pipeline's pings", m -> m.sideUp() ? 1 : 0);
         summary(sb, all, "rpctl_sync_row_lag_seconds", "Claim row updated_at to apply on the side");
         counter(sb, all, "rpctl_sync_events_total", "Mapped row events read from the binlog", SyncMetrics::events);
         counter(sb, all, "rpctl_sync_rows_applied_total", "Cache compare-and-sets written", SyncMetrics::rowsApplied);
@@ -141,9 +143,16 @@ public final class MetricsServer implements AutoCloseable {
 
     private static void gauge(StringBuilder sb, List<SyncMetrics> all, String name, String help,
                               java.util.function.ToDoubleFunction<SyncMetrics> f) {
+        gauge(sb, all, name, help, f, m -> true);
+    }
+
+    private static void gauge(StringBuilder sb, List<SyncMetrics> all, String name, String help,
+                              java.util.function.ToDoubleFunction<SyncMetrics> f, java.util.function.Predicate<SyncMetrics> shown) {
         sb.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(" gauge\n");
         for (SyncMetrics m : all) {
-            sb.append(name).append('{').append(labels(m)).append("} ").append(num(f.applyAsDouble(m))).append('\n');
+            if (shown.test(m)) {
+                sb.append(name).append('{').append(labels(m)).append("} ").append(num(f.applyAsDouble(m))).append('\n');
+            }
         }
     }
 

@@ -55,6 +55,7 @@ final class Pipeline implements BinlogSource.Listener {
     private Thread sourceThread;
     private Thread checkpointer;
     private Thread heartbeat;
+    private Thread pinger;
     private volatile Throwable failure;
     private volatile BinlogPosition saved;
     private long savedBeat;
@@ -108,6 +109,7 @@ final class Pipeline implements BinlogSource.Listener {
         });
         checkpointer = thread("checkpoint-" + name, this::checkpointLoop);
         heartbeat = thread("heartbeat-" + name, this::heartbeatLoop);
+        pinger = thread("ping-" + name, this::pingLoop);
     }
 
     private static Thread thread(String name, Runnable r) {
@@ -144,9 +146,11 @@ final class Pipeline implements BinlogSource.Listener {
             laneThreads.forEach(Thread::interrupt);
             checkpointer.interrupt();
             heartbeat.interrupt();
+            pinger.interrupt();
             return;
         }
         heartbeat.interrupt();
+        pinger.interrupt();
         join(sourceThread, until - deadline.toNanos() / 2);
         if (sourceThread.isAlive()) {
             // the reader waits on a full lane that cannot drain (its side is down)
@@ -213,6 +217,42 @@ final class Pipeline implements BinlogSource.Listener {
             savedBeat = beat;
         }
         metrics.checkpointSaved(saved, System.currentTimeMillis());
+    }
+
+    /**
+     * Pings the side once a second: rpctl_sync_side_up, and one log line when the side stops
+     * answering and one when it answers again (a lane that cannot write retries without a word).
+     */
+    private void pingLoop() {
+        boolean up = true;
+        while (stopping.getCount() > 0) {
+            boolean now;
+            String why = null;
+            try {
+                side.ping();
+                now = true;
+            } catch (RuntimeException e) {
+                now = false;
+                why = RpctlException.rootMessage(e);
+            }
+            metrics.sideUp(now);
+            if (now != up) {
+                if (now) {
+                    log.info("pipeline {}: side {} answers again", name, side.name());
+                } else {
+                    log.warn("pipeline {}: side {} at {} does not answer ({}); its changes wait in the lanes", name,
+                            side.name(), side.address(), why);
+                }
+                up = now;
+            }
+            try {
+                if (stopping.await(1000, TimeUnit.MILLISECONDS)) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
     }
 
     private void heartbeatLoop() {

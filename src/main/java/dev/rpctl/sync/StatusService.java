@@ -29,10 +29,24 @@ public final class StatusService {
                                  long checkpointAgeMillis, long bytesBehind, long lagMillis, long heartbeatAgeMillis,
                                  Long leaderConnection, String leaderHost,
                                  int filesBeforeCheckpoint, long bytesBeforeCheckpoint, boolean purged,
-                                 boolean oldestRetained, boolean stale) {
+                                 boolean oldestRetained, boolean stale, boolean lagging) {
+
+        /** What is wrong, most serious first: purged, stale, no leader, behind; or ok. */
+        public String state() {
+            if (purged) {
+                return "purged";
+            }
+            if (stale) {
+                return "stale";
+            }
+            if (leaderConnection == null) {
+                return "no leader";
+            }
+            return lagging ? "behind" : "ok";
+        }
 
         public boolean ok() {
-            return !purged && !stale;
+            return state().equals("ok");
         }
     }
 
@@ -116,7 +130,8 @@ public final class StatusService {
             out.add(new PipelineStatus(c.pipeline(), p.file(), p.position(), p.gtid(), age,
                     index >= 0 ? behind : -1, lag, beat == null ? -1 : Math.max(0, now - beat),
                     holder, holder == null ? null : repo.connectionHost(holder),
-                    Math.max(0, index), before, index < 0, index == 0, age > staleAfter.toMillis()));
+                    Math.max(0, index), before, index < 0, index == 0, age > staleAfter.toMillis(),
+                    lag > staleAfter.toMillis()));
         }
         return out;
     }

@@ -35,6 +35,15 @@ public final class SyncMetrics {
 
     private final long heartbeatIntervalMillis;
 
+    private volatile long leadingSinceMillis;
+    private volatile boolean sideUp = true;
+    private volatile long unhealthyLagMillis = Long.MAX_VALUE;
+
+    /** Lag beyond which the pipeline is unhealthy (sync.unhealthy-lag). */
+    void unhealthyLag(long millis) {
+        unhealthyLagMillis = millis;
+    }
+
     public SyncMetrics(String pipeline, String side, long heartbeatIntervalMillis) {
         this.pipeline = pipeline;
         this.side = side;
@@ -73,7 +82,9 @@ public final class SyncMetrics {
     public long lagMillis(long now) {
         long applied = appliedBeatMillis;
         if (applied <= 0) {
-            return -1;
+            // no heartbeat applied yet (the side down from the start): the time since leading began
+            long since = leadingSinceMillis;
+            return leader && since > 0 ? Math.max(0, now - since - heartbeatIntervalMillis) : -1;
         }
         return Math.max(Math.max(0, lastHeartbeatLag), now - applied - heartbeatIntervalMillis);
     }
@@ -121,7 +132,19 @@ public final class SyncMetrics {
     }
 
     void leader(boolean v) {
+        if (v && !leader) {
+            leadingSinceMillis = System.currentTimeMillis();
+        }
         leader = v;
+    }
+
+    /** Whether the side answered the pipeline's last ping. */
+    void sideUp(boolean v) {
+        sideUp = v;
+    }
+
+    public boolean sideUp() {
+        return sideUp;
     }
 
     void connected(boolean v) {
@@ -202,8 +225,12 @@ public final class SyncMetrics {
         return xaUnmatched.get();
     }
 
-    /** Leading and reading, or standing by: what /health calls healthy. */
+    /**
+     * Leading and reading with a lag within sync.unhealthy-lag, or standing by: what /health calls
+     * healthy. A side that is down stops the heartbeats applied there, so its lag grows past the
+     * bound and the pipeline turns unhealthy.
+     */
     public boolean healthy() {
-        return (leader && connected) || waiting;
+        return (leader && connected && lagMillis(System.currentTimeMillis()) <= unhealthyLagMillis) || waiting;
     }
 }

@@ -54,7 +54,7 @@ public final class SyncService {
         this.options = options;
         for (Target t : targets) {
             String name = options.pipelinePrefix() + t.side().name();
-            runners.add(new Runner(name, t.side(), settings.serverIdBase() + t.index(), new SyncMetrics(name, t.side().name(), settings.heartbeatInterval().toMillis())));
+            runners.add(new Runner(name, t.side(), settings.serverIdBase() + t.index(), metrics(name, t.side().name())));
         }
     }
 
@@ -70,6 +70,12 @@ public final class SyncService {
     /** Test hook for the pipelines led from now on; see {@link Pipeline.RowHook}. */
     void beforeRow(Pipeline.RowHook hook) {
         this.rowHook = hook;
+    }
+
+    private SyncMetrics metrics(String pipeline, String side) {
+        SyncMetrics m = new SyncMetrics(pipeline, side, settings.heartbeatInterval().toMillis());
+        m.unhealthyLag(settings.unhealthyLag().toMillis());
+        return m;
     }
 
     public void start() {

@@ -59,7 +59,9 @@ class SyncDaemonIT {
             StatusService.PipelineStatus status = f.app().statusService(java.time.Duration.ofSeconds(30)).status().stream()
                     .filter(s -> s.pipeline().equals(f.prefix + "a")).findFirst().orElseThrow();
             assertEquals(saved.position(), status.binlogPosition());
-            assertTrue(status.ok() && status.leaderConnection() == null && status.heartbeatAgeMillis() >= 0, status.toString());
+            // the daemon is gone: nobody leads the pipeline, and status says so instead of "ok"
+            assertTrue(status.leaderConnection() == null && status.heartbeatAgeMillis() >= 0, status.toString());
+            assertEquals("no leader", status.state(), status.toString());
             assertTrue(status.lagMillis() >= 0, "a pipeline that applied heartbeats has a lag: " + status);
         }
     }
@@ -107,6 +109,7 @@ class SyncDaemonIT {
             f.env.put("RPCTL_SIDE_B_NODES", "127.0.0.1:" + port);
             f.env.put("RPCTL_SIDE_B_TIMEOUT", "500ms");
             f.env.put("RPCTL_SYNC_QUEUE_CAPACITY", "64");
+            f.env.put("RPCTL_SYNC_UNHEALTHY_LAG", "2s");
             SyncService daemon = f.service("all", true);
             daemon.start();
             f.onClose(daemon::shutdown);
@@ -146,8 +149,27 @@ class SyncDaemonIT {
             status.status().forEach(s -> lags.put(s.pipeline(), s.lagMillis()));
             assertTrue(lags.get(f.prefix + "b") > lags.get(f.prefix + "a"), "status shows side b behind side a: " + lags);
 
+            // side b down: it is reported so, and the daemon turns unhealthy once its lag passes the bound
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while ((b.sideUp() || daemon.healthy()) && System.nanoTime() < until) {
+                Thread.sleep(100);
+            }
+            assertTrue(!b.sideUp() && a.sideUp(), "side b reported down, side a up");
+            assertTrue(!daemon.healthy(), "unhealthy with side b " + b.lagMillis(System.currentTimeMillis()) + " ms behind");
+            String metrics = MetricsServer.render(daemon.metrics());
+            assertTrue(metrics.contains("rpctl_sync_side_up{pipeline=\"" + f.prefix + "b\",side=\"b\"} 0"), metrics);
+            assertTrue(!metrics.contains("NaN"), metrics);
+            String stateB = f.app().statusService(java.time.Duration.ofSeconds(1)).status().stream()
+                    .filter(s -> s.pipeline().equals(f.prefix + "b")).findFirst().orElseThrow().state();
+            assertTrue(stateB.equals("behind") || stateB.equals("stale"), "status names side b's trouble: " + stateB);
+
             signal(pid, "CONT");
             f.awaitSide("b", expected, 60);
+            until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!(b.sideUp() && daemon.healthy()) && System.nanoTime() < until) {
+                Thread.sleep(100);
+            }
+            assertTrue(b.sideUp() && daemon.healthy(), "side b up and the daemon healthy again");
         } finally {
             signal(pid, "CONT");
             new ProcessBuilder("redis-cli", "-p", Integer.toString(port), "shutdown", "nosave").start().waitFor(10, TimeUnit.SECONDS);
