@@ -39,9 +39,11 @@ final class StatusCommand extends BaseCommand {
         List<StatusService.PipelineStatus> all = every.stream().filter(s -> this.all || sides.contains(s.pipeline())).toList();
         int hidden = every.size() - all.size();
         List<String> missing = service.missingTriggers();
-        boolean ok = all.stream().filter(s -> sides.contains(s.pipeline())).allMatch(StatusService.PipelineStatus::ok)
+        List<StatusService.SideState> sideStates = service.sides();
+        boolean ok = sideStates.stream().allMatch(StatusService.SideState::up)
+                && all.stream().filter(s -> sides.contains(s.pipeline())).allMatch(StatusService.PipelineStatus::ok)
                 && missing.isEmpty() && binlog.usable();
-        StatusView.render(out(), binlog, all, missing, sides, hidden);
+        StatusView.render(out(), binlog, all, missing, sides, hidden, sideStates);
         return exit(ok);
     }
 }

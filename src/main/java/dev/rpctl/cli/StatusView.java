@@ -13,13 +13,30 @@ final class StatusView {
     }
 
     static void render(Output out, StatusService.Binlog binlog, List<StatusService.PipelineStatus> all,
-                       List<String> missing, List<String> sides, int hidden) {
+                       List<String> missing, List<String> sides, int hidden, List<StatusService.SideState> sideStates) {
         if (out.json()) {
-            out.json(json(binlog, all, missing, sides, hidden));
+            Map<String, Object> doc = json(binlog, all, missing, sides, hidden);
+            List<Map<String, Object>> ss = new ArrayList<>();
+            for (StatusService.SideState s : sideStates) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("side", s.side());
+                m.put("address", s.address());
+                m.put("up", s.up());
+                m.put("error", s.error());
+                ss.add(m);
+            }
+            doc.put("sides", ss);
+            out.json(doc);
             return;
         }
         out.line("binlog: format " + binlog.format() + ", row image " + binlog.rowImage() + ", writing " + binlog.activeFile()
                 + (binlog.usable() ? "" : "  @|bold,red the sync daemon needs binlog_format=ROW and binlog_row_image=FULL|@"));
+        for (StatusService.SideState side : sideStates) {
+            if (!side.up()) {
+                out.line("@|bold,red side " + side.side() + " at " + side.address() + " is down: " + side.error()
+                        + "; its pipeline's changes wait until it answers|@");
+            }
+        }
         if (!missing.isEmpty()) {
             out.line("@|bold,red the claim table lacks the version trigger(s) " + String.join(", ", missing)
                     + ": claims and the sync daemon refuse to run; run 'rpctl db init'|@");
@@ -35,7 +52,8 @@ final class StatusView {
         }
         List<List<String>> rows = new ArrayList<>();
         for (StatusService.PipelineStatus s : all) {
-            String state = !s.ok() ? "@|red " + s.state() + "|@"
+            boolean sideDown = sideStates.stream().anyMatch(x -> !x.up() && x.side().equals(s.pipeline()));
+            String state = sideDown ? "@|red side down|@" : !s.ok() ? "@|red " + s.state() + "|@"
                     : nextPurgeBreaks(s, binlog) ? "@|yellow ok, next purge breaks it|@" : "@|green ok|@";
             rows.add(List.of(s.pipeline(), s.binlogFile() + ":" + s.binlogPosition(), s.gtid().isEmpty() ? "-" : s.gtid(),
                     duration(s.checkpointAgeMillis()), s.bytesBehind() < 0 ? "-" : size(s.bytesBehind()),

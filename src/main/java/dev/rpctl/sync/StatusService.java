@@ -55,11 +55,32 @@ public final class StatusService {
     private final Duration staleAfter;
     private final Duration checkpointInterval;
 
-    public StatusService(SyncRepository repo, SchemaService schema, Duration staleAfter, Duration checkpointInterval) {
+    private final List<dev.rpctl.cache.CacheSide> sides;
+
+    public StatusService(SyncRepository repo, SchemaService schema, Duration staleAfter, Duration checkpointInterval,
+                         List<dev.rpctl.cache.CacheSide> sides) {
         this.repo = repo;
+        this.sides = sides;
         this.schema = schema;
         this.staleAfter = staleAfter;
         this.checkpointInterval = checkpointInterval;
+    }
+
+    /** One configured side as a ping finds it: up, or down with what the ping met. */
+    public record SideState(String side, String address, boolean up, String error) {}
+
+    /** Pings every configured side (each its own timeout): a side that is down is named, whatever the daemon says. */
+    public List<SideState> sides() {
+        List<SideState> out = new ArrayList<>();
+        for (dev.rpctl.cache.CacheSide s : sides) {
+            try {
+                s.ping();
+                out.add(new SideState(s.name(), s.address(), true, null));
+            } catch (RuntimeException e) {
+                out.add(new SideState(s.name(), s.address(), false, dev.rpctl.errors.RpctlException.rootMessage(e)));
+            }
+        }
+        return out;
     }
 
     /** The claim table's version triggers that are missing or not this rpctl's; empty when all are there. */
