@@ -22,10 +22,15 @@ final class StatusCommand extends BaseCommand {
             description = "Delete the checkpoint of a pipeline that no longer runs, then show the status.")
     String forget;
 
+    @Option(names = "--watch", description = "Refresh in place every 2 s until Ctrl-C (a terminal only).")
+    boolean watch;
+
     @Override
-    public Integer call() {
+    public Integer call() throws InterruptedException {
+        if (watch && (System.console() == null || out().json())) {
+            throw dev.rpctl.errors.RpctlException.usage("--watch refreshes a terminal; without one (or with --json) run status once, e.g. from watch(1) or cron");
+        }
         StatusService service = app().statusService(duration("--stale-after", staleAfter));
-        StatusService.Binlog binlog = service.binlog();
         if (forget != null) {
             service.forget(forget);
             if (!out().json()) {
@@ -33,6 +38,20 @@ final class StatusCommand extends BaseCommand {
                 out().err().flush();
             }
         }
+        if (!watch) {
+            return once(service);
+        }
+        while (true) {
+            // home and clear, then the same report as a single status
+            out().out().print("\u001b[H\u001b[2J");
+            once(service);
+            out().out().flush();
+            Thread.sleep(2000);
+        }
+    }
+
+    private int once(StatusService service) {
+        StatusService.Binlog binlog = service.binlog();
         List<String> sides = app().config().sideNames();
         List<StatusService.PipelineStatus> every = service.status();
         // a checkpoint of a side this configuration lacks is shown with --all, and never fails the exit code

@@ -19,4 +19,11 @@ class StatusIT {
         assertTrue(compact.contains("\"side\":\"b\",\"address\":\"127.0.0.1:1\",\"up\":false"), json.out());
         assertTrue(compact.contains("\"side\":\"a\",\"address\":"), json.out());
     }
+
+    @Test
+    void watch_without_a_terminal_is_a_usage_error() {
+        Rpctl.Result r = Rpctl.withServices().run("status", "--watch");
+        assertEquals(64, r.exitCode(), r::toString);
+        assertTrue(r.err().contains("--watch"), r.err());
+    }
 }
