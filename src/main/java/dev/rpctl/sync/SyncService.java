@@ -173,6 +173,16 @@ public final class SyncService {
                     metrics.leader(true);
                     try {
                         lead(lock);
+                    } catch (RpctlException e) {
+                        if (e.exitCode() != ExitCode.UNAVAILABLE) {
+                            throw e;
+                        }
+                        // MySQL went away between taking the lock and reading from the checkpoint:
+                        // the same wait as for the lock, not an exit
+                        metrics.errors.incrementAndGet();
+                        log.warn("pipeline {}: {}; retrying in 1 s", name, e.getMessage());
+                        lock.close();
+                        stopping.await(1, TimeUnit.SECONDS);
                     } finally {
                         metrics.leader(false);
                         metrics.connected(false);
@@ -197,7 +207,7 @@ public final class SyncService {
                     throw e;
                 }
                 metrics.errors.incrementAndGet();
-                log.warn("pipeline {}: {}; retrying", name, e.getMessage());
+                log.warn("pipeline {}: {}; retrying in 1 s", name, e.getMessage());
                 return false;
             }
         }
