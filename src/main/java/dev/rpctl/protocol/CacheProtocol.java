@@ -265,23 +265,23 @@ public final class CacheProtocol {
         List<ScriptCall> calls = casCalls(writes, size);
         int cas = calls.size();
         // the users of row entries, per activity: a claimer is in the filter once its entry is written
-        java.util.Map<Long, long[]> users = null;
-        java.util.Map<Long, Integer> counts = null;
+        java.util.Map<Long, List<Long>> users = null;
         for (Write w : writes) {
-            if (w.userId() >= 0 && w.entry().kind() == Entry.Kind.ROW && !knownWithoutFilter(side, w.activityId())) {
+            if (w.userId() >= 0 && w.entry().kind() == Entry.Kind.ROW) {
                 if (users == null) {
-                    users = new java.util.HashMap<>();
-                    counts = new java.util.HashMap<>();
+                    users = new java.util.LinkedHashMap<>();
                 }
-                long[] us = users.computeIfAbsent(w.activityId(), a -> new long[writes.size()]);
-                int n = counts.merge(w.activityId(), 1, Integer::sum);
-                us[n - 1] = w.userId();
+                users.computeIfAbsent(w.activityId(), a -> new ArrayList<>()).add(w.userId());
             }
         }
         List<Long> activities = new ArrayList<>();
         if (users != null) {
-            for (java.util.Map.Entry<Long, long[]> e : users.entrySet()) {
-                for (ScriptCall c : blooms.addCalls(e.getKey(), e.getValue(), 0, counts.get(e.getKey()))) {
+            for (java.util.Map.Entry<Long, List<Long>> e : users.entrySet()) {
+                if (knownWithoutFilter(side, e.getKey())) {
+                    continue;
+                }
+                long[] us = e.getValue().stream().mapToLong(Long::longValue).toArray();
+                for (ScriptCall c : blooms.addCalls(e.getKey(), us, 0, us.length)) {
                     calls.add(c);
                     activities.add(e.getKey());
                 }

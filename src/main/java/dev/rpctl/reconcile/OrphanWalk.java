@@ -1,35 +1,33 @@
 package dev.rpctl.reconcile;
 
 import dev.rpctl.cache.CacheSide;
-import dev.rpctl.inspect.InspectService.SideView;
 import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.protocol.ClaimRow;
-import dev.rpctl.protocol.Entry;
 import dev.rpctl.reconcile.ReconcileReport.SideCounts;
 import dev.rpctl.reconcile.ReconcileRepository.Key;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /** {@code reconcile --orphans}: the side's own keys walked for entries the claim table has no row for. */
 final class OrphanWalk {
-    /** How reconcile names an entry against a row. */
-    interface Judge {
-        SideView judge(CacheSide side, String key, String raw, Optional<ClaimRow> row);
+    /** Reconcile's confirmation and repair of suspect keys (ReconcileService.confirm). */
+    interface Confirm {
+        List<ReconcileService.Confirmation> confirm(CacheSide side, List<Key> keys, List<String> keyStrings,
+                                                    ReconcileService.Request req);
     }
 
     private final ReconcileRepository primary;
     private final CacheProtocol protocol;
-    private final Judge judge;
+    private final Confirm confirm;
     private final BooleanSupplier stopping;
 
-    OrphanWalk(ReconcileRepository primary, CacheProtocol protocol, Judge judge, BooleanSupplier stopping) {
+    OrphanWalk(ReconcileRepository primary, CacheProtocol protocol, Confirm confirm, BooleanSupplier stopping) {
         this.primary = primary;
         this.protocol = protocol;
-        this.judge = judge;
+        this.confirm = confirm;
         this.stopping = stopping;
     }
 
@@ -74,20 +72,10 @@ final class OrphanWalk {
             if (suspects.isEmpty()) {
                 return;
             }
-            // the side first, then the primary: a claim that lands in between shows as a row
-            List<String> rawsAgain = side.getAll(suspectKeys);
-            Map<Key, ClaimRow> again = primary.rows(suspects);
-            Map<Key, Long> tombstones = primary.tombstoneVersions(suspects);
-            for (int i = 0; i < suspects.size(); i++) {
-                String raw = rawsAgain.get(i);
-                SideView v = judge.judge(side, suspectKeys.get(i), raw, Optional.ofNullable(again.get(suspects.get(i))));
-                if (v.verdict().fine()) {
-                    continue;
-                }
-                found[0]++;
-                if (!req.dryRun()) {
-                    Optional<Entry> target = ReconcileService.target(Optional.empty(), tombstones.get(suspects.get(i)), v, req.mode());
-                    if (target != null && protocol.swap(side, suspectKeys.get(i), raw, target.orElse(null))) {
+            for (ReconcileService.Confirmation c : confirm.confirm(side, suspects, suspectKeys, req)) {
+                if (!c.view().verdict().fine()) {
+                    found[0]++;
+                    if (c.repair() == ReconcileService.Repair.REPAIRED) {
                         found[1]++;
                     }
                 }

@@ -61,8 +61,7 @@ public final class ReconcileRepository {
     List<Scanned<ClaimRow>> claims(Scope scope, Cursor after, long sinceMillis, int limit) {
         String sql = select.replace(" FROM ", ", " + MILLIS.replace("%s", "updated_at") + " FROM ")
                 + where(scope, after, sinceMillis, "updated_at") + order(sinceMillis, "updated_at") + " LIMIT " + limit;
-        return query(sql, rs -> new Scanned<>(new ClaimRow(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getString(4),
-                rs.getString(5), rs.getLong(6), rs.getLong(7)), new Cursor(sinceMillis > 0 ? rs.getLong(8) : 0,
+        return query(sql, rs -> new Scanned<>(CLAIM_ROW.read(rs), new Cursor(sinceMillis > 0 ? rs.getLong(8) : 0,
                 rs.getLong(1), rs.getLong(2))), scope, sinceMillis);
     }
 
@@ -83,20 +82,28 @@ public final class ReconcileRepository {
 
     record Tombstone(Key key, long version) {}
 
+    /** A claim row as {@link #select} reads it. */
+    private static final RowReader<ClaimRow> CLAIM_ROW = rs -> new ClaimRow(rs.getLong(1), rs.getLong(2), rs.getLong(3),
+            rs.getString(4), rs.getString(5), rs.getLong(6), rs.getLong(7));
+
+    /** "(activity_id, user_id) IN ((a, u), ...)" for these keys. */
+    private static String in(Collection<Key> keys) {
+        StringBuilder sb = new StringBuilder("(activity_id, user_id) IN (");
+        String sep = "";
+        for (Key k : keys) {
+            sb.append(sep).append('(').append(k.activityId()).append(", ").append(k.userId()).append(')');
+            sep = ", ";
+        }
+        return sb.append(')').toString();
+    }
+
     /** The rows of these keys as the primary has them now; a key without a row is absent from the map. */
     Map<Key, ClaimRow> rows(Collection<Key> keys) {
         Map<Key, ClaimRow> out = new HashMap<>();
         if (keys.isEmpty()) {
             return out;
         }
-        StringBuilder sql = new StringBuilder(select).append(" WHERE (activity_id, user_id) IN (");
-        String sep = "";
-        for (Key k : keys) {
-            sql.append(sep).append('(').append(k.activityId()).append(", ").append(k.userId()).append(')');
-            sep = ", ";
-        }
-        for (ClaimRow r : query(sql.append(')').toString(), rs -> new ClaimRow(rs.getLong(1), rs.getLong(2), rs.getLong(3),
-                rs.getString(4), rs.getString(5), rs.getLong(6), rs.getLong(7)), null, 0)) {
+        for (ClaimRow r : query(select + " WHERE " + in(keys), CLAIM_ROW, null, 0)) {
             out.put(new Key(r.activityId(), r.userId()), r);
         }
         return out;
@@ -108,14 +115,7 @@ public final class ReconcileRepository {
         if (keys.isEmpty()) {
             return out;
         }
-        StringBuilder sql = new StringBuilder("SELECT activity_id, user_id, version FROM ").append(tombstoneTable)
-                .append(" WHERE (activity_id, user_id) IN (");
-        String sep = "";
-        for (Key k : keys) {
-            sql.append(sep).append('(').append(k.activityId()).append(", ").append(k.userId()).append(')');
-            sep = ", ";
-        }
-        for (Tombstone t : query(sql.append(')').toString(),
+        for (Tombstone t : query("SELECT activity_id, user_id, version FROM " + tombstoneTable + " WHERE " + in(keys),
                 rs -> new Tombstone(new Key(rs.getLong(1), rs.getLong(2)), rs.getLong(3)), null, 0)) {
             out.put(t.key(), t.version());
         }

@@ -2,6 +2,7 @@ package dev.rpctl.reconcile;
 
 import dev.rpctl.errors.RpctlException;
 import dev.rpctl.cache.CacheSide;
+import dev.rpctl.cache.SideWork;
 import dev.rpctl.inspect.EntryJudge;
 import dev.rpctl.inspect.InspectService.SideView;
 import dev.rpctl.inspect.InspectService.Verdict;
@@ -23,10 +24,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * The last line of defence: scans the claim table (and the keys deleted from it) of a scope in key
@@ -141,7 +138,7 @@ public final class ReconcileService {
             }
             if (!stopping && req.orphans()) {
                 for (CacheSide s : sides) {
-                    counts.put(s.name(), new OrphanWalk(primary, protocol, this::judge, stopping()).walk(s, scope, req,
+                    counts.put(s.name(), new OrphanWalk(primary, protocol, this::confirm, stopping()).walk(s, scope, req,
                             counts.get(s.name())));
                 }
             }
@@ -193,32 +190,11 @@ public final class ReconcileService {
 
     /** Every side's check of a chunk, the sides side by side: each is its own server. */
     private void checkSides(List<Expected> items, Request req, Map<String, SideCounts> counts) {
-        List<CompletableFuture<SideCounts>> others = new ArrayList<>();
-        for (int i = 1; i < sides.size(); i++) {
-            CacheSide s = sides.get(i);
-            SideCounts before = counts.get(s.name());
-            others.add(CompletableFuture.supplyAsync(() -> check(s, items, req, before), SIDE_THREADS));
-        }
-        CacheSide first = sides.get(0);
-        counts.put(first.name(), check(first, items, req, counts.get(first.name())));
-        for (CompletableFuture<SideCounts> f : others) {
-            try {
-                SideCounts c = f.join();
-                counts.put(c.side(), c);
-            } catch (CompletionException e) {
-                if (e.getCause() instanceof RuntimeException re) {
-                    throw re;
-                }
-                throw e;
-            }
+        Map<String, SideCounts> before = Map.copyOf(counts);
+        for (SideCounts c : SideWork.each(sides, s -> check(s, items, req, before.get(s.name())))) {
+            counts.put(c.side(), c);
         }
     }
-
-    private static final ExecutorService SIDE_THREADS = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "reconcile-side");
-        t.setDaemon(true);
-        return t;
-    });
 
     /** One side's entries of a chunk: judged, the differences confirmed, then repaired. */
     private SideCounts check(CacheSide side, List<Expected> items, Request req, SideCounts before) {
@@ -241,38 +217,19 @@ public final class ReconcileService {
         long repaired = before.repaired();
         long skipped = before.repairSkipped();
         if (!suspects.isEmpty()) {
-            // read both again: the side first, then the primary, so a write that lands in between makes
-            // the row newer than the entry compared (and the swap then loses), never the other way round
             List<Key> again = new ArrayList<>(suspects.size());
             List<String> againKeys = new ArrayList<>(suspects.size());
             for (int i : suspects) {
                 again.add(items.get(i).key());
                 againKeys.add(keys.get(i));
             }
-            List<String> rawsAgain = side.getAll(againKeys);
-            Map<Key, ClaimRow> rows = primary.rows(again);
-            Map<Key, Long> tombstones = primary.tombstoneVersions(again);
-            for (int j = 0; j < again.size(); j++) {
-                Optional<ClaimRow> row = Optional.ofNullable(rows.get(again.get(j)));
-                String raw = rawsAgain.get(j);
-                SideView v = judge(side, againKeys.get(j), raw, row);
-                if (v.verdict().fine()) {
+            for (Confirmation c : confirm(side, again, againKeys, req)) {
+                verdicts.merge(c.view().verdict(), 1L, Long::sum);
+                if (c.view().verdict().fine()) {
                     changed++;
-                    verdicts.merge(v.verdict(), 1L, Long::sum);
-                    continue;
-                }
-                verdicts.merge(v.verdict(), 1L, Long::sum);
-                if (req.dryRun()) {
-                    continue;
-                }
-                Optional<Entry> target = target(row, tombstones.get(again.get(j)), v, req.mode());
-                beforeRepair.accept(againKeys.get(j));
-                if (target == null) {
-                    skipped++;
-                } else if (protocol.swap(side, againKeys.get(j), raw, target.orElse(null))) {
+                } else if (c.repair() == Repair.REPAIRED) {
                     repaired++;
-                } else {
-                    // written since it was compared: that write is newer than this repair
+                } else if (c.repair() == Repair.SKIPPED) {
                     skipped++;
                 }
             }
@@ -280,6 +237,39 @@ public final class ReconcileService {
         long[] bloom = checkBloom(side, items, req.dryRun());
         return new SideCounts(side.name(), before.checked() + items.size(), verdicts, changed, repaired, skipped,
                 before.bloomMissing() + bloom[0], before.bloomAdded() + bloom[1], before.orphans(), before.orphansRepaired());
+    }
+
+    /** What became of a confirmed difference: left (dry run, or no difference after all), repaired, or skipped. */
+    enum Repair { NONE, REPAIRED, SKIPPED }
+
+    record Confirmation(SideView view, Repair repair) {}
+
+    /**
+     * Reads suspect keys again, the side first and then the primary, so a write that lands in
+     * between makes the row newer than the entry compared (and the swap then loses), never the
+     * other way round; judges each again and, unless dry, swaps what still differs for the
+     * primary's row, or for the key's tombstone when it has none.
+     */
+    List<Confirmation> confirm(CacheSide side, List<Key> keys, List<String> keyStrings, Request req) {
+        List<String> raws = side.getAll(keyStrings);
+        Map<Key, ClaimRow> rows = primary.rows(keys);
+        Map<Key, Long> tombstones = primary.tombstoneVersions(keys);
+        List<Confirmation> out = new ArrayList<>(keys.size());
+        for (int j = 0; j < keys.size(); j++) {
+            Optional<ClaimRow> row = Optional.ofNullable(rows.get(keys.get(j)));
+            String raw = raws.get(j);
+            SideView v = judge(side, keyStrings.get(j), raw, row);
+            if (v.verdict().fine() || req.dryRun()) {
+                out.add(new Confirmation(v, Repair.NONE));
+                continue;
+            }
+            Optional<Entry> target = target(row, tombstones.get(keys.get(j)), v, req.mode());
+            beforeRepair.accept(keyStrings.get(j));
+            // a swap that finds another value: written since it was compared, and newer than this repair
+            boolean done = target != null && protocol.swap(side, keyStrings.get(j), raw, target.orElse(null));
+            out.add(new Confirmation(v, done ? Repair.REPAIRED : Repair.SKIPPED));
+        }
+        return out;
     }
 
     /**
@@ -338,7 +328,7 @@ public final class ReconcileService {
      * What a difference is repaired to: empty for "no entry" (the next read fills it under a
      * lease), null when nothing may be written (a version no entry can carry).
      */
-    static Optional<Entry> target(Optional<ClaimRow> row, Long tombstoneVersion, SideView v, RepairMode mode) {
+    private static Optional<Entry> target(Optional<ClaimRow> row, Long tombstoneVersion, SideView v, RepairMode mode) {
         if (row.isPresent()) {
             if (mode == RepairMode.INVALIDATE) {
                 return Optional.empty();

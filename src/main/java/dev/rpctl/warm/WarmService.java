@@ -1,6 +1,7 @@
 package dev.rpctl.warm;
 
 import dev.rpctl.cache.CacheSide;
+import dev.rpctl.cache.SideWork;
 import dev.rpctl.claim.ClaimRepository;
 import dev.rpctl.protocol.BloomFilters;
 import dev.rpctl.protocol.CacheProtocol;
@@ -15,9 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * Loads users' entries into the sides before they are asked for: rows read a batch a query from
@@ -118,7 +116,7 @@ public final class WarmService {
         CompletableFuture<Map<Long, ClaimRow>> next = read(activityId, users, 0, Math.min(users.length, batch));
         for (int from = 0; from < users.length; from += batch) {
             int to = Math.min(users.length, from + batch);
-            Map<Long, ClaimRow> found = join(next);
+            Map<Long, ClaimRow> found = SideWork.join(next);
             next = to < users.length ? read(activityId, users, to, Math.min(users.length, to + batch)) : null;
             List<CacheProtocol.Write> writes = new ArrayList<>(to - from);
             for (int i = from; i < to; i++) {
@@ -139,15 +137,7 @@ public final class WarmService {
                 writes.add(new CacheProtocol.Write(protocol.key(activityId, users[i]), e, activityId, users[i]));
             }
             // the sides side by side: each is its own server
-            List<CompletableFuture<Void>> others = new ArrayList<>();
-            for (int i = 1; i < sides.size(); i++) {
-                CacheSide s = sides.get(i);
-                others.add(CompletableFuture.runAsync(() -> count(s, writes, counts.get(s.name())), SIDE_THREADS));
-            }
-            count(sides.get(0), writes, counts.get(sides.get(0).name()));
-            for (CompletableFuture<Void> f : others) {
-                join(f);
-            }
+            SideWork.each(sides, s -> count(s, writes, counts.get(s.name())));
             double seconds = (System.nanoTime() - started) / 1e9;
             listener.update(to, seconds);
             pace(rate, to, started);
@@ -159,31 +149,15 @@ public final class WarmService {
     }
 
     private CompletableFuture<Map<Long, ClaimRow>> read(long activityId, long[] users, int from, int to) {
-        return CompletableFuture.supplyAsync(() -> primary.findUsers(activityId, users, from, to), SIDE_THREADS);
+        return SideWork.start(() -> primary.findUsers(activityId, users, from, to));
     }
 
-    private static <T> T join(CompletableFuture<T> f) {
-        try {
-            return f.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw e;
-        }
-    }
-
-    private void count(CacheSide side, List<CacheProtocol.Write> writes, long[] c) {
+    private Void count(CacheSide side, List<CacheProtocol.Write> writes, long[] c) {
         for (CasOutcome o : protocol.putAll(side, writes)) {
             c[o == CasOutcome.WRITTEN ? 0 : o == CasOutcome.KEPT ? 1 : 2]++;
         }
+        return null;
     }
-
-    private static final ExecutorService SIDE_THREADS = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "warm-side");
-        t.setDaemon(true);
-        return t;
-    });
 
     /** The user ids of the configured top query, given the activity and N. */
     public long[] top(long activityId, int n) {
