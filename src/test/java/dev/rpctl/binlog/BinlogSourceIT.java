@@ -149,12 +149,17 @@ class BinlogSourceIT {
         void run(Connection c) throws Exception;
     }
 
+    /** A reader of this test's table under a server id of its own, handing over to r. */
+    private BinlogSource source(Recorder r, int maxHeld) {
+        return new BinlogSource("it" + id, mysql, ThreadLocalRandom.current().nextLong(100_000, 4_000_000_000L),
+                new BinlogSource.Tables(Set.of(table), t -> fail("names come with the events"), true),
+                Duration.ofSeconds(5), r, maxHeld);
+    }
+
     /** Runs the work, then a last row (id -1), reads from before the work to that row and returns what was handed over. */
     private List<String> read(int maxHeld, Work work) throws Exception {
         Recorder r = new Recorder();
-        BinlogSource source = new BinlogSource("it" + id, mysql, ThreadLocalRandom.current().nextLong(100_000, 4_000_000_000L),
-                new BinlogSource.Tables(Set.of(table), t -> fail("names come with the events"), true),
-                Duration.ofSeconds(5), r, maxHeld);
+        BinlogSource source = source(r, maxHeld);
         BinlogPosition start = serverNow();
         try (Connection c = connect()) {
             work.run(c);
@@ -182,9 +187,7 @@ class BinlogSourceIT {
     /** Runs the work and returns what the reader threw reading it. */
     private Throwable failure(int maxHeld, Work work) throws Exception {
         Recorder r = new Recorder();
-        BinlogSource source = new BinlogSource("it" + id, mysql, ThreadLocalRandom.current().nextLong(100_000, 4_000_000_000L),
-                new BinlogSource.Tables(Set.of(table), t -> fail("names come with the events"), true),
-                Duration.ofSeconds(5), r, maxHeld);
+        BinlogSource source = source(r, maxHeld);
         BinlogPosition start = serverNow();
         try (Connection c = connect()) {
             work.run(c);
