@@ -30,6 +30,11 @@ public final class Services {
         return new App(config());
     }
 
+    /** A connection as the local MariaDB's root user (no password there), for what the rpctl user may not see or do. */
+    public static java.sql.Connection root() throws java.sql.SQLException {
+        return java.sql.DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + env().get("RPCTL_MYSQL_PORT") + "/rpctl", "root", "");
+    }
+
     public static String clusterNodes() {
         return env().getOrDefault("RPCTL_CLUSTER_NODES", "127.0.0.1:17001,127.0.0.1:17002,127.0.0.1:17003");
     }

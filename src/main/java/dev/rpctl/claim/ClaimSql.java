@@ -103,15 +103,16 @@ final class ClaimSql {
     }
 
     /**
-     * The one-round-trip batch of a fixed-allocation group (see ClaimTransaction.oneRoundTrip):
-     * the duplicate read, START TRANSACTION, the guarded UPDATE of one shard, the INSERT that takes
-     * its activity id from that shard's row, and COMMIT.
+     * The one-round-trip batch of a fixed-allocation group (see {@link OneRoundTrip}): START
+     * TRANSACTION, the guarded UPDATE of one shard, the INSERT that takes its activity id from that
+     * shard's row, the tombstone versions of the users' keys (locked by the insert's trigger, so
+     * what it started each row at), and COMMIT.
      */
     String oneRoundTripSql(Activity a, Collection<Long> users, List<ClaimRow> rows, int shard) {
         int n = rows.size();
         long total = n * a.fixedAmount();
-        StringBuilder sql = new StringBuilder(512 + 96 * n).append(existingSql(a.id(), users))
-                .append(";START TRANSACTION;UPDATE ").append(budgetTable)
+        StringBuilder sql = new StringBuilder(512 + 96 * n)
+                .append("START TRANSACTION;UPDATE ").append(budgetTable)
                 .append(" SET remaining_count = remaining_count - ").append(n)
                 .append(" + (SELECT 0 UNION ALL SELECT 0 FROM DUAL WHERE remaining_count < ").append(n)
                 .append(" OR remaining_amount < ").append(total).append("), remaining_amount = remaining_amount - ")
@@ -127,11 +128,38 @@ final class ClaimSql {
                     .append(r.amount()).append(i == 0 ? " AS a, " : ", ").append(quoted(r.requestId()))
                     .append(i == 0 ? " AS r, '" : ", '").append(sqlMillis(r.updatedAtMillis())).append(i == 0 ? "' AS t" : "'");
         }
-        return sql.append(") v WHERE b.activity_id = ").append(a.id()).append(" AND b.shard = ").append(shard)
-                .append(";COMMIT").toString();
+        sql.append(") v WHERE b.activity_id = ").append(a.id()).append(" AND b.shard = ").append(shard).append(';');
+        return tombstoneRead(sql, a.id(), users).append(";COMMIT").toString();
     }
 
-    /** UPDATE per shard taken, INSERT of the rows, COMMIT; the caller may append the next group's opening. */
+    /**
+     * The tombstone versions of the users' keys, as a locking read: run after a group's INSERT,
+     * whose trigger locked them, it reads the versions that trigger started the rows at.
+     */
+    private StringBuilder tombstoneRead(StringBuilder sql, long activity, Collection<Long> users) {
+        sql.append("SELECT user_id, version FROM ").append(tombstoneTable).append(" WHERE activity_id = ").append(activity)
+                .append(" AND user_id IN (");
+        String sep = "";
+        for (long u : users) {
+            sql.append(sep).append(u);
+            sep = ", ";
+        }
+        return sql.append(") FOR UPDATE");
+    }
+
+    /** The rows of a tombstoneRead, user id to version, into versions. */
+    static void readTombstones(ResultSet rs, Map<Long, Long> versions) throws SQLException {
+        try (rs) {
+            while (rs.next()) {
+                versions.put(rs.getLong(1), rs.getLong(2));
+            }
+        }
+    }
+
+    /**
+     * UPDATE per shard taken, INSERT of the rows, the tombstone read of their keys, COMMIT; the
+     * caller may append the next group's opening.
+     */
     StringBuilder commitSql(Activity a, List<Shard> taken, List<ClaimRow> rows) {
         StringBuilder sql = new StringBuilder(256 + 96 * rows.size());
         for (Shard s : taken) {
@@ -152,7 +180,11 @@ final class ClaimSql {
             String ts = sqlMillis(r.updatedAtMillis());
             sql.append(ts).append("', '").append(ts).append("')");
         }
-        return sql.append(";COMMIT");
+        List<Long> users = new ArrayList<>(rows.size());
+        for (ClaimRow r : rows) {
+            users.add(r.userId());
+        }
+        return tombstoneRead(sql.append(';'), a.id(), users).append(";COMMIT");
     }
 
     /** The results of openingSql, the statement standing on its first: existing claims, then the pick. */

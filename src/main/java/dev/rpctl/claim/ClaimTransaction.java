@@ -24,6 +24,7 @@ import static dev.rpctl.claim.ClaimSql.execute;
 import static dev.rpctl.claim.ClaimSql.readExisting;
 import static dev.rpctl.claim.ClaimSql.readOpening;
 import static dev.rpctl.claim.ClaimSql.readShard;
+import static dev.rpctl.claim.ClaimSql.readTombstones;
 import static dev.rpctl.claim.ClaimSql.nextResultSet;
 import static dev.rpctl.claim.ClaimSql.statement;
 
@@ -56,8 +57,29 @@ final class ClaimTransaction {
      */
     record Carry(List<ClaimRequest> requests, Connection connection, Opening opening) {}
 
-    /** The answers of a group, and the next group when this one's batch opened its transaction. */
-    record Decided(Map<Long, Outcome> outcomes, Carry next) {}
+    /**
+     * The answers of a group, and the next group when this one's batch opened its transaction.
+     * unserved are users the transaction could not pay from the shards it could lock without
+     * waiting (other transactions held the rest): they are neither paid nor sold out yet.
+     */
+    record Decided(Map<Long, Outcome> outcomes, Carry next, List<ClaimRequest> unserved) {
+        Decided(Map<Long, Outcome> outcomes, Carry next) {
+            this(outcomes, next, List.of());
+        }
+    }
+
+    /** A Following that has no group to give: a transaction for users left unserved opens no other. */
+    static final Following NONE = new Following() {
+        @Override
+        public List<ClaimRequest> take(long activity) {
+            return null;
+        }
+
+        @Override
+        public void giveBack(List<ClaimRequest> group) {
+            throw new IllegalStateException("no group was taken");
+        }
+    };
 
     private final Database db;
     private final ClaimSql sql;
@@ -77,10 +99,32 @@ final class ClaimTransaction {
     }
 
     /**
-     * The outcome per user, committed; retried whole when InnoDB picks it as a deadlock victim or a
-     * same-user race. A carried group starts on its open transaction.
+     * The outcome per user, committed. A transaction that holds a shard never waits for another
+     * (so that waits cannot form a cycle): when the shards it could lock ran out before its users
+     * did, it commits what it could pay, and the rest go in a transaction of their own, which holds
+     * no shard and so waits for one that others hold. SOLD_OUT is answered only by such a
+     * transaction, when it found no budget left anywhere.
      */
     Decided decide(List<ClaimRequest> requests, Carry carry, Following following) {
+        Decided d = decideOnce(requests, carry, following, true);
+        if (d.unserved().isEmpty()) {
+            return d;
+        }
+        Map<Long, Outcome> out = new LinkedHashMap<>(d.outcomes());
+        List<ClaimRequest> rest = d.unserved();
+        while (!rest.isEmpty()) {
+            Decided more = decideOnce(rest, null, NONE, false);
+            out.putAll(more.outcomes());
+            rest = more.unserved();
+        }
+        return new Decided(out, d.next());
+    }
+
+    /**
+     * One transaction of the group (retried whole when InnoDB picks it as a deadlock victim or a
+     * same-user race). A carried group starts on its open transaction; fast allows the one-round-trip path.
+     */
+    private Decided decideOnce(List<ClaimRequest> requests, Carry carry, Following following, boolean fast) {
         Activity a = requests.get(0).activity();
         LinkedHashMap<Long, ClaimRequest> byUser = new LinkedHashMap<>();
         for (ClaimRequest r : requests) {
@@ -102,7 +146,7 @@ final class ClaimTransaction {
                     c = db.connection();
                 }
                 try {
-                    d = attempt(c, a, byUser, opening, following, tried, attempt == 0);
+                    d = attempt(c, a, byUser, opening, following, tried, fast && attempt == 0);
                     return d;
                 } catch (Throwable e) {
                     // a failure may leave the transaction open anywhere before its commit: end it
@@ -138,7 +182,7 @@ final class ClaimTransaction {
                             Following following, Map<Long, ClaimRow> tried, boolean first) throws SQLException {
         // a retry (a same-user race, a deadlock) reads first: what failed it is likely still there
         if (first && carried == null && expectFresh && a.allocation() == Allocation.FIXED && !oneRoundTrip.paused(a.id())) {
-            Decided d = oneRoundTrip.commit(c, a, byUser);
+            Decided d = oneRoundTrip.commit(c, a, byUser, tried);
             if (d != null) {
                 expectFresh = true;
                 return d;
@@ -152,7 +196,7 @@ final class ClaimTransaction {
         Existing existing = open.existing();
         Map<Long, Outcome> out = new LinkedHashMap<>();
         for (ClaimRow row : open.existing().rows()) {
-            out.put(row.userId(), row.equals(tried.get(row.userId()))
+            out.put(row.userId(), sameClaim(row, tried.get(row.userId()))
                     ? new Outcome(Result.CLAIMED, row, "claimed", List.of())
                     : new Outcome(Result.DUPLICATE, row, "already claimed", List.of()));
         }
@@ -213,13 +257,17 @@ final class ClaimTransaction {
             execute(c, "ROLLBACK");
         } else {
             // A fixed-allocation activity's next group is not opened here: it goes in one round
-            // trip of its own, and holds no shard lock while this group is written through
-            List<ClaimRequest> following = a.allocation() != Allocation.FIXED ? waiting.take(a.id()) : null;
+            // trip of its own, and holds no shard lock while this group is written through. Nor is
+            // one opened when users are left: their transaction may wait for a shard, which the
+            // next group's open transaction, idle on this thread, could be holding
+            List<ClaimRequest> following = a.allocation() != Allocation.FIXED && next == fresh.size()
+                    ? waiting.take(a.id()) : null;
             for (ClaimRow row : rows) {
                 tried.put(row.userId(), row);
             }
+            Map<Long, Long> tombstones = new HashMap<>();
             try {
-                Opening opened = commit(c, a, taken, rows, following);
+                Opening opened = commit(c, a, taken, rows, following, tombstones);
                 if (opened != null) {
                     carry = new Carry(following, c, opened);
                 }
@@ -230,23 +278,38 @@ final class ClaimTransaction {
                 }
                 throw e;
             }
+            // a key deleted after the read started at its tombstone version, which the insert's trigger set
+            for (int i = 0; i < rows.size(); i++) {
+                ClaimRow r = rows.get(i);
+                Long t = tombstones.get(r.userId());
+                if (t != null && t > r.version()) {
+                    rows.set(i, new ClaimRow(r.activityId(), r.userId(), r.amount(), r.status(), r.requestId(), t,
+                            r.updatedAtMillis()));
+                }
+            }
         }
         for (ClaimRow row : rows) {
             out.put(row.userId(), new Outcome(Result.CLAIMED, row, "claimed", List.of()));
         }
-        for (ClaimRequest r : fresh) {
-            out.putIfAbsent(r.userId(), new Outcome(Result.SOLD_OUT, null, "activity " + a.id() + " is sold out", List.of()));
+        if (taken.isEmpty()) {
+            // the pick that found nothing waited for every shard other transactions held: no budget is left
+            for (ClaimRequest r : fresh) {
+                out.putIfAbsent(r.userId(), new Outcome(Result.SOLD_OUT, null, "activity " + a.id() + " is sold out", List.of()));
+            }
+            return new Decided(out, carry);
         }
-        return new Decided(out, carry);
+        // the shards left were held by other transactions, which may roll back or leave budget
+        return new Decided(out, carry, List.copyOf(fresh.subList(next, fresh.size())));
     }
 
     /**
-     * UPDATE per shard taken, INSERT of the rows, COMMIT, and, when following is not empty, the
-     * opening of that group: one round trip, run in order, stopped by the first error. Returns the
-     * following group's opening, or null when there is none.
+     * UPDATE per shard taken, INSERT of the rows, the tombstone versions of their keys (into
+     * tombstones), COMMIT, and, when following is not empty, the opening of that group: one round
+     * trip, run in order, stopped by the first error. Returns the following group's opening, or
+     * null when there is none.
      */
     private Opening commit(Connection c, Activity a, List<Shard> taken, List<ClaimRow> rows,
-                           List<ClaimRequest> following) throws SQLException {
+                           List<ClaimRequest> following, Map<Long, Long> tombstones) throws SQLException {
         StringBuilder batch = sql.commitSql(a, taken, rows);
         boolean opening = following != null && !following.isEmpty();
         int start = ThreadLocalRandom.current().nextInt(a.shards());
@@ -263,6 +326,13 @@ final class ClaimTransaction {
                             + " where an update count of the UPDATEs, INSERT and COMMIT was expected");
                 }
                 resultSet = st.getMoreResults();
+                if (i == taken.size()) {
+                    if (!resultSet) {
+                        throw new SQLException("the claim batch sent no tombstone read after its INSERT");
+                    }
+                    readTombstones(st.getResultSet(), tombstones);
+                    resultSet = st.getMoreResults();
+                }
             }
             if (!opening) {
                 return null;
@@ -272,6 +342,15 @@ final class ClaimTransaction {
             }
             return readOpening(st, a, start);
         }
+    }
+
+    /**
+     * Whether the row read is the claim this group sent: the same request, amount and time. The
+     * version is left out: the claim table's trigger sets it.
+     */
+    static boolean sameClaim(ClaimRow read, ClaimRow sent) {
+        return sent != null && read.amount() == sent.amount() && read.status().equals(sent.status())
+                && read.requestId().equals(sent.requestId()) && read.updatedAtMillis() == sent.updatedAtMillis();
     }
 
     private static Collection<Long> userIds(List<ClaimRequest> requests) {

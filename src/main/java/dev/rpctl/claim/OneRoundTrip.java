@@ -2,14 +2,17 @@ package dev.rpctl.claim;
 
 import dev.rpctl.claim.ClaimService.Outcome;
 import dev.rpctl.claim.ClaimService.Result;
-import dev.rpctl.claim.ClaimSql.Existing;
 import dev.rpctl.claim.ClaimTransaction.Decided;
 import dev.rpctl.protocol.ClaimRow;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +21,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.rpctl.claim.ClaimSql.execute;
-import static dev.rpctl.claim.ClaimSql.readExisting;
+import static dev.rpctl.claim.ClaimSql.readTombstones;
 import static dev.rpctl.claim.ClaimSql.statement;
 
 /**
@@ -27,6 +30,7 @@ import static dev.rpctl.claim.ClaimSql.statement;
  * short, whose groups then take the general path of {@link ClaimTransaction}.
  */
 final class OneRoundTrip {
+    private static final Logger log = LoggerFactory.getLogger(OneRoundTrip.class);
     /** "Subquery returns more than 1 row": how a one-round-trip group's budget guard stops its batch. */
     private static final int ER_SUBQUERY_NO_1_ROW = 1242;
     /** After a one-round-trip group found its shard short of budget, the activity's groups take the general path this long. */
@@ -61,9 +65,9 @@ final class OneRoundTrip {
 
     /**
      * A group of a fixed-allocation activity in one round trip, for when its users are expected to
-     * be new: the duplicate read, then in one transaction the budget of the whole group taken from
-     * one random shard, the claims inserted and the commit. It commits only if all of them can be
-     * paid from that shard and none of the users has claimed:
+     * be new: in one transaction the budget of the whole group taken from one random shard, the
+     * claims inserted, the versions the insert gave them read back, and the commit. It commits only
+     * if all of them can be paid from that shard and none of the users has claimed:
      * <ul>
      * <li>the shard's UPDATE fails with "subquery returns more than 1 row" when the shard holds
      *     less than the group's count or amount (the guard's second row appears only then), and
@@ -72,9 +76,12 @@ final class OneRoundTrip {
      *     activity id from the shard's row, so with no such row it inserts nothing.</li>
      * </ul>
      * Returns null when it committed nothing (a user had claimed, the shard was short or missing, a
-     * deadlock): the caller then takes the general path, which reads before it writes.
+     * deadlock): the caller then takes the general path, which reads before it writes. A batch that
+     * committed something other than the whole group (which the statements above should rule out)
+     * returns null too, with its rows in tried: the general path's read then answers from what
+     * the primary holds, those rows as claimed.
      */
-    Decided commit(Connection c, Activity a, Map<Long, ClaimRequest> byUser) throws SQLException {
+    Decided commit(Connection c, Activity a, Map<Long, ClaimRequest> byUser, Map<Long, ClaimRow> tried) throws SQLException {
         int n = byUser.size();
         long amount = a.fixedAmount();
         int shard = ThreadLocalRandom.current().nextInt(a.shards());
@@ -85,15 +92,17 @@ final class OneRoundTrip {
         String batch = sql.oneRoundTripSql(a, byUser.keySet(), rows, shard);
         int updated;
         int inserted;
-        Existing existing;
+        Map<Long, Long> tombstones = new HashMap<>();
         try (Statement st = statement(c)) {
             st.execute(batch);
-            existing = readExisting(st.getResultSet(), a.id());
-            st.getMoreResults();
             st.getMoreResults();
             updated = st.getUpdateCount();
             st.getMoreResults();
             inserted = st.getUpdateCount();
+            if (!st.getMoreResults()) {
+                throw new SQLException("the one-round-trip batch sent no tombstone read where one was expected");
+            }
+            readTombstones(st.getResultSet(), tombstones);
             st.getMoreResults();
         } catch (SQLException e) {
             if (e.getErrorCode() != ClaimTransaction.ER_DUP_ENTRY && e.getErrorCode() != ER_SUBQUERY_NO_1_ROW && !ClaimTransaction.isDeadlock(e)) {
@@ -102,31 +111,38 @@ final class OneRoundTrip {
             // nothing after the failed statement ran: end the transaction, then read before writing
             execute(c, "ROLLBACK");
             if (e.getErrorCode() == ER_SUBQUERY_NO_1_ROW) {
-                fastPaused.put(a.id(), System.nanoTime() + FAST_PAUSE_NANOS);
+                pause(a.id());
             }
             return null;
         }
         if (updated == 0 && inserted == 0) {
             // no such shard: the transaction changed nothing
-            fastPaused.put(a.id(), System.nanoTime() + FAST_PAUSE_NANOS);
+            pause(a.id());
             return null;
         }
-        // every user's row went in, so none had claimed by then: a claim the duplicate read saw was
-        // deleted before the insert, and this group's rows are the claims now
         if (updated != 1 || inserted != n) {
-            throw new IllegalStateException("claims of activity " + a.id() + ": the one-round-trip batch updated " + updated
-                    + " shard row(s) and inserted " + inserted + " of " + n + " claims beside " + existing.rows().size()
-                    + " existing ones");
+            log.warn("claims of activity {}: the one-round-trip batch updated {} shard row(s) and inserted {} of {} claims;"
+                    + " answering them from the primary", a.id(), updated, inserted, n);
+            for (ClaimRow row : rows) {
+                tried.put(row.userId(), row);
+            }
+            return null;
         }
         groups.incrementAndGet();
         Map<Long, Outcome> out = new LinkedHashMap<>();
         for (ClaimRow row : rows) {
             // inserted at version 1; the trigger started a key deleted before at its tombstone version
-            long v = existing.startVersion(row.userId());
+            Long t = tombstones.get(row.userId());
+            long v = t == null ? 1 : Math.max(1, t);
             ClaimRow paid = v == row.version() ? row : new ClaimRow(row.activityId(), row.userId(), row.amount(),
                     row.status(), row.requestId(), v, row.updatedAtMillis());
             out.put(row.userId(), new Outcome(Result.CLAIMED, paid, "claimed", List.of()));
         }
         return new Decided(out, null);
+    }
+
+    /** Sends the activity's groups down the general path for a while: a shard was short or missing. */
+    void pause(long activity) {
+        fastPaused.put(activity, System.nanoTime() + FAST_PAUSE_NANOS);
     }
 }

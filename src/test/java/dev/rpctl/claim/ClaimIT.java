@@ -180,6 +180,214 @@ class ClaimIT {
         assertEquals(0, claimRows(gone, 1));
     }
 
+    /**
+     * A group that used the one shard it could lock without waiting has users left while other
+     * transactions hold the shards with budget: those users wait for a held shard and are paid,
+     * never told SOLD_OUT while budget remains.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Allocation.class)
+    void users_left_when_other_transactions_hold_the_last_shards_wait_for_them_and_are_paid(Allocation allocation)
+            throws Exception {
+        long a = activity(6, 600, allocation, 3); // two packets a shard
+        ClaimTransaction tx = new ClaimTransaction(app.primary(), new ClaimSql(app.config().mapping()));
+        Activity act = app.activities().require(a);
+        // a group of nothing but a duplicate sends the next group down the general path, which
+        // reads before it locks (a one-round-trip group would wait on the held shard it picked)
+        long warmup = activity(1, 100, allocation, 1);
+        Activity w = app.activities().require(warmup);
+        tx.decide(List.of(request(w, 1)), null, ClaimTransaction.NONE);
+        tx.decide(List.of(request(w, 1)), null, ClaimTransaction.NONE);
+        try (Connection holder = app.primary().connection(); Statement st = holder.createStatement()) {
+            holder.setAutoCommit(false);
+            st.executeQuery("SELECT shard FROM " + SchemaService.budgetTable(app.config().mapping()) + " WHERE activity_id = "
+                    + a + " AND shard > 0 FOR UPDATE").close();
+            List<ClaimRequest> group = LongStream.rangeClosed(1, 4).mapToObj(u -> request(act, u)).toList();
+            java.util.concurrent.CompletableFuture<ClaimTransaction.Decided> decided = async(() -> tx.decide(group, null, ClaimTransaction.NONE));
+            // shard 0 pays two of them; the other two wait for a shard the holder has (or, wrongly, are sold out)
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (!decided.isDone() && lockWaits(a) == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            holder.rollback();
+            Map<Long, ClaimService.Outcome> out = decided.get(30, java.util.concurrent.TimeUnit.SECONDS).outcomes();
+            for (long u = 1; u <= 4; u++) {
+                assertEquals(ClaimService.Result.CLAIMED, out.get(u).result(), allocation + " user " + u + ": " + out.get(u));
+            }
+        }
+        Activity after = app.activities().require(a);
+        assertEquals(2, after.remainingCount());
+        assertEquals(4, after.paidCount());
+    }
+
+    /** Many threads claiming the last packets of an activity spread over many shards: every packet is paid. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Allocation.class)
+    void many_threads_claiming_the_last_packets_over_many_shards_pay_every_packet(Allocation allocation) throws Exception {
+        int packets = 300;
+        long a = activity(packets, 30_000, allocation, 64);
+        int users = 420;
+        AtomicInteger claimed = new AtomicInteger();
+        AtomicInteger soldOut = new AtomicInteger();
+        AtomicInteger nextUser = new AtomicInteger(1);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int t = 0; t < 96; t++) {
+            Thread th = new Thread(() -> {
+                try {
+                    go.await();
+                    for (int u; (u = nextUser.getAndIncrement()) <= users; ) {
+                        ClaimService.Outcome o = app.claimService().claim(a, u, null);
+                        if (o.result() == ClaimService.Result.CLAIMED) {
+                            claimed.incrementAndGet();
+                        } else if (o.result() == ClaimService.Result.SOLD_OUT) {
+                            soldOut.incrementAndGet();
+                        } else {
+                            failures.add(new AssertionError("user " + u + ": " + o));
+                        }
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            threads.add(th);
+            th.start();
+        }
+        go.countDown();
+        for (Thread th : threads) {
+            th.join();
+        }
+        assertEquals(List.of(), failures);
+        Activity act = app.activities().require(a);
+        assertEquals(packets, claimed.get(), allocation + ": claimed " + claimed + ", sold out " + soldOut + " with "
+                + act.remainingCount() + " packets and " + act.remainingAmount() + " cents left");
+        assertEquals(users - packets, soldOut.get());
+        assertEquals(0, act.remainingCount());
+        assertEquals(0, act.remainingAmount());
+    }
+
+    /**
+     * A one-round-trip group whose user's claim is deleted while the group waits for its shard:
+     * the insert starts the key again above the deleted row's tombstone, and the claim answers
+     * and writes through that version, the one the primary holds.
+     */
+    @Test
+    void a_one_round_trip_claim_racing_a_delete_of_its_key_answers_and_caches_the_version_the_row_has() throws Exception {
+        long a = activity(10, 1000, Allocation.FIXED, 1);
+        String table = app.config().mapping().claimTable();
+        String key = app.protocol().key(a, 1);
+        assertEquals(ClaimService.Result.CLAIMED, app.claimService().claim(a, 1, "first").result());
+        long groups = app.claimService().oneRoundTripGroups();
+        ClaimService.Outcome again;
+        try (Connection holder = app.primary().connection(); Statement st = holder.createStatement()) {
+            holder.setAutoCommit(false);
+            st.executeQuery("SELECT shard FROM " + SchemaService.budgetTable(app.config().mapping()) + " WHERE activity_id = "
+                    + a + " FOR UPDATE").close();
+            java.util.concurrent.CompletableFuture<ClaimService.Outcome> claim = async(() -> app.claimService().claim(a, 1, "again"));
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (lockWaits(a) == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(1, lockWaits(a), "the group waits for its shard");
+            try (Connection c = app.primary().connection(); Statement del = c.createStatement()) {
+                // a refund: the row goes, its tombstone is version 2
+                del.executeUpdate("DELETE FROM " + table + " WHERE activity_id = " + a + " AND user_id = 1");
+            }
+            holder.rollback();
+            again = claim.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        assertEquals(ClaimService.Result.CLAIMED, again.result(), again::toString);
+        assertEquals(groups + 1, app.claimService().oneRoundTripGroups(), "the group committed in one round trip");
+        try (Connection c = app.primary().connection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT version, request_id FROM " + table + " WHERE activity_id = " + a + " AND user_id = 1")) {
+            assertTrue(rs.next());
+            assertEquals("again", rs.getString(2));
+            assertEquals(2, rs.getLong(1), "the insert starts at the tombstone's version");
+        }
+        assertEquals(2, again.row().version(), "the claim answers the version its row has");
+        for (CacheSide s : app.sides().values()) {
+            dev.rpctl.protocol.Entry e = dev.rpctl.protocol.Entry.decode(s.get(key));
+            assertEquals("again", e.requestId(), "side " + s.name() + ": " + s.get(key));
+            assertEquals(2, e.version(), "side " + s.name() + ": " + s.get(key));
+        }
+    }
+
+    /**
+     * The general path's read finds no claim; while the group waits for a shard, an outside writer
+     * inserts the user's claim and deletes it again: the group's insert starts above that
+     * tombstone, and the claim answers the version its row has.
+     */
+    @Test
+    void a_claim_whose_key_was_deleted_after_its_read_answers_the_version_the_row_has() throws Exception {
+        long a = activity(10, 1000, Allocation.RANDOM, 1);
+        String table = app.config().mapping().claimTable();
+        ClaimService.Outcome claimed;
+        try (Connection holder = app.primary().connection(); Statement st = holder.createStatement()) {
+            holder.setAutoCommit(false);
+            st.executeQuery("SELECT shard FROM " + SchemaService.budgetTable(app.config().mapping()) + " WHERE activity_id = "
+                    + a + " FOR UPDATE").close();
+            java.util.concurrent.CompletableFuture<ClaimService.Outcome> claim = async(() -> app.claimService().claim(a, 7, "mine"));
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (lockWaits(a) == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(1, lockWaits(a), "the group waits for its shard");
+            try (Connection c = app.primary().connection(); Statement other = c.createStatement()) {
+                other.executeUpdate("INSERT INTO " + table + " (activity_id, user_id, amount, status, request_id, version)"
+                        + " VALUES (" + a + ", 7, 1, 'paid', 'outside', 1)");
+                other.executeUpdate("DELETE FROM " + table + " WHERE activity_id = " + a + " AND user_id = 7");
+            }
+            holder.rollback();
+            claimed = claim.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        assertEquals(ClaimService.Result.CLAIMED, claimed.result(), claimed::toString);
+        try (Connection c = app.primary().connection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT version FROM " + table + " WHERE activity_id = " + a + " AND user_id = 7")) {
+            assertTrue(rs.next());
+            assertEquals(2, rs.getLong(1), "the insert starts at the tombstone's version");
+        }
+        assertEquals(2, claimed.row().version(), "the claim answers the version its row has");
+        for (CacheSide s : app.sides().values()) {
+            assertEquals(2, dev.rpctl.protocol.Entry.decode(s.get(app.protocol().key(a, 7))).version(), "side " + s.name());
+        }
+    }
+
+    /** Runs work on a thread of its own (the common pool may be busy with another test's leftovers). */
+    static <T> java.util.concurrent.CompletableFuture<T> async(java.util.function.Supplier<T> work) {
+        java.util.concurrent.CompletableFuture<T> f = new java.util.concurrent.CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                f.complete(work.get());
+            } catch (Throwable e) {
+                f.completeExceptionally(e);
+            }
+        }, "claim-it-async");
+        t.setDaemon(true);
+        t.start();
+        return f;
+    }
+
+    static ClaimRequest request(Activity a, long user) {
+        return new ClaimRequest(a, user, "r" + user, Instant.now(), new java.util.concurrent.CompletableFuture<>());
+    }
+
+    /**
+     * Statements of the activity's claims running on the server that wait for a locked shard
+     * (picks that skip locked shards left out): with the holder's locks on the budget rows, those
+     * are claims waiting for it. (innodb_trx is no help: MariaDB does
+     * not always list a locking SELECT that waits.)
+     */
+    long lockWaits(long activity) throws Exception {
+        try (Connection c = Services.root(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM information_schema.processlist WHERE command = 'Query'"
+                     + " AND info LIKE '%" + SchemaService.budgetTable(app.config().mapping()) + "%activity_id = " + activity
+                     + " %' AND info NOT LIKE '%SKIP LOCKED%' AND info NOT LIKE '%processlist%'")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     long claimRows(long activity, long user) throws Exception {
         try (Connection c = app.primary().connection(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + app.config().mapping().claimTable()

@@ -11,7 +11,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.Statement;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,7 +36,7 @@ class ExitCodesIT {
     }
 
     static Connection root() throws Exception {
-        return DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + Services.env().get("RPCTL_MYSQL_PORT") + "/rpctl", "root", "");
+        return Services.root();
     }
 
     private String activity(int count, String... more) {
