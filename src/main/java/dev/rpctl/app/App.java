@@ -199,13 +199,7 @@ public final class App implements AutoCloseable {
      * /health server on metrics.address already serving; the server closes with the app.
      */
     public synchronized SyncService syncService(String side, SyncService.Options options) {
-        List<String> names = config.sideNames();
-        List<SyncService.Target> targets = new ArrayList<>();
-        for (CacheSide s : sides(side)) {
-            // the index among the configured sides, not the chosen ones, keeps a side's server id stable
-            targets.add(new SyncService.Target(s, names.indexOf(s.name())));
-        }
-        SyncService service = new SyncService(new SyncRepository(primary(), config.mapping()), targets, protocol(),
+        SyncService service = new SyncService(new SyncRepository(primary(), config.mapping()), sides(side), protocol(),
                 config.mapping(), config.sync(), options);
         track(new MetricsServer(config.metricsAddress(), service::metrics, service::healthy));
         return service;

@@ -243,7 +243,9 @@ class SyncDaemonIT {
             assertTrue(third.waitFor(30, TimeUnit.SECONDS));
             assertEquals(75, third.exitValue());
             String line = f.stderr("third").strip();
-            assertTrue(line.contains("pipeline " + f.prefix + "a is already run by MySQL connection"), line);
+            // the holder by host:pid as it recorded itself, then its lock session
+            assertTrue(line.contains("pipeline " + f.prefix + "a is already run by ") && line.contains(":" + leader.pid()
+                    + ", MySQL connection"), line);
 
             f.insertUsers(1, 50);
             f.awaitSide("a", f.expectedRows(), 30);
