@@ -1,5 +1,7 @@
 package dev.rpctl.sync;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rpctl.binlog.BinlogPosition;
 import dev.rpctl.protocol.Entry;
 import org.junit.jupiter.api.Test;
@@ -257,6 +259,19 @@ class SyncDaemonIT {
             f.insertUsers(51, 80);
             f.awaitSide("a", f.expectedRows(), 60);
             assertTrue(f.stderr("standby").contains("leading"), f.stderr("standby"));
+
+            // status names the new leader by its host:pid
+            Process status = f.rpctl("status", "--json", "status", "--all");
+            assertTrue(status.waitFor(30, TimeUnit.SECONDS));
+            JsonNode pipeline = null;
+            for (JsonNode p : new ObjectMapper().readTree(SyncFixture.read(Path.of("target", "it-logs", f.prefix + "status.out")))
+                    .get("pipelines")) {
+                if (p.get("pipeline").asText().equals(f.prefix + "a")) {
+                    pipeline = p;
+                }
+            }
+            assertTrue(pipeline != null && pipeline.get("leader").asText().endsWith(":" + standby.pid()), String.valueOf(pipeline));
+            assertEquals(f.repo().lockHolder(PipelineLock.lockName(f.prefix + "a")), pipeline.get("leader_connection").asLong());
         }
     }
 
