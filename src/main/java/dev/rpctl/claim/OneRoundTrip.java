@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -33,8 +32,11 @@ final class OneRoundTrip {
     private static final long FAST_PAUSE_NANOS = 1_000_000_000L;
 
     private final ClaimSql sql;
-    /** Activities whose one-round-trip groups are paused (a shard was short of budget), until System.nanoTime(). */
-    private final Map<Long, Long> fastPaused = new ConcurrentHashMap<>();
+    /** Activities paused at once, at most; a forgotten pause costs one more try of the fast path. */
+    static final int PAUSED_MAX = 1024;
+
+    /** Activities whose one-round-trip groups are paused (a shard was short of budget). */
+    private final Expiring<Long, Boolean> fastPaused = new Expiring<>(PAUSED_MAX);
     private final AtomicLong groups = new AtomicLong();
 
     OneRoundTrip(ClaimSql sql) {
@@ -48,15 +50,12 @@ final class OneRoundTrip {
 
     /** Whether the activity's groups take the general path for now (its shards ran short lately). */
     boolean paused(long activity) {
-        Long until = fastPaused.get(activity);
-        if (until == null) {
-            return false;
-        }
-        if (System.nanoTime() - until < 0) {
-            return true;
-        }
-        fastPaused.remove(activity, until);
-        return false;
+        return fastPaused.get(activity, System.nanoTime()) != null;
+    }
+
+    private void pause(long activity) {
+        long now = System.nanoTime();
+        fastPaused.put(activity, Boolean.TRUE, now + FAST_PAUSE_NANOS, now);
     }
 
     /**
@@ -102,13 +101,13 @@ final class OneRoundTrip {
             // nothing after the failed statement ran: end the transaction, then read before writing
             execute(c, "ROLLBACK");
             if (e.getErrorCode() == ER_SUBQUERY_NO_1_ROW) {
-                fastPaused.put(a.id(), System.nanoTime() + FAST_PAUSE_NANOS);
+                pause(a.id());
             }
             return null;
         }
         if (updated == 0 && inserted == 0) {
             // no such shard: the transaction changed nothing
-            fastPaused.put(a.id(), System.nanoTime() + FAST_PAUSE_NANOS);
+            pause(a.id());
             return null;
         }
         // every user's row went in, so none had claimed by then: a claim the duplicate read saw was
