@@ -12,6 +12,7 @@ import dev.rpctl.claim.LoadService;
 import dev.rpctl.claim.VerifyService;
 import dev.rpctl.claim.WriteThrough;
 import dev.rpctl.config.Config;
+import dev.rpctl.config.Keys;
 import dev.rpctl.config.SideSettings;
 import dev.rpctl.db.Database;
 import dev.rpctl.db.ReplicaLagProbe;
@@ -201,7 +202,7 @@ public final class App implements AutoCloseable {
     public synchronized SyncService syncService(String side, SyncService.Options options) {
         SyncService service = new SyncService(new SyncRepository(primary(), config.mapping()), sides(side), protocol(),
                 config.mapping(), config.sync(), options);
-        track(new MetricsServer(config.metricsAddress(), service::metrics, service::healthy));
+        track(new MetricsServer(config.metricsAddress(), config.setBy(Keys.METRICS_ADDRESS), service::metrics, service::healthy));
         return service;
     }
 

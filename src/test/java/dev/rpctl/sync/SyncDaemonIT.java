@@ -276,6 +276,24 @@ class SyncDaemonIT {
     }
 
     @Test
+    void a_metrics_port_in_use_is_refused_with_78_in_one_line_naming_the_flag_typed() throws Exception {
+        try (SyncFixture f = new SyncFixture();
+             java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            String address = "127.0.0.1:" + taken.getLocalPort();
+            Process p = f.rpctl("taken", "sync-daemon", "--side", "a", "--pipeline-prefix", f.prefix, "--from-now",
+                    "--metrics", address);
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(78, p.exitValue());
+            // the daemon's log lines come first; the failure is one line of its own
+            String err = f.stderr("taken");
+            java.util.List<String> failure = err.lines().filter(l -> l.startsWith("rpctl: ")).toList();
+            assertEquals(1, failure.size(), err);
+            assertTrue(failure.get(0).startsWith("rpctl: flag --metrics: metrics.address " + address + " cannot be listened on: "),
+                    err);
+        }
+    }
+
+    @Test
     void a_binlog_without_full_row_images_is_refused_with_78() throws Exception {
         try (SyncFixture f = new SyncFixture()) {
             f.rootSql("SET GLOBAL binlog_row_image = 'MINIMAL'");
