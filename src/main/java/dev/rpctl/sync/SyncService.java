@@ -54,11 +54,12 @@ public final class SyncService {
     private volatile RpctlException fatal;
     private volatile boolean namesInEvents;
     private volatile Pipeline.RowHook rowHook;
-    private volatile LockHook lockHook;
+    private volatile PipelineHook lockHook;
+    private volatile PipelineHook leadHook;
 
-    /** Test hook: runs on a leading pipeline's thread before each check of its lock, so a test can hold the check. */
-    interface LockHook {
-        void before(String pipeline) throws InterruptedException;
+    /** Test hook: runs on a pipeline's thread at one point of its leadership, so a test can act or wait there. */
+    interface PipelineHook {
+        void at(String pipeline) throws InterruptedException;
     }
 
     public SyncService(SyncRepository repo, List<CacheSide> sides, CacheProtocol protocol, MappingSettings mapping,
@@ -88,9 +89,14 @@ public final class SyncService {
         this.rowHook = hook;
     }
 
-    /** Test hook for the lock checks of the pipelines; see {@link LockHook}. */
-    void beforeLockCheck(LockHook hook) {
+    /** Test hook: before each check of a leading pipeline's lock. */
+    void beforeLockCheck(PipelineHook hook) {
         this.lockHook = hook;
+    }
+
+    /** Test hook: once a pipeline has taken its lock, before it reads its checkpoint. */
+    void afterLockTaken(PipelineHook hook) {
+        this.leadHook = hook;
     }
 
     /**
@@ -244,6 +250,10 @@ public final class SyncService {
         }
 
         private void lead(PipelineLock lock) throws InterruptedException {
+            PipelineHook taken = leadHook;
+            if (taken != null) {
+                taken.at(name);
+            }
             BinlogPosition from = startPosition(lock);
             if (from == null) {
                 log.warn("pipeline {}: lost its lock before it began (its session to MySQL is gone); standing by", name);
@@ -271,9 +281,9 @@ public final class SyncService {
                         }
                         return;
                     }
-                    LockHook hook = lockHook;
+                    PipelineHook hook = lockHook;
                     if (hook != null) {
-                        hook.before(name);
+                        hook.at(name);
                     }
                     if (p.lostLock()) {
                         log.warn("pipeline {}: another session holds its lock now; stopped writing, standing by", name);

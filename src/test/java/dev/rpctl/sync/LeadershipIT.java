@@ -95,6 +95,53 @@ class LeadershipIT {
         }
     }
 
+    @Test
+    void mysql_gone_between_taking_the_lock_and_reading_the_checkpoint_is_waited_out_not_an_exit() throws Exception {
+        try (SyncFixture f = new SyncFixture()) {
+            String host = f.env.get("RPCTL_MYSQL_HOST");
+            String port = f.env.get("RPCTL_MYSQL_PORT");
+            Forwarder network = new Forwarder(host, Integer.parseInt(port));
+            f.onClose(network);
+            // the daemon reaches MySQL (its pool, its lock session, its binlog reader) through the forwarder
+            // only; the test's own statements go straight to the server
+            f.env.put("RPCTL_MYSQL_HOST", "127.0.0.1");
+            f.env.put("RPCTL_MYSQL_PORT", Integer.toString(network.port()));
+            SyncService daemon = f.service("a", true);
+            f.env.put("RPCTL_MYSQL_HOST", host);
+            f.env.put("RPCTL_MYSQL_PORT", port);
+            AtomicBoolean first = new AtomicBoolean(true);
+            daemon.afterLockTaken(p -> {
+                if (first.getAndSet(false)) {
+                    network.cut();
+                }
+            });
+            f.onClose(daemon::shutdown);
+            daemon.start();
+            Thread waiter = new Thread(() -> {
+                try {
+                    daemon.await();
+                } catch (Exception e) {
+                    // the failure is what the test looks for
+                }
+            });
+            waiter.start();
+
+            SyncMetrics m = daemon.metrics().get(0);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (m.errors() == 0 && waiter.isAlive() && System.nanoTime() < until) {
+                Thread.sleep(50);
+            }
+            assertTrue(waiter.isAlive(), "the daemon ended instead of waiting for MySQL");
+            assertTrue(m.errors() > 0, "the daemon did not meet MySQL gone");
+
+            network.restore();
+            SyncFixture.awaitLeading(daemon);
+            f.insertUsers(1, 30);
+            f.awaitSide("a", f.expectedRows(), 30);
+            assertTrue(waiter.isAlive() && daemon.healthy());
+        }
+    }
+
     private static void awaitApplied(SyncService daemon, long rows) throws InterruptedException {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < until) {
