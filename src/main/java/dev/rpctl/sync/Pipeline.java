@@ -30,9 +30,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * One leadership of one pipeline: binlog source -> per-user lanes -> one cache side, with the
  * checkpointer and the heartbeat writer beside them. Checkpoints are saved through the pipeline's
- * lock ({@link PipelineLock#save}); a save the lock refuses means another daemon leads now, and
- * the pipeline stops on the spot: lanes aborted before their next write, reader closed, nothing
- * saved ({@link #lockLost()}).
+ * lock ({@link PipelineLock#save}); a save the lock refuses means this session no longer holds the
+ * lock (another daemon may lead already), and the pipeline stops on the spot: lanes aborted
+ * before their next write, reader closed, nothing saved ({@link #stopForLostLock()}).
  */
 final class Pipeline implements BinlogSource.Listener {
     private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
@@ -135,17 +135,17 @@ final class Pipeline implements BinlogSource.Listener {
         return failure;
     }
 
-    /** Whether a checkpoint save found the lock held by another session, and the pipeline stopped. */
+    /** Whether the pipeline stopped because its session no longer holds the lock. */
     boolean lostLock() {
         return lockLost;
     }
 
     /**
-     * Another session holds the pipeline's lock: stops writing at once, from whichever thread
+     * The pipeline's lock is no longer this session's: stops writing at once, from whichever thread
      * found out. The lanes are aborted before their next batch (one already sent is not recalled),
      * the reader is closed, and nothing more is saved; {@link #stop} then only waits for the threads.
      */
-    void lockLost() {
+    void stopForLostLock() {
         if (lockLost) {
             return;
         }
@@ -206,7 +206,11 @@ final class Pipeline implements BinlogSource.Listener {
         }
         checkpointer.interrupt();
         join(checkpointer, until);
-        saveCheckpoint();
+        try {
+            saveCheckpoint();
+        } catch (RuntimeException e) {
+            log.warn("pipeline {}: could not save the checkpoint at shutdown: {}", name, RpctlException.rootMessage(e));
+        }
         log.info("pipeline {}: stopped at {}", name, saved);
     }
 
@@ -229,6 +233,9 @@ final class Pipeline implements BinlogSource.Listener {
                 saveCheckpoint();
             } catch (InterruptedException e) {
                 return;
+            } catch (RuntimeException e) {
+                metrics.errors.incrementAndGet();
+                log.warn("pipeline {}: saving the checkpoint failed: {}", name, RpctlException.rootMessage(e));
             }
         }
     }
@@ -246,7 +253,7 @@ final class Pipeline implements BinlogSource.Listener {
                 metrics.errors.incrementAndGet();
                 log.warn("pipeline {}: the checkpoint save was refused: the lock's session no longer holds the pipeline's"
                         + " lock; stopping its lanes and reader", name);
-                lockLost();
+                stopForLostLock();
                 return;
             }
             saved = p;

@@ -269,7 +269,7 @@ public final class SyncService {
                 while (stopping.getCount() > 0) {
                     if (p.awaitEnd(LOCK_CHECK.toMillis())) {
                         if (p.lostLock()) {
-                            log.warn("pipeline {}: another session holds its lock now; stopped writing, standing by", name);
+                            log.warn("pipeline {}: its session no longer holds the lock; stopped writing, standing by", name);
                             return;
                         }
                         Throwable f = p.failure();
@@ -285,13 +285,9 @@ public final class SyncService {
                     if (hook != null) {
                         hook.at(name);
                     }
-                    if (p.lostLock()) {
-                        log.warn("pipeline {}: another session holds its lock now; stopped writing, standing by", name);
-                        return;
-                    }
                     if (!lock.held()) {
                         // before anything else: not one more cache write or checkpoint from this leadership
-                        p.lockLost();
+                        p.stopForLostLock();
                         log.warn("pipeline {}: lost its lock (its session to MySQL is gone); stopped writing, standing by", name);
                         return;
                     }
