@@ -12,6 +12,7 @@ import dev.rpctl.claim.LoadService;
 import dev.rpctl.claim.VerifyService;
 import dev.rpctl.claim.WriteThrough;
 import dev.rpctl.config.Config;
+import dev.rpctl.config.Keys;
 import dev.rpctl.config.SideSettings;
 import dev.rpctl.db.Database;
 import dev.rpctl.db.ReplicaLagProbe;
@@ -199,15 +200,9 @@ public final class App implements AutoCloseable {
      * /health server on metrics.address already serving; the server closes with the app.
      */
     public synchronized SyncService syncService(String side, SyncService.Options options) {
-        List<String> names = config.sideNames();
-        List<SyncService.Target> targets = new ArrayList<>();
-        for (CacheSide s : sides(side)) {
-            // the index among the configured sides, not the chosen ones, keeps a side's server id stable
-            targets.add(new SyncService.Target(s, names.indexOf(s.name())));
-        }
-        SyncService service = new SyncService(new SyncRepository(primary(), config.mapping()), targets, protocol(),
+        SyncService service = new SyncService(new SyncRepository(primary(), config.mapping()), sides(side), protocol(),
                 config.mapping(), config.sync(), options);
-        track(new MetricsServer(config.metricsAddress(), service::metrics, service::healthy));
+        track(new MetricsServer(config.metricsAddress(), config.setBy(Keys.METRICS_ADDRESS), service::metrics, service::healthy));
         return service;
     }
 

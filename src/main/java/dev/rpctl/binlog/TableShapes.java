@@ -10,6 +10,7 @@ import java.io.Serializable;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -19,6 +20,11 @@ import java.util.Set;
  * The column names of each table id of the binlog, from its table map events: the names the
  * events carry (binlog_row_metadata=FULL), else information_schema's as they are now. Tables the
  * pipeline does not map are remembered as skipped, so their rows are never decoded.
+ * <p>
+ * The server hands out a new table id whenever a table is opened anew (a flush, an ALTER, a table
+ * definition cache eviction), so over weeks on one connection the ids seen have no end: the
+ * newest {@link #MAX_TABLE_IDS} are kept. Every rows event follows its own table map in the same
+ * transaction, so a forgotten id is mapped again before it is needed.
  */
 final class TableShapes {
     private static final Logger log = LoggerFactory.getLogger(TableShapes.class);
@@ -31,11 +37,24 @@ final class TableShapes {
     private final String name;
     private final String database;
     private final BinlogSource.Tables tables;
-    private final Map<Long, Shape> byTableId = new HashMap<>();
+    /** Table ids remembered at most, as many as the event deserializer's own table map cache. */
+    static final int MAX_TABLE_IDS = 10_000;
+
+    private final Map<Long, Shape> byTableId;
     private final Map<String, String[]> lookedUp = new HashMap<>();
     private final Set<String> warnedNoNames = new HashSet<>();
 
     TableShapes(String name, String database, BinlogSource.Tables tables) {
+        this(name, database, tables, MAX_TABLE_IDS);
+    }
+
+    TableShapes(String name, String database, BinlogSource.Tables tables, int maxTableIds) {
+        this.byTableId = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, Shape> eldest) {
+                return size() > maxTableIds;
+            }
+        };
         this.name = name;
         this.database = database;
         this.tables = tables;
@@ -90,6 +109,10 @@ final class TableShapes {
                     + cols.length + " in information_schema; its shape changed mid-stream");
         }
         byTableId.put(t.getTableId(), new Shape(table, cols));
+    }
+
+    int tableIds() {
+        return byTableId.size();
     }
 
     /** The shape of a mapped table id, or null for a table the pipeline skips. */

@@ -11,9 +11,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Claims. Exactly once per (activity, user): a duplicate or a retry returns the original claim and
@@ -26,6 +24,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class ClaimService implements AutoCloseable {
     private static final long ACTIVITY_CACHE_NANOS = 1_000_000_000L;
+    /** Activities whose budget settings are kept at once, at most: any number are claimed over weeks. */
+    static final int ACTIVITY_CACHE_MAX = 1024;
 
     /** CLOSED: the activity is paused, closed or ended; NOT_STARTED: it opens later (the reason says when). */
     public enum Result { CLAIMED, DUPLICATE, SOLD_OUT, CLOSED, NOT_STARTED }
@@ -33,13 +33,11 @@ public final class ClaimService implements AutoCloseable {
     /** The outcome; row is set for CLAIMED and DUPLICATE; failedSides lists sides the write-through missed. */
     public record Outcome(Result result, ClaimRow row, String reason, List<String> failedSides) {}
 
-    private record CachedActivity(Activity activity, long loadedNanos) {}
-
     private final ActivityService activities;
     private final Clock clock;
     private final ClaimTransaction transaction;
     private final Committer committer;
-    private final Map<Long, CachedActivity> activityCache = new ConcurrentHashMap<>();
+    private final Expiring<Long, Activity> activityCache = new Expiring<>(ACTIVITY_CACHE_MAX);
 
     public ClaimService(Database db, MappingSettings mapping, ActivityService activities,
                         CacheProtocol protocol, WriteThrough writeThrough, Clock clock, int committers) {
@@ -74,12 +72,12 @@ public final class ClaimService implements AutoCloseable {
 
     private Activity activity(long id) {
         long nowNanos = System.nanoTime();
-        CachedActivity ca = activityCache.get(id);
-        if (ca == null || nowNanos - ca.loadedNanos() > ACTIVITY_CACHE_NANOS) {
-            ca = new CachedActivity(activities.require(id), nowNanos);
-            activityCache.put(id, ca);
+        Activity a = activityCache.get(id, nowNanos);
+        if (a == null) {
+            a = activities.require(id);
+            activityCache.put(id, a, nowNanos + ACTIVITY_CACHE_NANOS, nowNanos);
         }
-        return ca.activity();
+        return a;
     }
 
     /** Stops the committers; claims still queued are refused as temporary failures. */

@@ -16,7 +16,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -37,8 +36,11 @@ final class OneRoundTrip {
     private static final long FAST_PAUSE_NANOS = 1_000_000_000L;
 
     private final ClaimSql sql;
-    /** Activities whose one-round-trip groups are paused (a shard was short of budget), until System.nanoTime(). */
-    private final Map<Long, Long> fastPaused = new ConcurrentHashMap<>();
+    /** Activities paused at once, at most; a forgotten pause costs one more try of the fast path. */
+    static final int PAUSED_MAX = 1024;
+
+    /** Activities whose one-round-trip groups are paused (a shard was short of budget). */
+    private final Expiring<Long, Boolean> fastPaused = new Expiring<>(PAUSED_MAX);
     private final AtomicLong groups = new AtomicLong();
 
     OneRoundTrip(ClaimSql sql) {
@@ -52,15 +54,12 @@ final class OneRoundTrip {
 
     /** Whether the activity's groups take the general path for now (its shards ran short lately). */
     boolean paused(long activity) {
-        Long until = fastPaused.get(activity);
-        if (until == null) {
-            return false;
-        }
-        if (System.nanoTime() - until < 0) {
-            return true;
-        }
-        fastPaused.remove(activity, until);
-        return false;
+        return fastPaused.get(activity, System.nanoTime()) != null;
+    }
+
+    private void pause(long activity) {
+        long now = System.nanoTime();
+        fastPaused.put(activity, Boolean.TRUE, now + FAST_PAUSE_NANOS, now);
     }
 
     /**

@@ -68,7 +68,8 @@ final class StatusView {
         if (s.leaderConnection() == null) {
             return "none";
         }
-        return (s.leaderHost() == null ? "" : s.leaderHost() + " ") + "conn " + s.leaderConnection();
+        // host:pid of the daemon; a session that has not recorded one yet by its connection
+        return s.leaderProcess() != null ? s.leaderProcess() : "conn " + s.leaderConnection();
     }
 
     /** The oldest file the server keeps is the checkpoint's, and it is not the one being written (which no purge removes). */
@@ -99,7 +100,8 @@ final class StatusView {
             p.put("lag_ms", known(s.lagMillis()));
             p.put("heartbeat_age_ms", known(s.heartbeatAgeMillis()));
             p.put("leader_connection", s.leaderConnection());
-            p.put("leader", s.leaderHost());
+            p.put("leader", s.leaderProcess());
+            p.put("leader_address", s.leaderHost());
             p.put("files_before_checkpoint", s.purged() ? null : s.filesBeforeCheckpoint());
             p.put("bytes_before_checkpoint", s.purged() ? null : s.bytesBeforeCheckpoint());
             p.put("next_purge_breaks_it", nextPurgeBreaks(s, binlog));

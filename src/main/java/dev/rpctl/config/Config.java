@@ -63,6 +63,20 @@ public final class Config {
         return resolved(key).where();
     }
 
+    /**
+     * Where the value of a key was set, as a configuration problem names it: {@code FILE:LINE},
+     * {@code env RPCTL_X} or {@code flag --x} (the option the user typed); null for a default.
+     */
+    public String setBy(Key<?> key) {
+        Resolved r = resolved(key);
+        return switch (r.origin()) {
+            case FILE -> r.where();
+            case ENV -> "env " + r.where();
+            case FLAG -> "flag " + r.where();
+            case DEFAULT -> null;
+        };
+    }
+
     /** The file that was read, if any. */
     public Optional<Path> file() {
         return Optional.ofNullable(file);

@@ -117,6 +117,9 @@ public final class SchemaService {
                         // the newest heartbeat applied below the checkpoint and its lag: what 'status' reports as lag
                         new Column("applied_beat_millis", "BIGINT NOT NULL DEFAULT 0"),
                         new Column("lag_millis", "BIGINT NOT NULL DEFAULT -1"),
+                        // the daemon that saved it, as host:pid, and its lock session: 'status' names the leader by them
+                        new Column("leader", "VARCHAR(255) NOT NULL DEFAULT ''"),
+                        new Column("leader_connection", "BIGINT NULL"),
                         new Column("updated_at", "DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)")),
                         "pipeline", List.of()),
                 new Table(RECONCILE_TABLE, List.of(
@@ -204,9 +207,16 @@ public final class SchemaService {
     public void requireSchema() {
         try (Connection c = db.connection()) {
             for (Table t : tables) {
-                if (columns(c, t.name()).isEmpty()) {
+                Set<String> have = columns(c, t.name());
+                if (have.isEmpty()) {
                     throw new RpctlException(ExitCode.CONFIG, "table " + t.name() + " does not exist in "
                             + db.settings().database() + "; the schema is older than this rpctl: run 'rpctl db init'");
+                }
+                for (Column col : t.columns()) {
+                    if (!have.contains(col.name().toLowerCase())) {
+                        throw new RpctlException(ExitCode.CONFIG, "table " + t.name() + " lacks column " + col.name()
+                                + "; the schema is older than this rpctl: run 'rpctl db init'");
+                    }
                 }
             }
         } catch (SQLException e) {

@@ -13,37 +13,55 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
-/** /metrics in the Prometheus text format and /health, on the JDK's own HTTP server. */
+/**
+ * /metrics in the Prometheus text format and /health, on the JDK's own HTTP server: its
+ * dispatcher thread and one handler thread, both gone once {@link #close()} returns.
+ */
 public final class MetricsServer implements AutoCloseable {
     private static final double[] QUANTILES = {0.5, 0.9, 0.99, 0.999, 1.0};
     /** Upper bounds of the lag histogram's buckets, in milliseconds. */
     private static final long[] BUCKETS_MS = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000, 300_000};
 
     private final HttpServer server;
+    private final ExecutorService handler;
+    private final List<Thread> handlerThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    public MetricsServer(String hostPort, Supplier<List<SyncMetrics>> metrics, BooleanSupplier healthy) {
+    /**
+     * @param hostPort an address the configuration has checked
+     * @param setBy    where the address was set, as a configuration problem names it: {@code flag --metrics},
+     *                 {@code env RPCTL_METRICS_ADDRESS}, {@code FILE:LINE}, or null for the default
+     * @throws RpctlException exit 78 when the address cannot be listened on (a port in use, an
+     *                        address not of this host), naming where it was set
+     */
+    public MetricsServer(String hostPort, String setBy, Supplier<List<SyncMetrics>> metrics, BooleanSupplier healthy) {
         int colon = hostPort.lastIndexOf(':');
         InetSocketAddress address = new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
         try {
             server = HttpServer.create(address, 16);
         } catch (IOException e) {
-            throw new RpctlException(ExitCode.CONFIG, "metrics.address " + hostPort + " cannot be served: "
-                    + RpctlException.rootMessage(e) + "; pick a free port with --metrics HOST:PORT", e);
+            // the operator's choice of address, like any setting: 78, which the systemd unit does not retry
+            throw new RpctlException(ExitCode.CONFIG, (setBy == null ? "" : setBy + ": ") + "metrics.address " + hostPort
+                    + (setBy == null ? " (the default)" : "") + " cannot be listened on: " + RpctlException.rootMessage(e)
+                    + "; pick a free port with --metrics HOST:PORT or metrics.address", e);
         }
         server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4", render(metrics.get())));
         server.createContext("/health", ex -> {
             boolean ok = healthy.getAsBoolean();
             respond(ex, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "unhealthy\n");
         });
-        server.setExecutor(Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "metrics-http");
+        int port = server.getAddress().getPort();
+        handler = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "metrics-http-" + port);
             t.setDaemon(true);
+            handlerThreads.add(t);
             return t;
-        }));
+        });
+        server.setExecutor(handler);
         server.start();
     }
 
@@ -166,8 +184,17 @@ public final class MetricsServer implements AutoCloseable {
         return String.format(Locale.ROOT, "%.6f", v);
     }
 
+    /** Stops listening and ends both threads (the dispatcher's, which stop() joins, and the handler's). */
     @Override
     public void close() {
         server.stop(0);
+        handler.shutdownNow();
+        try {
+            for (Thread t : handlerThreads) {
+                t.join(5000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

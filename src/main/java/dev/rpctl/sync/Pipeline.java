@@ -29,7 +29,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One leadership of one pipeline: binlog source -> per-user lanes -> one cache side, with the
- * checkpointer and the heartbeat writer beside them.
+ * checkpointer and the heartbeat writer beside them. Checkpoints are saved through the pipeline's
+ * lock ({@link PipelineLock#save}); a save the lock refuses means this session no longer holds the
+ * lock (another daemon may lead already), and the pipeline stops on the spot: lanes aborted
+ * before their next write, reader closed, nothing saved ({@link #stopForLostLock()}).
  */
 final class Pipeline implements BinlogSource.Listener {
     private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
@@ -40,6 +43,7 @@ final class Pipeline implements BinlogSource.Listener {
     private final MappingSettings mapping;
     private final SyncSettings settings;
     private final SyncRepository repo;
+    private final PipelineLock lock;
     private final SyncMetrics metrics;
     private final BinlogSource source;
     private final String claimTable;
@@ -57,6 +61,7 @@ final class Pipeline implements BinlogSource.Listener {
     private Thread heartbeat;
     private Thread pinger;
     private volatile Throwable failure;
+    private volatile boolean lockLost;
     private volatile BinlogPosition saved;
     private long savedBeat;
     /** Where rows are counted instead of the transaction being read: a resolved XA prepare; reader thread only. */
@@ -70,13 +75,15 @@ final class Pipeline implements BinlogSource.Listener {
 
     /** @param namesInEvents the server logs column names (binlog_row_metadata=FULL) */
     Pipeline(String name, long serverId, CacheSide side, CacheProtocol protocol, MappingSettings mapping,
-             SyncSettings settings, SyncRepository repo, SyncMetrics metrics, boolean namesInEvents, RowHook hook) {
+             SyncSettings settings, SyncRepository repo, PipelineLock lock, SyncMetrics metrics, boolean namesInEvents,
+             RowHook hook) {
         this.name = name;
         this.side = side;
         this.protocol = protocol;
         this.mapping = mapping;
         this.settings = settings;
         this.repo = repo;
+        this.lock = lock;
         this.metrics = metrics;
         this.claimTable = mapping.claimTable().toLowerCase(Locale.ROOT);
         this.heartbeatTable = mapping.heartbeatTable().toLowerCase(Locale.ROOT);
@@ -119,13 +126,35 @@ final class Pipeline implements BinlogSource.Listener {
         return t;
     }
 
-    /** Waits until the source ends by itself (a failure) or the timeout passes; true when ended. */
+    /** Waits until the source ends by itself (a failure, a lost lock) or the timeout passes; true when ended. */
     boolean awaitEnd(long millis) throws InterruptedException {
         return ended.await(millis, TimeUnit.MILLISECONDS);
     }
 
     Throwable failure() {
         return failure;
+    }
+
+    /** Whether the pipeline stopped because its session no longer holds the lock. */
+    boolean lostLock() {
+        return lockLost;
+    }
+
+    /**
+     * The pipeline's lock is no longer this session's: stops writing at once, from whichever thread
+     * found out. The lanes are aborted before their next batch (one already sent is not recalled),
+     * the reader is closed, and nothing more is saved; {@link #stop} then only waits for the threads.
+     */
+    void stopForLostLock() {
+        if (lockLost) {
+            return;
+        }
+        lockLost = true;
+        lanes.forEach(Lane::abort);
+        laneThreads.forEach(Thread::interrupt);
+        stopping.countDown();
+        source.stop();
+        ended.countDown();
     }
 
     boolean connected() {
@@ -140,13 +169,18 @@ final class Pipeline implements BinlogSource.Listener {
         long until = System.nanoTime() + deadline.toNanos();
         stopping.countDown();
         source.stop();
-        if (!drain) {
+        if (!drain || lockLost) {
             lanes.forEach(Lane::abort);
             sourceThread.interrupt();
             laneThreads.forEach(Thread::interrupt);
             checkpointer.interrupt();
             heartbeat.interrupt();
             pinger.interrupt();
+            // a lane in the middle of a batch finishes that one call; none starts another
+            for (Thread t : laneThreads) {
+                join(t, until);
+            }
+            join(sourceThread, until);
             return;
         }
         heartbeat.interrupt();
@@ -207,12 +241,21 @@ final class Pipeline implements BinlogSource.Listener {
     }
 
     private synchronized void saveCheckpoint() {
+        if (lockLost) {
+            return;
+        }
         BinlogPosition p = tracker.advance();
         long beat = metrics.appliedBeatMillis();
         // saved again with the fresh lag when only beats moved: a checkpoint held below a pending
         // XA prepare must not read as a stalled pipeline in 'rpctl status'
         if (p != null && (!p.equals(saved) || beat != savedBeat)) {
-            repo.save(name, p, beat, metrics.lagMillis(System.currentTimeMillis()));
+            if (!lock.save(p, beat, metrics.lagMillis(System.currentTimeMillis()))) {
+                metrics.errors.incrementAndGet();
+                log.warn("pipeline {}: the checkpoint save was refused: the lock's session no longer holds the pipeline's"
+                        + " lock; stopping its lanes and reader", name);
+                stopForLostLock();
+                return;
+            }
             saved = p;
             savedBeat = beat;
         }

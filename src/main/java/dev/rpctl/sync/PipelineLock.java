@@ -1,9 +1,12 @@
 package dev.rpctl.sync;
 
+import dev.rpctl.binlog.BinlogPosition;
 import dev.rpctl.db.Database;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -14,16 +17,29 @@ import java.sql.SQLException;
  * Leadership of one pipeline: a MySQL named lock held on a connection of its own, outside the
  * pool, so that the lock lives exactly as long as this process's session does. A daemon killed
  * with -9 drops the session, and a standby's next poll gets the lock.
+ * <p>
+ * The session also fences the leader's writes to MySQL: every checkpoint save runs on it with
+ * "this session holds the lock" in the statement itself ({@link #save}), so a leader whose session
+ * was killed while its process lives cannot save over the next leader's checkpoint, and learns
+ * from the refused save that it must step down.
  */
 final class PipelineLock implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PipelineLock.class);
 
+    /** This process as the checkpoint rows and 'rpctl status' name it: host:pid. */
+    static final String PROCESS = host() + ":" + ProcessHandle.current().pid();
+
+    private final SyncRepository repo;
     private final Database db;
+    private final String pipeline;
     private final String lockName;
     private Connection connection;
+    private long session;
 
-    PipelineLock(Database db, String pipeline) {
-        this.db = db;
+    PipelineLock(SyncRepository repo, String pipeline) {
+        this.repo = repo;
+        this.db = repo.database();
+        this.pipeline = pipeline;
         this.lockName = lockName(pipeline);
     }
 
@@ -31,23 +47,47 @@ final class PipelineLock implements AutoCloseable {
         return "rpctl.pipeline." + pipeline;
     }
 
+    private static String host() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            String env = System.getenv("HOSTNAME");
+            return env == null || env.isBlank() ? "localhost" : env;
+        }
+    }
+
+    /** Takes the lock if it is free, and records this process as the pipeline's leader. */
     synchronized boolean tryAcquire() {
         try {
             if (connection == null || !connection.isValid(2)) {
                 closeQuietly();
                 connection = DriverManager.getConnection(db.jdbcUrl(true) + "&socketTimeout=10000",
                         db.settings().user(), db.settings().password());
+                try (PreparedStatement ps = connection.prepareStatement("SELECT CONNECTION_ID()");
+                     ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    session = rs.getLong(1);
+                }
             }
             try (PreparedStatement ps = connection.prepareStatement("SELECT GET_LOCK(?, 0)")) {
                 ps.setString(1, lockName);
                 try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() && rs.getInt(1) == 1;
+                    if (!rs.next() || rs.getInt(1) != 1) {
+                        return false;
+                    }
                 }
             }
+            repo.claimLeadership(connection, lockName, pipeline, PROCESS);
+            return true;
         } catch (SQLException e) {
             closeQuietly();
             throw db.translate(e);
         }
+    }
+
+    /** The MySQL connection id of the lock's session: unique among the server's live sessions. */
+    synchronized long session() {
+        return session;
     }
 
     /** Whether this session still holds the lock; false when the session is gone. */
@@ -61,7 +101,24 @@ final class PipelineLock implements AutoCloseable {
                 return rs.next() && rs.getInt(1) == 1;
             }
         } catch (SQLException e) {
-            log.warn("pipeline lock {}: {}", lockName, e.getMessage());
+            log.warn("pipeline {}: lock {}: {}", pipeline, lockName, e.getMessage());
+            closeQuietly();
+            return false;
+        }
+    }
+
+    /**
+     * Saves the pipeline's checkpoint if, and only if, this session still holds the lock; false
+     * when it does not (or the session is gone), and nothing was written.
+     */
+    synchronized boolean save(BinlogPosition p, long appliedBeatMillis, long lagMillis) {
+        if (connection == null) {
+            return false;
+        }
+        try {
+            return repo.saveFenced(connection, lockName, pipeline, PROCESS, p, appliedBeatMillis, lagMillis);
+        } catch (SQLException e) {
+            log.warn("pipeline {}: saving the checkpoint on the lock's session failed: {}", pipeline, e.getMessage());
             closeQuietly();
             return false;
         }
@@ -74,11 +131,15 @@ final class PipelineLock implements AutoCloseable {
             ps.setString(1, lockName);
             try (ResultSet rs = ps.executeQuery()) {
                 if (rs.next()) {
-                    return "MySQL connection " + rs.getLong(1) + " from " + rs.getString(2) + " (user " + rs.getString(3) + ")";
+                    long id = rs.getLong(1);
+                    String process = repo.checkpoints().stream()
+                            .filter(cp -> cp.pipeline().equals(pipeline) && Long.valueOf(id).equals(cp.leaderConnection()))
+                            .map(cp -> cp.leader() + ", ").findFirst().orElse("");
+                    return process + "MySQL connection " + id + " from " + rs.getString(2) + " (user " + rs.getString(3) + ")";
                 }
                 return "a connection that is just going away";
             }
-        } catch (SQLException e) {
+        } catch (RuntimeException | SQLException e) {
             return "another session";
         }
     }

@@ -23,11 +23,14 @@ public final class StatusService {
      * commit-to-applied lag as it saved it with its checkpoint (see {@link SyncMetrics#lagMillis}),
      * plus however long the checkpoint has gone unsaved beyond one checkpoint interval, so a
      * stuck or dead pipeline shows growing lag; {@code heartbeatAgeMillis} is how long ago a
-     * heartbeat was last written, whoever applies it.
+     * heartbeat was last written, whoever applies it. {@code leaderConnection} is the MySQL
+     * connection holding the pipeline's lock (null: none), {@code leaderProcess} the daemon that
+     * holds it as host:pid (null: it has not recorded itself yet), {@code leaderHost} that
+     * connection's client host:port.
      */
     public record PipelineStatus(String pipeline, String binlogFile, long binlogPosition, String gtid,
                                  long checkpointAgeMillis, long bytesBehind, long lagMillis, long heartbeatAgeMillis,
-                                 Long leaderConnection, String leaderHost,
+                                 Long leaderConnection, String leaderProcess, String leaderHost,
                                  int filesBeforeCheckpoint, long bytesBeforeCheckpoint, boolean purged,
                                  boolean oldestRetained, boolean stale, boolean lagging) {
 
@@ -148,9 +151,11 @@ public final class StatusService {
             Long beat = beats.get(c.pipeline());
             long lag = c.lagMillis() < 0 || age < 0 ? -1 : c.lagMillis() + Math.max(0, age - checkpointInterval.toMillis());
             Long holder = repo.lockHolder(PipelineLock.lockName(c.pipeline()));
+            // the row names the daemon that recorded itself on the session now holding the lock, or no one
+            String process = holder != null && holder.equals(c.leaderConnection()) && !c.leader().isEmpty() ? c.leader() : null;
             out.add(new PipelineStatus(c.pipeline(), p.file(), p.position(), p.gtid(), age,
                     index >= 0 ? behind : -1, lag, beat == null ? -1 : Math.max(0, now - beat),
-                    holder, holder == null ? null : repo.connectionHost(holder),
+                    holder, process, holder == null ? null : repo.connectionHost(holder),
                     Math.max(0, index), before, index < 0, index == 0, age > staleAfter.toMillis(),
                     lag > staleAfter.toMillis()));
         }

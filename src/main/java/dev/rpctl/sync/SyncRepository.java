@@ -21,10 +21,11 @@ public final class SyncRepository {
     /**
      * One saved checkpoint, how long ago it was saved by the server's clock (-1: unknown), the
      * write time of the newest heartbeat applied by then (0: none yet) and the pipeline's lag
-     * when it saved (-1: none yet).
+     * when it saved (-1: none yet); the daemon that saved it last, as host:pid ("" before this
+     * rpctl recorded it), and the MySQL connection id of its lock session (null: not recorded).
      */
     public record Checkpoint(String pipeline, BinlogPosition position, long ageMillis, long appliedBeatMillis,
-                             long lagMillis) {}
+                             long lagMillis, String leader, Long leaderConnection) {}
 
     /** One binlog file the server still has. */
     public record BinaryLog(String name, long size) {}
@@ -47,14 +48,18 @@ public final class SyncRepository {
 
     public List<Checkpoint> checkpoints() {
         String sql = "SELECT pipeline, binlog_file, binlog_position, gtid,"
-                + " TIMESTAMPDIFF(MICROSECOND, updated_at, NOW(3)) DIV 1000, applied_beat_millis, lag_millis FROM "
+                + " TIMESTAMPDIFF(MICROSECOND, updated_at, NOW(3)) DIV 1000, applied_beat_millis, lag_millis, leader,"
+                + " leader_connection FROM "
                 + mapping.checkpointTable() + " ORDER BY pipeline";
         List<Checkpoint> out = new ArrayList<>();
         try (Connection c = db.connection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             while (rs.next()) {
                 long age = rs.getLong(5);
+                boolean ageKnown = !rs.wasNull();
+                long connection = rs.getLong(9);
                 out.add(new Checkpoint(rs.getString(1), new BinlogPosition(rs.getString(2), rs.getLong(3), rs.getString(4)),
-                        rs.wasNull() ? -1 : Math.max(0, age), rs.getLong(6), rs.getLong(7)));
+                        ageKnown ? Math.max(0, age) : -1, rs.getLong(6), rs.getLong(7), rs.getString(8),
+                        rs.wasNull() ? null : connection));
             }
         } catch (SQLException e) {
             throw db.translate(e);
@@ -62,11 +67,15 @@ public final class SyncRepository {
         return out;
     }
 
-    /** Saves a position with no heartbeat information (a reset, or a pipeline that has applied none yet). */
+    /**
+     * Saves a checkpoint unfenced, with no heartbeat information: for a pipeline no daemon runs
+     * (a reset). A leading daemon saves through {@link #saveFenced}.
+     */
     public void save(String pipeline, BinlogPosition p) {
         save(pipeline, p, 0, -1);
     }
 
+    /** As {@link #save(String, BinlogPosition)}, with the lag figures. */
     public void save(String pipeline, BinlogPosition p, long appliedBeatMillis, long lagMillis) {
         String sql = "INSERT INTO " + mapping.checkpointTable()
                 + " (pipeline, binlog_file, binlog_position, gtid, applied_beat_millis, lag_millis, updated_at)"
@@ -84,6 +93,52 @@ public final class SyncRepository {
             ps.executeUpdate();
         } catch (SQLException e) {
             throw db.translate(e);
+        }
+    }
+
+    /**
+     * Saves a leader's checkpoint on its lock session {@code lockSession}, only while that session
+     * holds the named lock {@code lock}: the condition is part of the statement, so a leader whose
+     * lock has passed to another daemon cannot overwrite the new leader's checkpoint, whatever it
+     * has not noticed yet. Records {@code leader} (host:pid) and the session's connection id.
+     *
+     * @return false when the session no longer holds the lock; nothing was written
+     * @throws SQLException as the session's driver throws it (a killed session included)
+     */
+    boolean saveFenced(Connection lockSession, String lock, String pipeline, String leader, BinlogPosition p,
+                       long appliedBeatMillis, long lagMillis) throws SQLException {
+        String sql = "INSERT INTO " + mapping.checkpointTable()
+                + " (pipeline, binlog_file, binlog_position, gtid, applied_beat_millis, lag_millis, leader, leader_connection,"
+                + " updated_at) SELECT ?, ?, ?, ?, ?, ?, ?, CONNECTION_ID(), CURRENT_TIMESTAMP(3) FROM DUAL"
+                + " WHERE IS_USED_LOCK(?) = CONNECTION_ID()"
+                + " ON DUPLICATE KEY UPDATE binlog_file = VALUES(binlog_file), binlog_position = VALUES(binlog_position),"
+                + " gtid = VALUES(gtid), applied_beat_millis = VALUES(applied_beat_millis), lag_millis = VALUES(lag_millis),"
+                + " leader = VALUES(leader), leader_connection = VALUES(leader_connection), updated_at = CURRENT_TIMESTAMP(3)";
+        try (PreparedStatement ps = lockSession.prepareStatement(sql)) {
+            ps.setString(1, pipeline);
+            ps.setString(2, p.file());
+            ps.setLong(3, p.position());
+            ps.setString(4, p.gtid());
+            ps.setLong(5, appliedBeatMillis);
+            ps.setLong(6, lagMillis);
+            ps.setString(7, leader);
+            ps.setString(8, lock);
+            return ps.executeUpdate() > 0;
+        }
+    }
+
+    /**
+     * Records a new leader in its pipeline's checkpoint row, if there is one, without moving the
+     * checkpoint or its age; fenced as {@link #saveFenced} is.
+     */
+    void claimLeadership(Connection lockSession, String lock, String pipeline, String leader) throws SQLException {
+        String sql = "UPDATE " + mapping.checkpointTable() + " SET leader = ?, leader_connection = CONNECTION_ID(),"
+                + " updated_at = updated_at WHERE pipeline = ? AND IS_USED_LOCK(?) = CONNECTION_ID()";
+        try (PreparedStatement ps = lockSession.prepareStatement(sql)) {
+            ps.setString(1, leader);
+            ps.setString(2, pipeline);
+            ps.setString(3, lock);
+            ps.executeUpdate();
         }
     }
 

@@ -23,16 +23,26 @@ import java.util.concurrent.TimeUnit;
  * The sync daemon: one pipeline per cache side, each on its own thread, binlog connection,
  * lanes, checkpoint and lock, so one side never holds the other back. A pipeline whose lock
  * another daemon holds stands by and takes over when that daemon goes away.
+ * <p>
+ * One leader at a time: a leader checks its lock every {@link #LOCK_CHECK} and every checkpoint
+ * save is fenced by it; on the first failed check or refused save it stops writing at once (lanes
+ * aborted, reader closed, nothing saved) and stands by again. A daemon that takes a lock waits
+ * {@link #TAKEOVER} before it reads, so a leader whose session was killed while its process lives
+ * has met its failed check by then. Each leadership reads the binlog as its own server id, derived
+ * from its lock session's connection id, so two readers never share one.
  */
 public final class SyncService {
     private static final Logger log = LoggerFactory.getLogger(SyncService.class);
     private static final Duration DRAIN = Duration.ofSeconds(8);
+    /** How often a leader checks that its session still holds the pipeline's lock. */
+    static final Duration LOCK_CHECK = Duration.ofMillis(250);
+    /** How long a daemon holds a lock it took before it reads: several of a leader's lock checks. */
+    static final Duration TAKEOVER = LOCK_CHECK.multipliedBy(4);
+    /** MySQL server ids are unsigned 32-bit, and 0 is not one. */
+    private static final long SERVER_IDS = 4_294_967_295L;
 
     /** How to run: the sides' pipelines and their names, where to start, whether to stand by. */
     public record Options(String pipelinePrefix, boolean fromNow, boolean noWait) {}
-
-    /** One cache side to feed, with its index among the configured sides (for the server id). */
-    public record Target(CacheSide side, int index) {}
 
     private final SyncRepository repo;
     private final CacheProtocol protocol;
@@ -44,17 +54,24 @@ public final class SyncService {
     private volatile RpctlException fatal;
     private volatile boolean namesInEvents;
     private volatile Pipeline.RowHook rowHook;
+    private volatile PipelineHook lockHook;
+    private volatile PipelineHook leadHook;
 
-    public SyncService(SyncRepository repo, List<Target> targets, CacheProtocol protocol, MappingSettings mapping,
+    /** Test hook: runs on a pipeline's thread at one point of its leadership, so a test can act or wait there. */
+    interface PipelineHook {
+        void at(String pipeline) throws InterruptedException;
+    }
+
+    public SyncService(SyncRepository repo, List<CacheSide> sides, CacheProtocol protocol, MappingSettings mapping,
                        SyncSettings settings, Options options) {
         this.repo = repo;
         this.protocol = protocol;
         this.mapping = mapping;
         this.settings = settings;
         this.options = options;
-        for (Target t : targets) {
-            String name = options.pipelinePrefix() + t.side().name();
-            runners.add(new Runner(name, t.side(), settings.serverIdBase() + t.index(), metrics(name, t.side().name())));
+        for (CacheSide side : sides) {
+            String name = options.pipelinePrefix() + side.name();
+            runners.add(new Runner(name, side, metrics(name, side.name())));
         }
     }
 
@@ -70,6 +87,24 @@ public final class SyncService {
     /** Test hook for the pipelines led from now on; see {@link Pipeline.RowHook}. */
     void beforeRow(Pipeline.RowHook hook) {
         this.rowHook = hook;
+    }
+
+    /** Test hook: before each check of a leading pipeline's lock. */
+    void beforeLockCheck(PipelineHook hook) {
+        this.lockHook = hook;
+    }
+
+    /** Test hook: once a pipeline has taken its lock, before it reads its checkpoint. */
+    void afterLockTaken(PipelineHook hook) {
+        this.leadHook = hook;
+    }
+
+    /**
+     * The binlog server id of a leadership: the base plus its lock session's connection id, within
+     * the unsigned 32-bit range. Live sessions have distinct ids, so two readers never share one.
+     */
+    static long serverId(long base, long session) {
+        return (base - 1 + session) % SERVER_IDS + 1;
     }
 
     private SyncMetrics metrics(String pipeline, String side) {
@@ -137,22 +172,20 @@ public final class SyncService {
     private final class Runner implements Runnable {
         final String name;
         final CacheSide side;
-        final long serverId;
         final SyncMetrics metrics;
         Thread thread;
         volatile boolean crash;
         boolean fromNow = options.fromNow();
 
-        Runner(String name, CacheSide side, long serverId, SyncMetrics metrics) {
+        Runner(String name, CacheSide side, SyncMetrics metrics) {
             this.name = name;
             this.side = side;
-            this.serverId = serverId;
             this.metrics = metrics;
         }
 
         @Override
         public void run() {
-            try (PipelineLock lock = new PipelineLock(repo.database(), name)) {
+            try (PipelineLock lock = new PipelineLock(repo, name)) {
                 boolean announced = false;
                 while (stopping.getCount() > 0) {
                     if (!acquire(lock)) {
@@ -169,6 +202,10 @@ public final class SyncService {
                         continue;
                     }
                     announced = false;
+                    // a leader whose session was killed while it lives stops at its next lock check: let it
+                    if (stopping.await(TAKEOVER.toMillis(), TimeUnit.MILLISECONDS) || !lock.held()) {
+                        continue;
+                    }
                     metrics.waiting(false);
                     metrics.leader(true);
                     try {
@@ -213,14 +250,28 @@ public final class SyncService {
         }
 
         private void lead(PipelineLock lock) throws InterruptedException {
-            BinlogPosition from = startPosition();
-            log.info("pipeline {}: leading; side {} at {}, from {}", name, side.name(), side.address(), from);
-            Pipeline p = new Pipeline(name, serverId, side, protocol, mapping, settings, repo, metrics, namesInEvents, rowHook);
+            PipelineHook taken = leadHook;
+            if (taken != null) {
+                taken.at(name);
+            }
+            BinlogPosition from = startPosition(lock);
+            if (from == null) {
+                log.warn("pipeline {}: lost its lock before it began (its session to MySQL is gone); standing by", name);
+                return;
+            }
+            long serverId = serverId(settings.serverIdBase(), lock.session());
+            log.info("pipeline {}: leading as {}; side {} at {}, from {}", name, PipelineLock.PROCESS, side.name(),
+                    side.address(), from);
+            Pipeline p = new Pipeline(name, serverId, side, protocol, mapping, settings, repo, lock, metrics, namesInEvents,
+                    rowHook);
             p.start(from);
-            boolean drain = true;
             try {
                 while (stopping.getCount() > 0) {
-                    if (p.awaitEnd(1000)) {
+                    if (p.awaitEnd(LOCK_CHECK.toMillis())) {
+                        if (p.lostLock()) {
+                            log.warn("pipeline {}: its session no longer holds the lock; stopped writing, standing by", name);
+                            return;
+                        }
                         Throwable f = p.failure();
                         if (f instanceof RpctlException re) {
                             throw re;
@@ -230,23 +281,31 @@ public final class SyncService {
                         }
                         return;
                     }
+                    PipelineHook hook = lockHook;
+                    if (hook != null) {
+                        hook.at(name);
+                    }
                     if (!lock.held()) {
-                        log.warn("pipeline {}: lost its lock (session to MySQL gone); stepping down", name);
+                        // before anything else: not one more cache write or checkpoint from this leadership
+                        p.stopForLostLock();
+                        log.warn("pipeline {}: lost its lock (its session to MySQL is gone); stopped writing, standing by", name);
                         return;
                     }
                 }
             } finally {
-                drain = !crash;
-                p.stop(drain, DRAIN);
+                p.stop(!crash, DRAIN);
             }
         }
 
-        private BinlogPosition startPosition() {
+        /** Where to read from; null when the lock was lost before the start could be saved. */
+        private BinlogPosition startPosition(PipelineLock lock) {
             Optional<BinlogPosition> saved = repo.load(name);
             if (fromNow || saved.isEmpty()) {
-                fromNow = false;
                 BinlogPosition now = repo.serverNow();
-                repo.save(name, now);
+                if (!lock.save(now, 0, -1)) {
+                    return null;
+                }
+                fromNow = false;
                 return now;
             }
             BinlogPosition p = saved.get();

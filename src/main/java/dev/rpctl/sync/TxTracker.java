@@ -12,6 +12,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * finish in. A prepared XA transaction is held: it keeps its count for "not yet committed" until
  * its XA COMMIT's rows are handed over under it (or its XA ROLLBACK is read), so the checkpoint
  * stays below its prepare and a restart reads the prepare again.
+ * <p>
+ * Behind a held transaction, each run of finished ones is kept as its newest alone (the
+ * checkpoint can only ever move to the end of a run), so however long a prepare waits, memory
+ * is bounded by the transactions still unfinished, not by how many were read since.
  */
 final class TxTracker {
 
@@ -34,7 +38,10 @@ final class TxTracker {
         }
     }
 
-    private final ArrayDeque<Tx> open = new ArrayDeque<>();
+    /** Open transactions beyond which {@link #advance()} folds finished runs behind an unfinished head. */
+    static final int FOLD_AT = 64;
+
+    private ArrayDeque<Tx> open = new ArrayDeque<>();
     private BinlogPosition lastDone;
     private Tx current;
 
@@ -108,7 +115,23 @@ final class TxTracker {
             open.pollFirst();
             lastDone = head.end;
         }
+        if (open.size() > FOLD_AT) {
+            fold();
+        }
         return lastDone;
+    }
+
+    /** Keeps only the newest of each run of finished transactions; a finished one never reopens. */
+    private void fold() {
+        ArrayDeque<Tx> kept = new ArrayDeque<>(open.size());
+        for (Tx t : open) {
+            Tx last = kept.peekLast();
+            if (last != null && last.finished() && t.finished()) {
+                kept.pollLast();
+            }
+            kept.addLast(t);
+        }
+        open = kept;
     }
 
     synchronized int openTransactions() {

@@ -1,5 +1,7 @@
 package dev.rpctl.sync;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rpctl.binlog.BinlogPosition;
 import dev.rpctl.protocol.Entry;
 import org.junit.jupiter.api.Test;
@@ -243,7 +245,9 @@ class SyncDaemonIT {
             assertTrue(third.waitFor(30, TimeUnit.SECONDS));
             assertEquals(75, third.exitValue());
             String line = f.stderr("third").strip();
-            assertTrue(line.contains("pipeline " + f.prefix + "a is already run by MySQL connection"), line);
+            // the holder by host:pid as it recorded itself, then its lock session
+            assertTrue(line.contains("pipeline " + f.prefix + "a is already run by ") && line.contains(":" + leader.pid()
+                    + ", MySQL connection"), line);
 
             f.insertUsers(1, 50);
             f.awaitSide("a", f.expectedRows(), 30);
@@ -255,6 +259,37 @@ class SyncDaemonIT {
             f.insertUsers(51, 80);
             f.awaitSide("a", f.expectedRows(), 60);
             assertTrue(f.stderr("standby").contains("leading"), f.stderr("standby"));
+
+            // status names the new leader by its host:pid
+            Process status = f.rpctl("status", "--json", "status", "--all");
+            assertTrue(status.waitFor(30, TimeUnit.SECONDS));
+            JsonNode pipeline = null;
+            for (JsonNode p : new ObjectMapper().readTree(SyncFixture.read(Path.of("target", "it-logs", f.prefix + "status.out")))
+                    .get("pipelines")) {
+                if (p.get("pipeline").asText().equals(f.prefix + "a")) {
+                    pipeline = p;
+                }
+            }
+            assertTrue(pipeline != null && pipeline.get("leader").asText().endsWith(":" + standby.pid()), String.valueOf(pipeline));
+            assertEquals(f.repo().lockHolder(PipelineLock.lockName(f.prefix + "a")), pipeline.get("leader_connection").asLong());
+        }
+    }
+
+    @Test
+    void a_metrics_port_in_use_is_refused_with_78_in_one_line_naming_the_flag_typed() throws Exception {
+        try (SyncFixture f = new SyncFixture();
+             java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            String address = "127.0.0.1:" + taken.getLocalPort();
+            Process p = f.rpctl("taken", "sync-daemon", "--side", "a", "--pipeline-prefix", f.prefix, "--from-now",
+                    "--metrics", address);
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(78, p.exitValue());
+            // the daemon's log lines come first; the failure is one line of its own
+            String err = f.stderr("taken");
+            java.util.List<String> failure = err.lines().filter(l -> l.startsWith("rpctl: ")).toList();
+            assertEquals(1, failure.size(), err);
+            assertTrue(failure.get(0).startsWith("rpctl: flag --metrics: metrics.address " + address + " cannot be listened on: "),
+                    err);
         }
     }
 

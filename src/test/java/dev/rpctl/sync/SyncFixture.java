@@ -72,12 +72,13 @@ final class SyncFixture implements AutoCloseable {
 
     /** An in-process daemon for the given sides ("a", "b" or "all"), not started. */
     SyncService service(String side, boolean fromNow) {
+        return service(side, fromNow, prefix);
+    }
+
+    /** As {@link #service(String, boolean)}, with pipelines named by another prefix (it should start with {@link #prefix}). */
+    SyncService service(String side, boolean fromNow, String prefix) {
         Config c = app().config();
-        List<SyncService.Target> targets = new ArrayList<>();
-        for (CacheSide s : app().sides(side)) {
-            targets.add(new SyncService.Target(s, c.sideNames().indexOf(s.name())));
-        }
-        return new SyncService(new SyncRepository(app().primary(), c.mapping()), targets, app().protocol(),
+        return new SyncService(new SyncRepository(app().primary(), c.mapping()), app().sides(side), app().protocol(),
                 c.mapping(), c.sync(), new SyncService.Options(prefix, fromNow, false));
     }
 

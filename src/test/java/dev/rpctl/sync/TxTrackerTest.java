@@ -4,6 +4,7 @@ import dev.rpctl.binlog.BinlogPosition;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TxTrackerTest {
     private static BinlogPosition at(long pos) {
@@ -73,5 +74,30 @@ class TxTrackerTest {
         assertEquals(at(4), t.advance(), "its committed row is not written yet");
         prepare.done();
         assertEquals(at(30), t.advance());
+    }
+
+    @Test
+    void transactions_read_behind_a_waiting_xa_prepare_stay_bounded_in_memory() {
+        TxTracker t = new TxTracker(at(4));
+        TxTracker.Tx prepare = t.hold(at(10));
+        long pos = 10;
+        for (int i = 0; i < 100_000; i++) {
+            TxTracker.Tx tx = t.current();
+            tx.add();
+            t.commit(at(++pos));
+            tx.done();
+            if (i % 100 == 0) {
+                assertEquals(at(4), t.advance(), "the checkpoint stays below the prepare");
+            }
+        }
+        t.advance();
+        assertTrue(t.openTransactions() <= TxTracker.FOLD_AT + 1, t.openTransactions() + " transactions kept");
+        TxTracker.Tx unfinished = t.current();
+        unfinished.add();
+        t.commit(at(++pos));
+        prepare.done();
+        assertEquals(at(pos - 1), t.advance(), "past the prepare, up to the transaction a lane still holds");
+        unfinished.done();
+        assertEquals(at(pos), t.advance());
     }
 }
