@@ -207,7 +207,7 @@ public final class App implements AutoCloseable {
         }
         SyncService service = new SyncService(new SyncRepository(primary(), config.mapping()), targets, protocol(),
                 config.mapping(), config.sync(), options);
-        track(new MetricsServer(config.metricsAddress(), service::metrics, service::healthy));
+        track(new MetricsServer(config.metricsAddress(), service::metrics, service::problems));
         return service;
     }
 

@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Executors;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /** /metrics in the Prometheus text format and /health, on the JDK's own HTTP server. */
@@ -25,7 +24,8 @@ public final class MetricsServer implements AutoCloseable {
 
     private final HttpServer server;
 
-    public MetricsServer(String hostPort, Supplier<List<SyncMetrics>> metrics, BooleanSupplier healthy) {
+    /** @param problems why the daemon is unhealthy, one line each; /health answers 200 while there are none */
+    public MetricsServer(String hostPort, Supplier<List<SyncMetrics>> metrics, Supplier<List<String>> problems) {
         int colon = hostPort.lastIndexOf(':');
         InetSocketAddress address = new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
         try {
@@ -36,8 +36,9 @@ public final class MetricsServer implements AutoCloseable {
         }
         server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4", render(metrics.get())));
         server.createContext("/health", ex -> {
-            boolean ok = healthy.getAsBoolean();
-            respond(ex, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "unhealthy\n");
+            List<String> why = problems.get();
+            respond(ex, why.isEmpty() ? 200 : 503, "text/plain",
+                    why.isEmpty() ? "ok\n" : "unhealthy\n" + String.join("\n", why) + "\n");
         });
         server.setExecutor(Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "metrics-http");
@@ -85,6 +86,21 @@ public final class MetricsServer implements AutoCloseable {
             BinlogPosition p = m.checkpoint();
             return p == null ? Double.NaN : p.position();
         });
+        sb.append("# HELP rpctl_sync_lane_retrying_seconds How long a lane has retried the batch in hand (0: not retrying)\n"
+                + "# TYPE rpctl_sync_lane_retrying_seconds gauge\n");
+        for (SyncMetrics m : all) {
+            int lanes = m.laneDepths().size();
+            double[] retrying = new double[lanes];
+            for (SyncMetrics.LaneRetry r : m.laneRetries()) {
+                if (r.lane() < lanes) {
+                    retrying[r.lane()] = Math.max(0, now - r.sinceMillis()) / 1000.0;
+                }
+            }
+            for (int i = 0; i < lanes; i++) {
+                sb.append("rpctl_sync_lane_retrying_seconds{").append(labels(m)).append(",lane=\"").append(i).append("\"} ")
+                        .append(num(retrying[i])).append('\n');
+            }
+        }
         sb.append("# HELP rpctl_sync_lane_queue_depth Changes waiting in a lane\n# TYPE rpctl_sync_lane_queue_depth gauge\n");
         for (SyncMetrics m : all) {
             List<Integer> depths = m.laneDepths();

@@ -8,15 +8,24 @@ import dev.rpctl.claim.ClaimService;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Side b as a Redis Cluster of the test's own (three masters, a replica each) that fails over,
- * and reshards under the daemon and the claims: both sides end right without a restart.
+ * reshards and hangs under the daemon and the claims: both sides end right without a restart,
+ * and SIGTERM ends the daemon in time whatever its lanes do.
  */
 class ClusterSidesIT {
 
@@ -132,6 +141,70 @@ class ClusterSidesIT {
     }
 
     @Test
+    void sigterm_ends_a_daemon_stuck_on_a_side_in_time_and_the_next_start_applies_what_it_left() throws Exception {
+        try (TestCluster cluster = TestCluster.start(); SyncFixture f = clusterSideB(cluster)) {
+            int lanes = 32;
+            f.env.put("RPCTL_SYNC_LANES", Integer.toString(lanes));
+            f.env.put("RPCTL_SYNC_QUEUE_CAPACITY", "16");
+            f.env.put("RPCTL_SYNC_UNHEALTHY_LAG", "2s");
+            int metricsPort = SyncFixture.freePort();
+            Process first = f.rpctl("stuck", "sync-daemon", "--pipeline-prefix", f.prefix, "--from-now",
+                    "--metrics", "127.0.0.1:" + metricsPort);
+            SyncDaemonIT.awaitCheckpoint(f, f.prefix + "b");
+            f.insertUsers(1, 20);
+            f.awaitSide("b", f.expectedRows(), 30);
+            assertEquals(200, get(metricsPort, "/health").statusCode());
+
+            // a master and its replica hang: no slot of the side can be written (the cluster is down)
+            int master = cluster.masterOf(cluster.slot(f.key(f.activity, 1)));
+            int replica = cluster.replicaOf(master);
+            cluster.pause(master);
+            cluster.pause(replica);
+            // rows dealt to the lanes in turn, as heartbeats are, more than each lane holds: the queues
+            // fill alike until the binlog reader waits on one of them
+            List<List<Long>> byLane = new ArrayList<>();
+            for (int i = 0; i < lanes; i++) {
+                byLane.add(new ArrayList<>());
+            }
+            for (long u = 1000; byLane.stream().anyMatch(l -> l.size() < 20); u++) {
+                byLane.get(Pipeline.laneOf(u, lanes)).add(u);
+            }
+            for (int k = 0; k < 20; k++) {
+                StringBuilder sql = new StringBuilder("INSERT INTO " + f.table + " (activity_id, user_id, amount, request_id, version) VALUES ");
+                for (int i = 0; i < lanes; i++) {
+                    long u = byLane.get(i).get(k);
+                    sql.append(i == 0 ? "" : ",").append('(').append(f.activity).append(',').append(u).append(',')
+                            .append(u * 10).append(",'req-").append(u).append("',1)");
+                }
+                f.sql(sql.toString());
+            }
+            awaitFullLanes(metricsPort, f.prefix + "b", 16);
+
+            // a lane retrying one batch past sync.unhealthy-lag: /health says so, naming it
+            HttpResponse<String> health = awaitHealth(metricsPort, "has retried one batch");
+            assertEquals(503, health.statusCode(), health.body());
+            assertTrue(health.body().contains("pipeline " + f.prefix + "b: lane "), health.body());
+
+            first.destroy();
+            // within the systemd unit's stop timeout (TimeoutStopSec=15), which then kills
+            assertTrue(first.waitFor(15, TimeUnit.SECONDS), "SIGTERM ends the daemon within the unit's stop timeout");
+            assertEquals(0, first.exitValue(), f.stderr("stuck"));
+
+            cluster.resume(master);
+            cluster.resume(replica);
+            cluster.awaitOk();
+            Process second = f.rpctl("second", "sync-daemon", "--pipeline-prefix", f.prefix,
+                    "--metrics", "127.0.0.1:" + SyncFixture.freePort());
+            java.util.Map<String, String> expected = f.expectedRows();
+            f.awaitSide("a", expected, 60);
+            f.awaitSide("b", expected, 60);
+            second.destroy();
+            assertTrue(second.waitFor(15, TimeUnit.SECONDS));
+            assertEquals(0, second.exitValue(), f.stderr("second"));
+        }
+    }
+
+    @Test
     void inspect_with_a_cluster_side_down_exits_69_and_still_judges_the_other_side() throws Exception {
         try (TestCluster cluster = TestCluster.start(); SyncFixture f = clusterSideB(cluster)) {
             f.app().activities().create(new ActivityService.NewActivity(f.activity, "inspect", 10, 1000,
@@ -155,6 +228,43 @@ class ClusterSidesIT {
             String sideA = r.out().lines().filter(l -> l.contains("side a")).findFirst().orElseThrow(() -> new AssertionError(r));
             assertTrue(sideA.contains("consistent"), r.out());
             assertTrue(r.err().contains("redis side b at "), r.err());
+        }
+    }
+
+    private static HttpResponse<String> get(int port, String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Waits until /health's body holds the text. */
+    private static HttpResponse<String> awaitHealth(int port, String text) throws Exception {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        HttpResponse<String> r = get(port, "/health");
+        while (!r.body().contains(text)) {
+            if (System.nanoTime() > until) {
+                fail("/health never said '" + text + "': " + r.statusCode() + " " + r.body());
+            }
+            Thread.sleep(200);
+            r = get(port, "/health");
+        }
+        return r;
+    }
+
+    /** Waits until the binlog reader is held by the pipeline's lanes: a lane queue at capacity. */
+    private static void awaitFullLanes(int port, String pipeline, int capacity) throws Exception {
+        Pattern depth = Pattern.compile("rpctl_sync_lane_queue_depth\\{pipeline=\"" + Pattern.quote(pipeline) + "\",[^}]*} (\\d+)");
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            Matcher m = depth.matcher(get(port, "/metrics").body());
+            while (m.find()) {
+                if (Integer.parseInt(m.group(1)) >= capacity) {
+                    return;
+                }
+            }
+            if (System.nanoTime() > until) {
+                fail("no lane of " + pipeline + " filled up");
+            }
+            Thread.sleep(100);
         }
     }
 }
