@@ -202,7 +202,7 @@ public final class App implements AutoCloseable {
     public synchronized SyncService syncService(String side, SyncService.Options options) {
         SyncService service = new SyncService(new SyncRepository(primary(), config.mapping()), sides(side), protocol(),
                 config.mapping(), config.sync(), options);
-        track(new MetricsServer(config.metricsAddress(), config.setBy(Keys.METRICS_ADDRESS), service::metrics, service::healthy));
+        track(new MetricsServer(config.metricsAddress(), config.setBy(Keys.METRICS_ADDRESS), service::metrics, service::problems));
         return service;
     }
 

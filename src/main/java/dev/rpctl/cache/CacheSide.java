@@ -21,10 +21,16 @@ import redis.clients.jedis.JedisSocketFactory;
 import redis.clients.jedis.PipelineBase;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisAskDataException;
+import redis.clients.jedis.exceptions.JedisClusterException;
+import redis.clients.jedis.exceptions.JedisClusterOperationException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.exceptions.JedisMovedDataException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
+import redis.clients.jedis.exceptions.JedisRedirectionException;
+import redis.clients.jedis.providers.ClusterConnectionProvider;
 
 import java.net.Socket;
 import java.time.Duration;
@@ -41,13 +47,16 @@ import java.util.stream.Collectors;
  * things rpctl does with one: read raw values and their time to live, and run the protocol's
  * scripts, one call at a time or many pipelined. A single Redis also lends {@link DirectLinks}
  * for writes whose replies are read later. What the scripts write is {@link dev.rpctl.protocol}'s
- * to say; every Redis connection of rpctl is opened here.
+ * to say; every Redis connection of rpctl is opened here. A Redis Cluster side follows its slots
+ * through failovers and migrations ({@link ClusterRoutes}), pipelined calls included.
  */
 public final class CacheSide implements AutoCloseable {
     private final String name;
     private final SideSettings settings;
     private final String address;
     private volatile UnifiedJedis client;
+    /** A cluster side's routes, once its client is open; null for the other modes. */
+    private volatile ClusterRoutes routes;
 
     public CacheSide(SideSettings settings) {
         this.name = settings.name();
@@ -93,8 +102,19 @@ public final class CacheSide implements AutoCloseable {
                 p.sync();
             }
             List<String> out = new ArrayList<>(keys.size());
-            for (Response<String> r : rs) {
-                out.add(r.get());
+            boolean refreshed = false;
+            for (int i = 0; i < rs.size(); i++) {
+                try {
+                    out.add(rs.get(i).get());
+                } catch (JedisRedirectionException | IllegalStateException moved) {
+                    // a moved or migrating slot, or a node gone mid-pipeline: this key alone, which
+                    // jedis sends where the slot is now
+                    if (!refreshed && !(moved instanceof JedisAskDataException)) {
+                        routes.refresh();
+                        refreshed = true;
+                    }
+                    out.add(j.get(keys.get(i)));
+                }
             }
             return out;
         });
@@ -140,13 +160,26 @@ public final class CacheSide implements AutoCloseable {
         } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
     }
 
+    /** Answers when the side does; on a cluster, when the master of every slot does. */
     public void ping() {
-        call(UnifiedJedis::ping);
+        call(j -> {
+            ClusterRoutes r = routes;
+            if (r != null) {
+                r.pingMasters();
+            } else {
+                j.ping();
+            }
+            return null;
+        });
     }
 
     /** One call of a script, by its SHA; where the server answers NOSCRIPT the script is loaded and called again. */
     public Object run(LuaScript s, List<String> keys, List<String> args) {
         return call(j -> {
+            ClusterRoutes r = routes;
+            if (r != null) {
+                return r.evalsha(s, keys, args, null);
+            }
             try {
                 return j.evalsha(s.sha(), keys, args);
             } catch (JedisDataException ex) {
@@ -163,7 +196,9 @@ public final class CacheSide implements AutoCloseable {
     /**
      * Many calls of a script in one pipeline (per node on a cluster, where each call must keep to
      * one slot), replies in call order. A call a server answered NOSCRIPT did not run: it is made
-     * again alone with {@link #run}, which loads the script there.
+     * again alone with {@link #run}, which loads the script there. On a cluster, so is a call whose
+     * slot moved (MOVED: the slot map is read again) or is being migrated (ASK), or whose node went
+     * away before it answered: the rest of the batch stands, so one moved slot never holds up others.
      */
     public List<Object> runAll(LuaScript s, List<ScriptCall> calls) {
         return runAll(java.util.Collections.nCopies(calls.size(), s), calls);
@@ -186,10 +221,17 @@ public final class CacheSide implements AutoCloseable {
                     values.add(r.get());
                 } catch (JedisDataException ex) {
                     values.add(ex);
+                } catch (IllegalStateException unanswered) {
+                    // a cluster pipeline leaves the calls of a node whose connection broke unanswered
+                    values.add(UNANSWERED);
                 }
             }
             return values;
         });
+        ClusterRoutes routes = this.routes;
+        if (routes != null) {
+            redoRedirected(routes, scripts, calls, replies);
+        }
         for (int i = 0; i < replies.size(); i++) {
             if (replies.get(i) instanceof JedisDataException ex) {
                 if (!isNoScript(ex)) {
@@ -204,17 +246,62 @@ public final class CacheSide implements AutoCloseable {
         return replies;
     }
 
+    private static final Object UNANSWERED = new Object();
+
+    /**
+     * Makes again, each alone where its slot is now, the calls of a cluster pipeline that were
+     * redirected, unanswered or met a node without the script; compare-and-set makes running one
+     * again harmless.
+     */
+    private void redoRedirected(ClusterRoutes routes, List<LuaScript> scripts, List<ScriptCall> calls, List<Object> replies) {
+        boolean refreshed = false;
+        for (int i = 0; i < replies.size(); i++) {
+            Object reply = replies.get(i);
+            boolean redo = reply == UNANSWERED || reply instanceof JedisRedirectionException
+                    || (reply instanceof JedisDataException ex && isNoScript(ex));
+            if (!redo) {
+                continue;
+            }
+            if (!refreshed && (reply == UNANSWERED || reply instanceof JedisMovedDataException)) {
+                // once for the batch: every call redirected by the same move then goes straight there
+                routes.refresh();
+                refreshed = true;
+            }
+            ScriptCall c = calls.get(i);
+            LuaScript s = scripts.get(i);
+            JedisRedirectionException redirect = reply instanceof JedisRedirectionException r ? r : null;
+            replies.set(i, call(j -> routes.evalsha(s, c.keys(), c.args(), redirect)));
+        }
+    }
+
     static boolean isNoScript(JedisDataException ex) {
         return ex instanceof JedisNoScriptException
                 || (ex.getMessage() != null && ex.getMessage().startsWith("NOSCRIPT"));
     }
 
-    /** Runs a call against this side, turning a connection failure into exit 69 naming the side. */
+    /**
+     * Runs a call against this side, turning a connection failure into exit 69 naming the side; on
+     * a cluster also a cluster that is down or that jedis gave up on, after reading its slot map
+     * again (a promoted replica is then where the next call goes).
+     */
     <T> T call(Function<UnifiedJedis, T> f) {
         try {
             return f.apply(client());
-        } catch (JedisConnectionException e) {
+        } catch (JedisConnectionException | JedisClusterOperationException | JedisClusterException e) {
+            // JedisClusterException: CLUSTERDOWN, a slot without a master that answers
+            refreshRoutes();
             throw unavailable(e);
+        }
+    }
+
+    private void refreshRoutes() {
+        ClusterRoutes r = routes;
+        if (r != null) {
+            try {
+                r.refresh();
+            } catch (RuntimeException ignored) {
+                // the failure at hand is what the caller reports
+            }
         }
     }
 
@@ -290,7 +377,11 @@ public final class CacheSide implements AutoCloseable {
         try {
             return switch (settings.mode()) {
                 case SINGLE -> new JedisPooled(nodes.iterator().next(), b.database(settings.database()).build(), pool);
-                case CLUSTER -> new JedisCluster(nodes, b.build(), 5, pool);
+                case CLUSTER -> {
+                    ClusterConnectionProvider provider = new ClusterConnectionProvider(nodes, b.build(), pool);
+                    routes = new ClusterRoutes(provider, name);
+                    yield new JedisCluster(provider, 5, Duration.ofMillis(timeout * 5L));
+                }
                 case SENTINEL -> {
                     JedisClientConfig sentinelConfig = DefaultJedisClientConfig.builder()
                             .connectionTimeoutMillis(timeout).socketTimeoutMillis(timeout).build();
@@ -305,6 +396,10 @@ public final class CacheSide implements AutoCloseable {
 
     @Override
     public void close() {
+        ClusterRoutes r = routes;
+        if (r != null) {
+            r.close();
+        }
         UnifiedJedis c = client;
         if (c != null) {
             c.close();

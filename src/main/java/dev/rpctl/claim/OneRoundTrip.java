@@ -139,9 +139,4 @@ final class OneRoundTrip {
         }
         return new Decided(out, null);
     }
-
-    /** Sends the activity's groups down the general path for a while: a shard was short or missing. */
-    void pause(long activity) {
-        fastPaused.put(activity, System.nanoTime() + FAST_PAUSE_NANOS);
-    }
 }

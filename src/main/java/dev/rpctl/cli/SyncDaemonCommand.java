@@ -6,7 +6,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "sync-daemon", description = {
         "Apply the binlog to the cache sides: one pipeline per side with its own connection, lanes and checkpoint.",
-        "Runs until SIGTERM, which drains the lanes and saves the checkpoints.",
+        "Runs until SIGTERM, which drains the lanes and saves the checkpoints within 10 s (a batch a side has not taken by then",
+        "is left to the next start: the checkpoint stays behind it).",
         "A second daemon for a pipeline stands by and takes over when the first goes away."})
 final class SyncDaemonCommand extends BaseCommand implements Cli.LongRunning {
 

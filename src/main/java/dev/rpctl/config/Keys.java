@@ -163,7 +163,8 @@ public final class Keys {
             "What to do with an undecodable binlog row or cache entry: fail (exit 65), warn and go on,"
                     + " or skip it counting only in the metrics.");
     public static final Key<Duration> SYNC_UNHEALTHY_LAG = define("sync.unhealthy-lag", ValueType.DURATION,
-            Duration.ofSeconds(30), "Lag of a side beyond which /health answers 503 (a side down, a stuck lane).",
+            Duration.ofSeconds(30), "Lag of a side, or time a lane has retried one batch, beyond which /health answers 503"
+                    + " (a side down, a stuck lane).",
             Keys::positive);
 
     // --- Claim path

@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * One ordered lane of a pipeline: a bounded queue and the thread that empties it. It takes what
  * is there (waiting only for the first item, never on a timer), writes it as one pipelined
  * compare-and-set batch, and loops. A failed batch is retried whole, so one user's changes are
- * never reordered; a full queue blocks the binlog reader of this side only.
+ * never reordered; a full queue blocks the binlog reader of this side only. How long the batch in
+ * hand has been retried is what /health reads to call a lane stuck.
  */
 final class Lane implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Lane.class);
@@ -48,8 +49,6 @@ final class Lane implements Runnable {
         }
     }
 
-    static final Item STOP = new Item(null, null, -1, -1, null, null, -1);
-
     private final String name;
     private final BlockingQueue<Item> queue;
     private final int batchSize;
@@ -57,6 +56,10 @@ final class Lane implements Runnable {
     private final CacheProtocol protocol;
     private final SyncMetrics metrics;
     private volatile boolean aborted;
+    private volatile boolean draining;
+    /** When the batch in hand first failed (epoch ms), 0 while it has not; and why it last failed. */
+    private volatile long retryingSinceMillis;
+    private volatile String retryError;
 
     Lane(String name, int capacity, int batchSize, CacheSide side, CacheProtocol protocol, SyncMetrics metrics) {
         this.name = name;
@@ -71,22 +74,27 @@ final class Lane implements Runnable {
         queue.put(item);
     }
 
-    /** Asks the lane to finish what it holds and end; false when the queue stayed full. */
-    boolean offerStop() {
-        try {
-            return queue.offer(STOP, 2, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+    /** Asks the lane to write what its queue holds and then end. */
+    void drain() {
+        draining = true;
     }
 
     int depth() {
         return queue.size();
     }
 
+    /** Ends the lane after the write in hand, leaving its batch and queue unapplied. */
     void abort() {
         aborted = true;
+    }
+
+    /** Since when (epoch ms) the lane has retried the batch in hand, 0 when it is not retrying. */
+    long retryingSinceMillis() {
+        return retryingSinceMillis;
+    }
+
+    String retryError() {
+        return retryError;
     }
 
     @Override
@@ -94,19 +102,19 @@ final class Lane implements Runnable {
         List<Item> batch = new ArrayList<>(batchSize);
         List<CacheProtocol.Write> writes = new ArrayList<>(batchSize);
         try {
-            boolean stop = false;
-            while (!stop && !aborted) {
+            while (!aborted) {
+                Item first = queue.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    if (draining) {
+                        return;
+                    }
+                    continue;
+                }
                 batch.clear();
-                batch.add(queue.take());
+                batch.add(first);
                 queue.drainTo(batch, batchSize - 1);
                 writes.clear();
-                for (int n = 0; n < batch.size(); n++) {
-                    Item i = batch.get(n);
-                    if (i == STOP) {
-                        stop = true;
-                        batch.subList(n, batch.size()).clear();
-                        break;
-                    }
+                for (Item i : batch) {
                     if (i.key() != null) {
                         writes.add(new CacheProtocol.Write(i.key(), i.entry(), i.activityId(), i.userId()));
                     }
@@ -143,6 +151,7 @@ final class Lane implements Runnable {
         while (!aborted) {
             try {
                 List<CasOutcome> outcomes = protocol.putAll(side, writes);
+                retryingSinceMillis = 0;
                 metrics.writes.addAndGet(writes.size());
                 for (int i = 0; i < outcomes.size(); i++) {
                     if (outcomes.get(i) == CasOutcome.UNDECODABLE) {
@@ -154,6 +163,10 @@ final class Lane implements Runnable {
                 return true;
             } catch (RuntimeException e) {
                 metrics.retries.incrementAndGet();
+                retryError = RpctlException.rootMessage(e);
+                if (retryingSinceMillis == 0) {
+                    retryingSinceMillis = System.currentTimeMillis();
+                }
                 if (backoff == 50 || backoff >= 5000) {
                     log.warn("lane {}: writing {} entries to side {} failed ({}); retrying the same batch",
                             name, writes.size(), side.name(), RpctlException.rootMessage(e));

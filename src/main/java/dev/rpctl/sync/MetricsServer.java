@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -35,10 +34,11 @@ public final class MetricsServer implements AutoCloseable {
      * @param hostPort an address the configuration has checked
      * @param setBy    where the address was set, as a configuration problem names it: {@code flag --metrics},
      *                 {@code env RPCTL_METRICS_ADDRESS}, {@code FILE:LINE}, or null for the default
+     * @param problems why the daemon is unhealthy, one line each; /health answers 200 while there are none
      * @throws RpctlException exit 78 when the address cannot be listened on (a port in use, an
      *                        address not of this host), naming where it was set
      */
-    public MetricsServer(String hostPort, String setBy, Supplier<List<SyncMetrics>> metrics, BooleanSupplier healthy) {
+    public MetricsServer(String hostPort, String setBy, Supplier<List<SyncMetrics>> metrics, Supplier<List<String>> problems) {
         int colon = hostPort.lastIndexOf(':');
         InetSocketAddress address = new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
         try {
@@ -51,8 +51,9 @@ public final class MetricsServer implements AutoCloseable {
         }
         server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4", render(metrics.get())));
         server.createContext("/health", ex -> {
-            boolean ok = healthy.getAsBoolean();
-            respond(ex, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "unhealthy\n");
+            List<String> why = problems.get();
+            respond(ex, why.isEmpty() ? 200 : 503, "text/plain",
+                    why.isEmpty() ? "ok\n" : "unhealthy\n" + String.join("\n", why) + "\n");
         });
         int port = server.getAddress().getPort();
         handler = Executors.newSingleThreadExecutor(r -> {
@@ -103,6 +104,21 @@ public final class MetricsServer implements AutoCloseable {
             BinlogPosition p = m.checkpoint();
             return p == null ? Double.NaN : p.position();
         });
+        sb.append("# HELP rpctl_sync_lane_retrying_seconds How long a lane has retried the batch in hand (0: not retrying)\n"
+                + "# TYPE rpctl_sync_lane_retrying_seconds gauge\n");
+        for (SyncMetrics m : all) {
+            int lanes = m.laneDepths().size();
+            double[] retrying = new double[lanes];
+            for (SyncMetrics.LaneRetry r : m.laneRetries()) {
+                if (r.lane() < lanes) {
+                    retrying[r.lane()] = Math.max(0, now - r.sinceMillis()) / 1000.0;
+                }
+            }
+            for (int i = 0; i < lanes; i++) {
+                sb.append("rpctl_sync_lane_retrying_seconds{").append(labels(m)).append(",lane=\"").append(i).append("\"} ")
+                        .append(num(retrying[i])).append('\n');
+            }
+        }
         sb.append("# HELP rpctl_sync_lane_queue_depth Changes waiting in a lane\n# TYPE rpctl_sync_lane_queue_depth gauge\n");
         for (SyncMetrics m : all) {
             List<Integer> depths = m.laneDepths();

@@ -103,6 +103,16 @@ final class Pipeline implements BinlogSource.Listener {
             laneThreads.add(thread("lane-" + name + "-" + i, lane));
         }
         metrics.laneDepths(() -> lanes.stream().map(Lane::depth).toList());
+        metrics.laneRetries(() -> {
+            List<SyncMetrics.LaneRetry> out = new ArrayList<>();
+            for (int i = 0; i < lanes.size(); i++) {
+                long since = lanes.get(i).retryingSinceMillis();
+                if (since > 0) {
+                    out.add(new SyncMetrics.LaneRetry(i, since, lanes.get(i).retryError()));
+                }
+            }
+            return out;
+        });
         sourceThread = thread("binlog-" + name, () -> {
             try {
                 source.run(from);
@@ -163,7 +173,9 @@ final class Pipeline implements BinlogSource.Listener {
 
     /**
      * Stops reading. With {@code drain}, lets the lanes write what they hold and saves the
-     * checkpoint, within the deadline; without, drops everything as a crash would.
+     * checkpoint, within the deadline whatever the side does: a lane that has not finished by then
+     * (its side down or stuck) is left with its batch unapplied, and the checkpoint stays behind
+     * that batch, so the next start applies it. Without, drops everything as a crash would.
      */
     void stop(boolean drain, Duration deadline) {
         long until = System.nanoTime() + deadline.toNanos();
@@ -185,16 +197,12 @@ final class Pipeline implements BinlogSource.Listener {
         }
         heartbeat.interrupt();
         pinger.interrupt();
-        join(sourceThread, until - deadline.toNanos() / 2);
+        join(sourceThread, Math.min(until, System.nanoTime() + 1_000_000_000L));
         if (sourceThread.isAlive()) {
-            // the reader waits on a full lane that cannot drain (its side is down)
+            // the reader waits on a full lane: what it has not routed is not checkpointed either
             sourceThread.interrupt();
         }
-        for (Lane lane : lanes) {
-            if (!lane.offerStop()) {
-                lane.abort();
-            }
-        }
+        lanes.forEach(Lane::drain);
         for (Thread t : laneThreads) {
             join(t, until - 500_000_000L);
         }
@@ -408,9 +416,13 @@ final class Pipeline implements BinlogSource.Listener {
     }
 
     private Lane lane(long userId) {
-        // spread consecutive ids; one user always maps to the same lane
+        return lanes.get(laneOf(userId, lanes.size()));
+    }
+
+    /** The lane of a user among n: consecutive ids are spread; one user always maps to the same lane. */
+    static int laneOf(long userId, int n) {
         long h = userId * 0x9E3779B97F4A7C15L;
-        return lanes.get((int) Math.floorMod(h ^ (h >>> 32), (long) lanes.size()));
+        return (int) Math.floorMod(h ^ (h >>> 32), (long) n);
     }
 
     @Override

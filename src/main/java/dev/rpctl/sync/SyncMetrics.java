@@ -32,6 +32,10 @@ public final class SyncMetrics {
     private volatile long checkpointSavedAt;
     private volatile BinlogPosition checkpoint;
     private volatile Supplier<List<Integer>> laneDepths = List::of;
+    private volatile Supplier<List<LaneRetry>> laneRetries = List::of;
+
+    /** A lane retrying the batch in hand: since when (epoch ms), and why it last failed. */
+    public record LaneRetry(int lane, long sinceMillis, String error) {}
 
     private final long heartbeatIntervalMillis;
 
@@ -164,6 +168,15 @@ public final class SyncMetrics {
         laneDepths = s;
     }
 
+    void laneRetries(Supplier<List<LaneRetry>> s) {
+        laneRetries = s;
+    }
+
+    /** The lanes of the current leadership that are retrying a batch. */
+    public List<LaneRetry> laneRetries() {
+        return laneRetries.get();
+    }
+
     public boolean leader() {
         return leader;
     }
@@ -226,11 +239,38 @@ public final class SyncMetrics {
     }
 
     /**
-     * Leading and reading with a lag within sync.unhealthy-lag, or standing by: what /health calls
-     * healthy. A side that is down stops the heartbeats applied there, so its lag grows past the
-     * bound and the pipeline turns unhealthy.
+     * Leading and reading with a lag within sync.unhealthy-lag and no lane retrying one batch for
+     * longer than that, or standing by: what /health calls healthy. A side that is down stops the
+     * heartbeats applied there, so its lag grows past the bound and the pipeline turns unhealthy.
      */
     public boolean healthy() {
-        return (leader && connected && lagMillis(System.currentTimeMillis()) <= unhealthyLagMillis) || waiting;
+        return problems(System.currentTimeMillis()).isEmpty();
+    }
+
+    /** Why the pipeline is not healthy as of {@code now}, one line each; empty when it is. */
+    public List<String> problems(long now) {
+        if (waiting) {
+            return List.of();
+        }
+        List<String> out = new java.util.ArrayList<>();
+        if (!leader) {
+            out.add("pipeline " + pipeline + ": not leading");
+            return out;
+        }
+        if (!connected) {
+            out.add("pipeline " + pipeline + ": not connected to the binlog");
+        }
+        long lag = lagMillis(now);
+        if (lag > unhealthyLagMillis) {
+            out.add("pipeline " + pipeline + ": lag " + lag + " ms, past sync.unhealthy-lag (" + unhealthyLagMillis + " ms)");
+        }
+        for (LaneRetry r : laneRetries()) {
+            long retrying = now - r.sinceMillis();
+            if (retrying > unhealthyLagMillis) {
+                out.add("pipeline " + pipeline + ": lane " + r.lane() + " has retried one batch to side " + side + " for "
+                        + retrying / 1000 + " s (past sync.unhealthy-lag): " + r.error());
+            }
+        }
+        return out;
     }
 }

@@ -33,7 +33,13 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SyncService {
     private static final Logger log = LoggerFactory.getLogger(SyncService.class);
-    private static final Duration DRAIN = Duration.ofSeconds(8);
+    /** How long a pipeline's lanes get to write what they hold at shutdown. */
+    private static final Duration DRAIN = Duration.ofSeconds(7);
+    /**
+     * From SIGTERM to {@link #await} returning, whatever the lanes do: below the systemd unit's
+     * 15 s stop timeout. A pipeline not ended by then is left to the process's exit.
+     */
+    static final Duration STOP_BOUND = Duration.ofSeconds(10);
     /** How often a leader checks that its session still holds the pipeline's lock. */
     static final Duration LOCK_CHECK = Duration.ofMillis(250);
     /** How long a daemon holds a lock it took before it reads: several of a leader's lock checks. */
@@ -52,6 +58,8 @@ public final class SyncService {
     private final List<Runner> runners = new ArrayList<>();
     private final CountDownLatch stopping = new CountDownLatch(1);
     private volatile RpctlException fatal;
+    /** When stopping began (System.nanoTime), for {@link #STOP_BOUND}. */
+    private volatile long stopRequestedNanos;
     private volatile boolean namesInEvents;
     private volatile Pipeline.RowHook rowHook;
     private volatile PipelineHook lockHook;
@@ -81,7 +89,16 @@ public final class SyncService {
 
     /** Every pipeline is reading as leader or standing by. */
     public boolean healthy() {
-        return stopping.getCount() > 0 && runners.stream().allMatch(r -> r.metrics.healthy());
+        return problems().isEmpty();
+    }
+
+    /** Why the daemon is not healthy, one line each (see {@link SyncMetrics#problems}); empty when it is. */
+    public List<String> problems() {
+        if (stopping.getCount() == 0) {
+            return List.of("stopping");
+        }
+        long now = System.currentTimeMillis();
+        return runners.stream().flatMap(r -> r.metrics.problems(now).stream()).toList();
     }
 
     /** Test hook for the pipelines led from now on; see {@link Pipeline.RowHook}. */
@@ -124,22 +141,40 @@ public final class SyncService {
         }
     }
 
-    /** Blocks until every pipeline has ended; throws what made the daemon stop, if anything did. */
+    /**
+     * Blocks until every pipeline has ended, or until {@link #STOP_BOUND} after stopping began;
+     * throws what made the daemon stop, if anything did.
+     */
     public void await() throws InterruptedException {
         for (Runner r : runners) {
-            r.thread.join();
+            while (r.thread.isAlive()) {
+                long began = stopRequestedNanos;
+                if (began != 0 && System.nanoTime() - began > STOP_BOUND.toNanos()) {
+                    log.warn("pipeline {}: not stopped {} s after the stop began; exiting without it", r.name,
+                            STOP_BOUND.toSeconds());
+                    break;
+                }
+                r.thread.join(100);
+            }
         }
         if (fatal != null) {
             throw fatal;
         }
     }
 
-    /** Drains the lanes and saves the checkpoints; returns once done or after about ten seconds. */
+    /**
+     * Drains the lanes and saves the checkpoints; returns once done or after {@link #STOP_BOUND}.
+     * A lane whose side does not take its batch in time leaves it unapplied, with the checkpoint
+     * behind it: the next start applies it.
+     */
     public void shutdown() {
-        stopping.countDown();
+        beginStop();
         for (Runner r : runners) {
             try {
-                r.thread.join(DRAIN.toMillis() + 1500);
+                long left = STOP_BOUND.toNanos() - (System.nanoTime() - stopRequestedNanos);
+                if (left > 0) {
+                    r.thread.join(Math.max(1, left / 1_000_000));
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -147,12 +182,19 @@ public final class SyncService {
         }
     }
 
+    private synchronized void beginStop() {
+        if (stopRequestedNanos == 0) {
+            stopRequestedNanos = System.nanoTime();
+        }
+        stopping.countDown();
+    }
+
     /** Stops every pipeline at once without draining or saving, as kill -9 would; for tests. */
     public void crash() {
         for (Runner r : runners) {
             r.crash = true;
         }
-        stopping.countDown();
+        beginStop();
         for (Runner r : runners) {
             try {
                 r.thread.join(5000);
@@ -166,7 +208,7 @@ public final class SyncService {
         if (fatal == null) {
             fatal = e;
         }
-        stopping.countDown();
+        beginStop();
     }
 
     private final class Runner implements Runnable {

@@ -23,7 +23,7 @@ class MetricsServerTest {
 
     @Test
     void its_threads_are_gone_once_it_is_closed() throws Exception {
-        MetricsServer server = new MetricsServer("127.0.0.1:0", null, List::of, () -> true);
+        MetricsServer server = new MetricsServer("127.0.0.1:0", null, List::of, List::of);
         int port = server.port();
         HttpResponse<String> health = HttpClient.newHttpClient().send(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build(),
@@ -40,7 +40,7 @@ class MetricsServerTest {
         try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             String address = "127.0.0.1:" + taken.getLocalPort();
             RpctlException e = assertThrows(RpctlException.class,
-                    () -> new MetricsServer(address, "flag --metrics", List::of, () -> true));
+                    () -> new MetricsServer(address, "flag --metrics", List::of, List::of));
             assertEquals(78, e.exitCode().code());
             assertTrue(e.getMessage().startsWith("flag --metrics: metrics.address " + address + " cannot be listened on: "),
                     e.getMessage());

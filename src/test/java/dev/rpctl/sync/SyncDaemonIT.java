@@ -323,7 +323,7 @@ class SyncDaemonIT {
     }
 
 
-    private static void awaitCheckpoint(SyncFixture f, String pipeline) throws InterruptedException {
+    static void awaitCheckpoint(SyncFixture f, String pipeline) throws InterruptedException {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < until) {
             Optional<BinlogPosition> p = f.repo().load(pipeline);
