@@ -51,6 +51,7 @@ public final class App implements AutoCloseable {
     private CacheProtocol protocol;
     private WriteThrough writeThrough;
     private ClaimService claimService;
+    private final Map<String, ClaimReader> readers = new java.util.HashMap<>();
 
     public App(Config config) {
         this.config = config;
@@ -146,9 +147,14 @@ public final class App implements AutoCloseable {
                 config.claim().committers()));
     }
 
-    /** Reads through the lease-and-fill protocol on the named side. */
-    public ClaimReader claimReader(String side) {
-        return new ClaimReader(protocol(), side(side), claims());
+    /**
+     * The reader of the named side, through the lease-and-fill protocol: one a side and process, so
+     * its misses share primary reads and its fallback bound holds for the process.
+     */
+    public synchronized ClaimReader claimReader(String side) {
+        CacheSide s = side(side);
+        return readers.computeIfAbsent(s.name(), n -> new ClaimReader(protocol(), s, claims(),
+                config.claim().readFallbackConcurrency(), config.sync().onBadData()));
     }
 
     public VerifyService verifyService() {
