@@ -72,6 +72,9 @@ final class ClaimCommand extends BaseCommand {
             out().err().println();
         }
         ClaimView.load(out(), report);
+        if (report.load().badData() != null) {
+            throw report.load().badData();
+        }
         if (report.everyOperationFailed()) {
             throw new RpctlException(ExitCode.UNAVAILABLE, "every operation failed: " + report.load().firstError());
         }
