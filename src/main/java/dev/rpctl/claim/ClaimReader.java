@@ -166,7 +166,7 @@ public final class ClaimReader {
             if (r != null) {
                 return r;
             }
-            if (!decodes(current)) {
+            if (!CacheProtocol.decodes(current)) {
                 return replace(activityId, userId, key, current);
             }
             // another reader holds the lease: read the primary, leave the fill to that reader
@@ -280,15 +280,6 @@ public final class ClaimReader {
     private static final class SideDown extends RuntimeException {
         SideDown() {
             super(null, null, false, false);
-        }
-    }
-
-    private static boolean decodes(String raw) {
-        try {
-            Entry.decode(raw);
-            return true;
-        } catch (UndecodableEntryException e) {
-            return false;
         }
     }
 

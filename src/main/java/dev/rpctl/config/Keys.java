@@ -160,7 +160,7 @@ public final class Keys {
     public static final Key<BadDataPolicy> SYNC_ON_BAD_DATA = define("sync.on-bad-data",
             ValueType.oneOf(BadDataPolicy.class), BadDataPolicy.FAIL,
             "What to do with an undecodable binlog row or cache entry: fail (exit 65), warn and go on,"
-                    + " or skip it counting only in the metrics.");
+                    + " or skip it counting only in the metrics; going on past a cache entry replaces it.");
     public static final Key<Duration> SYNC_UNHEALTHY_LAG = define("sync.unhealthy-lag", ValueType.DURATION,
             Duration.ofSeconds(30), "Lag of a side beyond which /health answers 503 (a side down, a stuck lane).",
             Keys::positive);

@@ -257,6 +257,39 @@ public final class CacheProtocol {
     }
 
     /**
+     * Puts a write where its compare-and-set met an undecodable value (sync.on-bad-data warn or
+     * skip): swaps exactly the value read for the write's entry or, where a writer replaced that
+     * value meanwhile, makes the compare-and-set again. UNDECODABLE when the key still held an
+     * undecodable value after a few tries (something keeps writing such values there).
+     */
+    public CasOutcome replaceUndecodable(CacheSide side, String key, Entry e) {
+        for (int i = 0; i < 3; i++) {
+            String raw = side.get(key);
+            if (raw != null && !decodes(raw)) {
+                if (swap(side, key, raw, e)) {
+                    return CasOutcome.WRITTEN;
+                }
+            } else {
+                CasOutcome o = put(side, key, e);
+                if (o != CasOutcome.UNDECODABLE) {
+                    return o;
+                }
+            }
+        }
+        return CasOutcome.UNDECODABLE;
+    }
+
+    /** Whether a raw value is an entry. */
+    public static boolean decodes(String raw) {
+        try {
+            Entry.decode(raw);
+            return true;
+        } catch (UndecodableEntryException e) {
+            return false;
+        }
+    }
+
+    /**
      * Script calls of a batch: {@code cas} compare-and-set calls first, then the Bloom filter adds,
      * add i being for activities.get(i).
      */
