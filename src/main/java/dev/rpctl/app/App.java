@@ -131,7 +131,7 @@ public final class App implements AutoCloseable {
     /** A write-through of its own to the given sides (none: nothing is written through); closed with the app. */
     public synchronized WriteThrough writeThrough(List<CacheSide> to) {
         return track(new WriteThrough(protocol(), to, config.claim().writeThroughRetries(),
-                config.claim().writeThroughTimeout()));
+                config.claim().writeThroughTimeout(), config.sync().onBadData()));
     }
 
     public synchronized ClaimService claimService() {

@@ -73,8 +73,9 @@ final class DirectWriter {
     void receive(WriteBatch b, Round r) {
         try {
             int timeoutMillis = (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeLeft(b)));
-            WriteThrough.warnUndecodable(side, b.writes, owner.protocol.receive(r.link(), r.sent(), timeoutMillis));
+            java.util.List<dev.rpctl.protocol.CasOutcome> outcomes = owner.protocol.receive(r.link(), r.sent(), timeoutMillis);
             links.release(r.link());
+            b.badData(owner.undecodable(index, side, b.writes, outcomes));
             if (down) {
                 down = false;
                 log.info("write-through to side {} works again", side.name());

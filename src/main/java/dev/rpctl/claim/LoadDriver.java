@@ -152,6 +152,10 @@ public final class LoadDriver {
                                 if (op == Op.CLAIM_NEW) {
                                     claimedUsers[0].accumulateAndGet(user, Math::max);
                                 }
+                                if (o.badData() != null) {
+                                    // the claim is made; the load stops on the bad data as on a read's
+                                    throw o.badData();
+                                }
                             }
                             hs.get(op).recordValue(Math.max(0, System.nanoTime() - begin));
                         } catch (RuntimeException e) {

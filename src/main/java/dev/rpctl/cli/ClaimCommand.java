@@ -50,6 +50,10 @@ final class ClaimCommand extends BaseCommand {
     private int single() {
         ClaimService.Outcome o = app().claimService().claim(activity, user, requestId);
         ClaimView.outcome(out(), activity, user, o);
+        if (o.badData() != null) {
+            // committed all the same: the claim stands, the entry waits for the operator
+            throw o.badData();
+        }
         return o.result() == ClaimService.Result.CLAIMED || o.result() == ClaimService.Result.DUPLICATE ? 0 : 1;
     }
 

@@ -27,6 +27,7 @@ final class ClaimView {
         m.put("version", r == null ? null : r.version());
         m.put("reason", o.reason());
         m.put("write_through_failed", o.failedSides());
+        m.put("bad_data", o.badData() == null ? null : o.badData().getMessage());
         if (out.json()) {
             out.json(m);
             return;
