@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
@@ -97,7 +98,7 @@ public final class ClaimReader {
         return uncacheable.get();
     }
 
-    /** Reads answered from the primary because the side could not be reached. */
+    /** Primary reads made because the side could not be reached (concurrent reads of one key share one). */
     public long fallbacks() {
         return fallbacks.sum();
     }
@@ -129,7 +130,7 @@ public final class ClaimReader {
         if (theirs != null) {
             try {
                 return theirs.join();
-            } catch (java.util.concurrent.CompletionException e) {
+            } catch (CompletionException e) {
                 // the reader whose primary read this one shares failed: so does this read, the same way
                 if (e.getCause() instanceof Refused) {
                     refused.increment();

@@ -32,8 +32,8 @@ public final class LoadDriver {
     public record OpStats(Op op, long count, double perSecond, double p50Ms, double p99Ms, double p999Ms, double maxMs) {}
 
     /**
-     * What a run did. readFallbacks: reads answered from the primary because the read side could
-     * not be reached; readsRefused: those refused beyond the fallback bound (also in errors);
+     * What a run did. readFallbacks: primary reads made because the read side could not be
+     * reached; readsRefused: those refused beyond the fallback bound (also in errors);
      * undecodableEntries: undecodable entries the reader met; badData: the error that stopped the
      * run under sync.on-bad-data=fail (exit 65), or null.
      */

@@ -1,10 +1,13 @@
 package dev.rpctl.claim;
 
 import dev.rpctl.cache.CacheSide;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.protocol.CacheProtocol;
+import dev.rpctl.protocol.CasOutcome;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +63,7 @@ final class QueuedWriter implements Runnable {
             for (WriteBatch b : round) {
                 writes.addAll(b.writes);
             }
-            java.util.Map<String, dev.rpctl.errors.RpctlException> badData = writeSide(writes);
+            Map<String, RpctlException> badData = writeSide(writes);
             for (WriteBatch b : round) {
                 if (badData != null) {
                     b.badData(badData);
@@ -76,10 +79,10 @@ final class QueuedWriter implements Runnable {
     }
 
     /** Writes the rows; the bad data met (see {@link WriteThrough#undecodable}), or null when the side missed them. */
-    private java.util.Map<String, dev.rpctl.errors.RpctlException> writeSide(List<CacheProtocol.Write> writes) {
+    private Map<String, RpctlException> writeSide(List<CacheProtocol.Write> writes) {
         RuntimeException last = null;
         for (int attempt = 0; attempt <= owner.retries; attempt++) {
-            List<dev.rpctl.protocol.CasOutcome> outcomes;
+            List<CasOutcome> outcomes;
             try {
                 outcomes = writes.size() == 1
                         ? List.of(owner.protocol.put(side, writes.get(0).key(), writes.get(0).entry()))
