@@ -52,6 +52,7 @@ public final class App implements AutoCloseable {
     private CacheProtocol protocol;
     private WriteThrough writeThrough;
     private ClaimService claimService;
+    private final Map<String, ClaimReader> readers = new java.util.HashMap<>();
 
     public App(Config config) {
         this.config = config;
@@ -131,7 +132,7 @@ public final class App implements AutoCloseable {
     /** A write-through of its own to the given sides (none: nothing is written through); closed with the app. */
     public synchronized WriteThrough writeThrough(List<CacheSide> to) {
         return track(new WriteThrough(protocol(), to, config.claim().writeThroughRetries(),
-                config.claim().writeThroughTimeout()));
+                config.claim().writeThroughTimeout(), config.sync().onBadData()));
     }
 
     public synchronized ClaimService claimService() {
@@ -147,9 +148,14 @@ public final class App implements AutoCloseable {
                 config.claim().committers()));
     }
 
-    /** Reads through the lease-and-fill protocol on the named side. */
-    public ClaimReader claimReader(String side) {
-        return new ClaimReader(protocol(), side(side), claims());
+    /**
+     * The reader of the named side, through the lease-and-fill protocol: one a side and process, so
+     * its misses share primary reads and its fallback bound holds for the process.
+     */
+    public synchronized ClaimReader claimReader(String side) {
+        CacheSide s = side(side);
+        return readers.computeIfAbsent(s.name(), n -> new ClaimReader(protocol(), s, claims(),
+                config.claim().readFallbackConcurrency(), config.sync().onBadData()));
     }
 
     public VerifyService verifyService() {

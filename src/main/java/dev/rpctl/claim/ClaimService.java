@@ -30,8 +30,16 @@ public final class ClaimService implements AutoCloseable {
     /** CLOSED: the activity is paused, closed or ended; NOT_STARTED: it opens later (the reason says when). */
     public enum Result { CLAIMED, DUPLICATE, SOLD_OUT, CLOSED, NOT_STARTED }
 
-    /** The outcome; row is set for CLAIMED and DUPLICATE; failedSides lists sides the write-through missed. */
-    public record Outcome(Result result, ClaimRow row, String reason, List<String> failedSides) {}
+    /**
+     * The outcome; row is set for CLAIMED and DUPLICATE; failedSides lists sides the write-through
+     * missed; badData is set when the write-through met an undecodable entry of the claim's key under
+     * sync.on-bad-data=fail (the claim is committed all the same; the entry is left for the operator).
+     */
+    public record Outcome(Result result, ClaimRow row, String reason, List<String> failedSides, RpctlException badData) {
+        public Outcome(Result result, ClaimRow row, String reason, List<String> failedSides) {
+            this(result, row, reason, failedSides, null);
+        }
+    }
 
     private final ActivityService activities;
     private final Clock clock;

@@ -211,11 +211,11 @@ final class Committer {
             }
             if (writes.isEmpty()) {
                 // nothing to write through (duplicates, sold out): answer at once
-                answer(requests, outcomes, List.of());
+                answer(requests, outcomes, WriteThrough.Written.NONE);
             } else {
                 // answered when every side has the rows or their time is up: single-Redis sides are
                 // written on this thread, Cluster and Sentinel sides by their writers
-                writeThrough.submit(writes).thenAccept(failed -> answer(requests, outcomes, failed));
+                writeThrough.submit(writes).thenAccept(written -> answer(requests, outcomes, written));
             }
         } catch (RuntimeException e) {
             for (ClaimRequest r : requests) {
@@ -225,15 +225,16 @@ final class Committer {
         return d.next();
     }
 
-    /** Answers each request of a group; failed lists the sides the write-through missed. */
-    private static void answer(List<ClaimRequest> requests, Map<Long, Outcome> outcomes, List<String> failed) {
+    /** Answers each request of a group with what the write-through did: the sides it missed, bad data it met. */
+    private void answer(List<ClaimRequest> requests, Map<Long, Outcome> outcomes, WriteThrough.Written written) {
         Map<Long, Boolean> answered = new HashMap<>();
         for (ClaimRequest r : requests) {
             Outcome o = outcomes.get(r.userId());
             if (o.result() == Result.CLAIMED) {
                 // a second request of the same user in this group is that claim's duplicate
                 o = answered.putIfAbsent(r.userId(), true) == null
-                        ? new Outcome(Result.CLAIMED, o.row(), o.reason(), failed)
+                        ? new Outcome(Result.CLAIMED, o.row(), o.reason(), written.failedSides(),
+                                written.badData().get(protocol.key(o.row().activityId(), o.row().userId())))
                         : new Outcome(Result.DUPLICATE, o.row(), "already claimed", List.of());
             }
             r.result().complete(o);

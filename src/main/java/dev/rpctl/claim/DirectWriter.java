@@ -4,8 +4,10 @@ import dev.rpctl.cache.CacheSide;
 import dev.rpctl.cache.DirectLink;
 import dev.rpctl.cache.DirectLinks;
 import dev.rpctl.protocol.CacheProtocol;
+import dev.rpctl.protocol.CasOutcome;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static dev.rpctl.claim.WriteThrough.log;
@@ -73,8 +75,9 @@ final class DirectWriter {
     void receive(WriteBatch b, Round r) {
         try {
             int timeoutMillis = (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeLeft(b)));
-            WriteThrough.warnUndecodable(side, b.writes, owner.protocol.receive(r.link(), r.sent(), timeoutMillis));
+            List<CasOutcome> outcomes = owner.protocol.receive(r.link(), r.sent(), timeoutMillis);
             links.release(r.link());
+            b.badData(owner.undecodable(index, side, b.writes, outcomes));
             if (down) {
                 down = false;
                 log.info("write-through to side {} works again", side.name());

@@ -1,5 +1,7 @@
 package dev.rpctl.claim;
 
+import dev.rpctl.errors.ExitCode;
+import dev.rpctl.errors.RpctlException;
 import org.HdrHistogram.Histogram;
 
 import java.time.Duration;
@@ -29,9 +31,16 @@ public final class LoadDriver {
 
     public record OpStats(Op op, long count, double perSecond, double p50Ms, double p99Ms, double p999Ms, double maxMs) {}
 
+    /**
+     * What a run did. readFallbacks: primary reads made because the read side could not be
+     * reached; readsRefused: those refused beyond the fallback bound (also in errors);
+     * undecodableEntries: undecodable entries the reader met; badData: the error that stopped the
+     * run under sync.on-bad-data=fail (exit 65), or null.
+     */
     public record Result(double seconds, long operations, double perSecond, List<OpStats> ops,
                          long claimed, long duplicates, long soldOut, long closed, long errors,
-                         long writeThroughMisses, String firstError, List<Long> touchedUsers, boolean interrupted) {}
+                         long writeThroughMisses, String firstError, List<Long> touchedUsers, boolean interrupted,
+                         long readFallbacks, long readsRefused, long undecodableEntries, RpctlException badData) {}
 
     /** A snapshot for a progress line. */
     public record Progress(double seconds, long operations, long claimed, long duplicates, long soldOut, long errors) {}
@@ -64,6 +73,10 @@ public final class LoadDriver {
         AtomicLong[] claimedUsers = new AtomicLong[] {new AtomicLong(plan.fromUser() - 1)};
         Map<Long, Boolean> touched = new ConcurrentHashMap<>();
         String[] firstError = new String[1];
+        RpctlException[] badData = new RpctlException[1];
+        long fallbacksBefore = reader.fallbacks();
+        long refusedBefore = reader.refused();
+        long undecodableBefore = reader.undecodable();
         List<Map<Op, Histogram>> perThread = new ArrayList<>();
         long startNanos = System.nanoTime();
         long endNanos = plan.duration() == null ? Long.MAX_VALUE : startNanos + plan.duration().toNanos();
@@ -139,6 +152,10 @@ public final class LoadDriver {
                                 if (op == Op.CLAIM_NEW) {
                                     claimedUsers[0].accumulateAndGet(user, Math::max);
                                 }
+                                if (o.badData() != null) {
+                                    // the claim is made; the load stops on the bad data as on a read's
+                                    throw o.badData();
+                                }
                             }
                             hs.get(op).recordValue(Math.max(0, System.nanoTime() - begin));
                         } catch (RuntimeException e) {
@@ -146,6 +163,11 @@ public final class LoadDriver {
                             synchronized (firstError) {
                                 if (firstError[0] == null) {
                                     firstError[0] = e.getMessage();
+                                }
+                                // bad data under the fail policy stops the run: the command exits 65 naming it
+                                if (e instanceof RpctlException re && re.exitCode() == ExitCode.DATA && badData[0] == null) {
+                                    badData[0] = re;
+                                    stopped = true;
                                 }
                             }
                         }
@@ -183,7 +205,9 @@ public final class LoadDriver {
         users.sort(null);
         long ops = done.sum();
         return new Result(seconds, ops, ops / seconds, stats, claimed.sum(), duplicates.sum(), soldOut.sum(),
-                closed.sum(), errors.sum(), wtMisses.sum(), firstError[0], users, stopped);
+                closed.sum(), errors.sum(), wtMisses.sum(), firstError[0], users, stopped && badData[0] == null,
+                reader.fallbacks() - fallbacksBefore, reader.refused() - refusedBefore,
+                reader.undecodable() - undecodableBefore, badData[0]);
     }
 
     private static void sleepNanos(long nanos) {

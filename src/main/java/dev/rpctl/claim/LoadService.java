@@ -46,7 +46,7 @@ public final class LoadService {
         }
         LoadDriver.Result result = d.run(plan, progress);
         // an interrupted run is not verified: whoever pressed Ctrl-C wants the figures so far, now
-        VerifyService.Report checked = verify && !result.interrupted()
+        VerifyService.Report checked = verify && !result.interrupted() && result.badData() == null
                 ? verifier.get().verify(plan.activityId(), result.touchedUsers()) : null;
         return new Report(result, checked);
     }

@@ -1,10 +1,13 @@
 package dev.rpctl.claim;
 
 import dev.rpctl.cache.CacheSide;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.protocol.CacheProtocol;
+import dev.rpctl.protocol.CasOutcome;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -60,9 +63,12 @@ final class QueuedWriter implements Runnable {
             for (WriteBatch b : round) {
                 writes.addAll(b.writes);
             }
-            boolean ok = writeSide(writes);
+            Map<String, RpctlException> badData = writeSide(writes);
             for (WriteBatch b : round) {
-                b.answer(index, ok);
+                if (badData != null) {
+                    b.badData(badData);
+                }
+                b.answer(index, badData != null);
             }
             round.clear();
             writes.clear();
@@ -72,25 +78,28 @@ final class QueuedWriter implements Runnable {
         }
     }
 
-    private boolean writeSide(List<CacheProtocol.Write> writes) {
+    /** Writes the rows; the bad data met (see {@link WriteThrough#undecodable}), or null when the side missed them. */
+    private Map<String, RpctlException> writeSide(List<CacheProtocol.Write> writes) {
         RuntimeException last = null;
         for (int attempt = 0; attempt <= owner.retries; attempt++) {
+            List<CasOutcome> outcomes;
             try {
-                WriteThrough.warnUndecodable(side, writes, writes.size() == 1
+                outcomes = writes.size() == 1
                         ? List.of(owner.protocol.put(side, writes.get(0).key(), writes.get(0).entry()))
-                        : owner.protocol.putAll(side, writes));
-                return true;
+                        : owner.protocol.putAll(side, writes);
             } catch (RuntimeException e) {
                 last = e;
                 if (attempt < owner.retries && !sleep(10L << attempt)) {
                     break;
                 }
+                continue;
             }
+            return owner.undecodable(index, side, writes, outcomes);
         }
         owner.failed(index);
         log.warn("write-through of {} entries to side {} failed after {} attempts: {}; the binlog pipeline will apply them",
                 writes.size(), side.name(), owner.retries + 1, last.getMessage());
-        return false;
+        return null;
     }
 
     private static boolean sleep(long ms) {

@@ -1,16 +1,21 @@
 package dev.rpctl.claim;
 
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.protocol.CacheProtocol;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 
 /** One caller's rows on their way through {@link WriteThrough}, answered once per side. */
 final class WriteBatch {
     final List<CacheProtocol.Write> writes;
-    /** Completes with the sides that missed the rows once every side has answered. */
-    final CompletableFuture<List<String>> done = new CompletableFuture<>();
+    /** Completes with the sides that missed the rows, and the bad data met, once every side has answered. */
+    final CompletableFuture<WriteThrough.Written> done = new CompletableFuture<>();
+    /** Undecodable entries met under sync.on-bad-data=fail, by key; set before the side that met them answers. */
+    private final Map<String, RpctlException> badData = new ConcurrentHashMap<>(0);
     final long deadlineNanos;
     private final WriteThrough sides;
     private final boolean[] answered;
@@ -25,12 +30,29 @@ final class WriteBatch {
         this.waiting = answered.length;
     }
 
+    /** Keeps the bad data of this batch's keys. */
+    void badData(Map<String, RpctlException> met) {
+        if (met.isEmpty()) {
+            return;
+        }
+        for (CacheProtocol.Write w : writes) {
+            RpctlException e = met.get(w.key());
+            if (e != null) {
+                badData.putIfAbsent(w.key(), e);
+            }
+        }
+    }
+
+    private WriteThrough.Written written(List<String> failedSides) {
+        return new WriteThrough.Written(failedSides, badData.isEmpty() ? Map.of() : Map.copyOf(badData));
+    }
+
     synchronized boolean answered(int side) {
         return answered[side];
     }
 
     void answer(int side, boolean ok) {
-        List<String> result;
+        WriteThrough.Written result;
         synchronized (this) {
             if (answered[side] || waiting == 0) {
                 return;
@@ -42,7 +64,7 @@ final class WriteBatch {
             if (--waiting > 0) {
                 return;
             }
-            result = List.copyOf(failed);
+            result = written(List.copyOf(failed));
         }
         done.complete(result);
     }
@@ -53,7 +75,7 @@ final class WriteBatch {
      * within its own socket timeout.
      */
     void expire(String why, boolean queuedOnly) {
-        List<String> result;
+        WriteThrough.Written result;
         synchronized (this) {
             if (waiting == 0) {
                 return;
@@ -72,7 +94,7 @@ final class WriteBatch {
             if (waiting > 0) {
                 return;
             }
-            result = List.copyOf(failed);
+            result = written(List.copyOf(failed));
         }
         done.complete(result);
     }

@@ -1,14 +1,20 @@
 package dev.rpctl.claim;
 
 import dev.rpctl.cache.CacheSide;
+import dev.rpctl.config.BadDataPolicy;
+import dev.rpctl.config.Keys;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.protocol.CasOutcome;
+import dev.rpctl.protocol.UndecodableEntryException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -29,9 +35,16 @@ import java.util.concurrent.locks.LockSupport;
 public final class WriteThrough implements AutoCloseable {
     static final Logger log = LoggerFactory.getLogger(WriteThrough.class);
 
+    /** What a batch's write-through did: the sides that missed it; undecodable entries met under sync.on-bad-data=fail, by key. */
+    public record Written(List<String> failedSides, Map<String, RpctlException> badData) {
+        static final Written NONE = new Written(List.of(), Map.of());
+    }
+
     final CacheProtocol protocol;
     final int retries;
     final Duration timeout;
+    private final BadDataPolicy onBadData;
+    private final AtomicLong[] undecodable;
     private final List<String> names = new ArrayList<>();
     /** Per side index: written by the caller (a single Redis) rather than by a writer thread. */
     private final boolean[] isDirect;
@@ -47,16 +60,24 @@ public final class WriteThrough implements AutoCloseable {
     private final Thread watchdog;
     private volatile boolean closed;
 
+    /** A write-through under the key table's default sync.on-bad-data. */
     public WriteThrough(CacheProtocol protocol, List<CacheSide> sides, int retries, Duration timeout) {
+        this(protocol, sides, retries, timeout, Keys.SYNC_ON_BAD_DATA.defaultValue());
+    }
+
+    public WriteThrough(CacheProtocol protocol, List<CacheSide> sides, int retries, Duration timeout, BadDataPolicy onBadData) {
         this.protocol = protocol;
         this.retries = retries;
         this.timeout = timeout;
+        this.onBadData = onBadData;
         this.isDirect = new boolean[sides.size()];
         this.failures = new AtomicLong[sides.size()];
+        this.undecodable = new AtomicLong[sides.size()];
         for (CacheSide s : sides) {
             int i = names.size();
             isDirect[i] = s.single();
             failures[i] = new AtomicLong();
+            undecodable[i] = new AtomicLong();
             if (s.single()) {
                 direct.add(new DirectWriter(this, i, s));
             } else {
@@ -78,9 +99,9 @@ public final class WriteThrough implements AutoCloseable {
      * on it too unless a Cluster or Sentinel side answers last (on its writer's thread) or times
      * out (on the watchdog's).
      */
-    public CompletableFuture<List<String>> submit(List<CacheProtocol.Write> writes) {
+    public CompletableFuture<Written> submit(List<CacheProtocol.Write> writes) {
         if (names.isEmpty() || writes.isEmpty()) {
-            return CompletableFuture.completedFuture(List.of());
+            return CompletableFuture.completedFuture(Written.NONE);
         }
         WriteBatch b = new WriteBatch(this, writes, System.nanoTime() + timeout.toNanos());
         if (!writers.isEmpty()) {
@@ -118,12 +139,18 @@ public final class WriteThrough implements AutoCloseable {
 
     /** Writes the rows to all sides and waits; returns the sides that could not be written. */
     public List<String> write(List<CacheProtocol.Write> writes) {
-        return submit(writes).join();
+        return submit(writes).join().failedSides();
     }
 
     public long failures(String side) {
         int i = names.indexOf(side);
         return i < 0 ? 0 : failures[i].get();
+    }
+
+    /** Undecodable entries the write-through met on a side (and, unless the policy is fail, replaced). */
+    public long undecodable(String side) {
+        int i = names.indexOf(side);
+        return i < 0 ? 0 : undecodable[i].get();
     }
 
     int sides() {
@@ -147,13 +174,39 @@ public final class WriteThrough implements AutoCloseable {
         return closed;
     }
 
-    static void warnUndecodable(CacheSide side, List<CacheProtocol.Write> writes, List<CasOutcome> outcomes) {
+    /**
+     * The undecodable values a side's compare-and-sets met, by sync.on-bad-data: under fail each is
+     * left for the operator and returned by key, for its claim's outcome (exit 65, naming it); under
+     * warn (logged) and skip each is replaced by the committed row (see
+     * {@link CacheProtocol#replaceUndecodable}). Counted either way; never throws.
+     */
+    Map<String, RpctlException> undecodable(int index, CacheSide side, List<CacheProtocol.Write> writes, List<CasOutcome> outcomes) {
+        Map<String, RpctlException> met = Map.of();
         for (int i = 0; i < outcomes.size(); i++) {
-            if (outcomes.get(i) == CasOutcome.UNDECODABLE) {
-                log.warn("side {}: {} holds an undecodable value; left for 'rpctl inspect --repair'",
-                        side.name(), writes.get(i).key());
+            if (outcomes.get(i) != CasOutcome.UNDECODABLE) {
+                continue;
+            }
+            undecodable[index].incrementAndGet();
+            CacheProtocol.Write w = writes.get(i);
+            try {
+                if (onBadData == BadDataPolicy.FAIL) {
+                    if (met.isEmpty()) {
+                        met = new HashMap<>();
+                    }
+                    met.put(w.key(), UndecodableEntryException.at(side.name(), w.key(), side.get(w.key())));
+                    continue;
+                }
+                CasOutcome o = protocol.replaceUndecodable(side, w.key(), w.entry());
+                if (onBadData == BadDataPolicy.WARN) {
+                    log.warn("side {}: {} held an undecodable value; {} (sync.on-bad-data=warn)", side.name(), w.key(),
+                            o == CasOutcome.UNDECODABLE ? "it still does, left for 'rpctl inspect --repair'" : "replaced by the claim's row");
+                }
+            } catch (RuntimeException e) {
+                log.warn("side {}: {} holds an undecodable value, and replacing it failed ({}); the binlog pipeline meets it next",
+                        side.name(), w.key(), RpctlException.rootMessage(e));
             }
         }
+        return met;
     }
 
     /**

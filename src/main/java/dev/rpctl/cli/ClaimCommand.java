@@ -50,6 +50,10 @@ final class ClaimCommand extends BaseCommand {
     private int single() {
         ClaimService.Outcome o = app().claimService().claim(activity, user, requestId);
         ClaimView.outcome(out(), activity, user, o);
+        if (o.badData() != null) {
+            // committed all the same: the claim stands, the entry waits for the operator
+            throw o.badData();
+        }
         return o.result() == ClaimService.Result.CLAIMED || o.result() == ClaimService.Result.DUPLICATE ? 0 : 1;
     }
 
@@ -72,6 +76,9 @@ final class ClaimCommand extends BaseCommand {
             out().err().println();
         }
         ClaimView.load(out(), report);
+        if (report.load().badData() != null) {
+            throw report.load().badData();
+        }
         if (report.everyOperationFailed()) {
             throw new RpctlException(ExitCode.UNAVAILABLE, "every operation failed: " + report.load().firstError());
         }

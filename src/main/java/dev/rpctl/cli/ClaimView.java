@@ -27,6 +27,7 @@ final class ClaimView {
         m.put("version", r == null ? null : r.version());
         m.put("reason", o.reason());
         m.put("write_through_failed", o.failedSides());
+        m.put("bad_data", o.badData() == null ? null : o.badData().getMessage());
         if (out.json()) {
             out.json(m);
             return;
@@ -75,6 +76,10 @@ final class ClaimView {
         out.table(List.of("op", "count", "per-sec", "p50", "p99", "p99.9", "max"), rows);
         out.line(String.format("outcomes: claimed %,d  duplicate %,d  sold out %,d  closed %,d  errors %,d  write-through misses %,d",
                 r.claimed(), r.duplicates(), r.soldOut(), r.closed(), r.errors(), r.writeThroughMisses()));
+        if (r.readFallbacks() > 0 || r.readsRefused() > 0 || r.undecodableEntries() > 0) {
+            out.line(String.format("reads: from the primary while the side was down %,d  refused beyond the fallback bound %,d"
+                    + "  undecodable entries %,d", r.readFallbacks(), r.readsRefused(), r.undecodableEntries()));
+        }
         if (r.firstError() != null) {
             out.line("@|red first error|@: " + r.firstError());
         }
@@ -108,7 +113,11 @@ final class ClaimView {
         m.put("closed", r.closed());
         m.put("errors", r.errors());
         m.put("write_through_misses", r.writeThroughMisses());
+        m.put("read_fallbacks", r.readFallbacks());
+        m.put("reads_refused", r.readsRefused());
+        m.put("undecodable_entries", r.undecodableEntries());
         m.put("first_error", r.firstError());
+        m.put("bad_data", r.badData() == null ? null : r.badData().getMessage());
         m.put("interrupted", r.interrupted());
         if (v != null) {
             Map<String, Object> verify = new LinkedHashMap<>();

@@ -66,7 +66,7 @@ public final class RpctlCommand implements Runnable {
     boolean noColor;
 
     @Option(names = "-v", scope = ScopeType.INHERIT, order = 4,
-            description = "More log output on stderr: -v servers, pool events and timings; -vv also SQL; -vvv everything.")
+            description = "More log output on stderr: -v servers, pool events and timings; -vv also SQL and Redis script calls; -vvv everything.")
     boolean[] verbosity = new boolean[0];
 
     @Option(names = "--stacktrace", scope = ScopeType.INHERIT, order = 5,

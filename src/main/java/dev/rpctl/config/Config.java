@@ -152,7 +152,7 @@ public final class Config {
 
     public ClaimSettings claim() {
         return new ClaimSettings(get(Keys.CLAIM_WRITE_THROUGH_RETRIES), get(Keys.CLAIM_WRITE_THROUGH_TIMEOUT),
-                get(Keys.CLAIM_BUDGET_SHARDS), get(Keys.CLAIM_COMMITTERS));
+                get(Keys.CLAIM_BUDGET_SHARDS), get(Keys.CLAIM_COMMITTERS), get(Keys.CLAIM_READ_FALLBACK_CONCURRENCY));
     }
 
     public KafkaSettings kafka() {

@@ -161,7 +161,7 @@ public final class Keys {
     public static final Key<BadDataPolicy> SYNC_ON_BAD_DATA = define("sync.on-bad-data",
             ValueType.oneOf(BadDataPolicy.class), BadDataPolicy.FAIL,
             "What to do with an undecodable binlog row or cache entry: fail (exit 65), warn and go on,"
-                    + " or skip it counting only in the metrics.");
+                    + " or skip it counting only in the metrics; going on past a cache entry replaces it.");
     public static final Key<Duration> SYNC_UNHEALTHY_LAG = define("sync.unhealthy-lag", ValueType.DURATION,
             Duration.ofSeconds(30), "Lag of a side, or time a lane has retried one batch, beyond which /health answers 503"
                     + " (a side down, a stuck lane).",
@@ -179,6 +179,10 @@ public final class Keys {
             32, "Rows a new activity's budget is split over, so concurrent claims do not queue on one row lock.");
     public static final Key<Integer> CLAIM_COMMITTERS = define("claim.committers", ValueType.integer(1, 64), 2,
             "Threads that commit claims; each commits all claims queued at once in one transaction, so fewer threads make bigger groups.");
+    public static final Key<Integer> CLAIM_READ_FALLBACK_CONCURRENCY = define("claim.read-fallback-concurrency",
+            ValueType.integer(0, 512), 8,
+            "Reads at once, per process and side, that go to the primary while their side cannot be reached; a read"
+                    + " beyond that fails (exit 69) instead of adding to the load on MySQL. 0: such reads fail.");
 
     // --- Kafka mode
 

@@ -59,14 +59,14 @@ public final class BloomFilters {
 
     /** Starts a filter of this size, building (readers do not use it yet), or keeps one of the same size; true when new. */
     public boolean start(CacheSide side, long activityId, Size size, Duration ttl) {
-        Object r = side.run(Scripts.BLOOM_INIT, List.of(key(activityId)),
+        Object r = ScriptLog.run(side, Scripts.BLOOM_INIT, List.of(key(activityId)),
                 List.of(Long.toString(size.bits()), Integer.toString(size.hashes()), Long.toString(ttl.toMillis())));
         return ((Long) r) == 1L;
     }
 
     /** Marks the filter ready for readers; false when there is no filter of that size. */
     public boolean ready(CacheSide side, long activityId, Size size) {
-        Object r = side.run(Scripts.BLOOM_READY, List.of(key(activityId)),
+        Object r = ScriptLog.run(side, Scripts.BLOOM_READY, List.of(key(activityId)),
                 List.of(Long.toString(size.bits()), Integer.toString(size.hashes())));
         return ((Long) r) == 1L;
     }
@@ -75,7 +75,7 @@ public final class BloomFilters {
     public void add(CacheSide side, long activityId, long[] users, int from, int to) {
         List<ScriptCall> calls = addCalls(activityId, users, from, to);
         if (!calls.isEmpty()) {
-            side.runAll(Scripts.BLOOM_ADD, calls);
+            ScriptLog.runAll(side, java.util.Collections.nCopies(calls.size(), Scripts.BLOOM_ADD), calls);
         }
     }
 
@@ -88,7 +88,7 @@ public final class BloomFilters {
             for (long u : part) {
                 args.add(Long.toString(u));
             }
-            List<?> codes = (List<?>) side.run(Scripts.BLOOM_CHECK, List.of(key(activityId)), args);
+            List<?> codes = (List<?>) ScriptLog.run(side, Scripts.BLOOM_CHECK, List.of(key(activityId)), args);
             for (int i = 0; i < part.size(); i++) {
                 long c = codes.size() == part.size() ? (Long) codes.get(i) : 0L;
                 out.add(c == 1 ? Answer.MAYBE : c == 2 ? Answer.NOT_A_CLAIMER : Answer.NO_FILTER);

@@ -128,7 +128,7 @@ public final class CacheProtocol {
 
     /** Writes the entry where the key is absent, a lease, or older. Equal versions are a no-op. */
     public CasOutcome put(CacheSide side, String key, Entry e) {
-        return outcomes(side.run(Scripts.CAS, List.of(key), List.of(e.encode(), Long.toString(ttlMillis(e))))).get(0);
+        return outcomes(ScriptLog.run(side, Scripts.CAS, List.of(key), List.of(e.encode(), Long.toString(ttlMillis(e))))).get(0);
     }
 
     /** One write, its Bloom filter add included; see {@link #putAll}. */
@@ -147,7 +147,7 @@ public final class CacheProtocol {
             return out;
         }
         Calls calls = calls(writes, side.cluster() ? 1 : CAS_GROUP, side.name());
-        List<Object> replies = side.runAll(calls.scripts, calls.calls);
+        List<Object> replies = ScriptLog.runAll(side, calls.scripts, calls.calls);
         for (int i = 0; i < calls.cas; i++) {
             out.addAll(outcomes(replies.get(i)));
         }
@@ -171,6 +171,7 @@ public final class CacheProtocol {
     /** The outcomes of what {@link #send} wrote, in input order, each reply read within timeoutMillis. */
     public List<CasOutcome> receive(DirectLink link, Sent sent, int timeoutMillis) {
         List<Object> replies = link.receive(sent.onWire(), timeoutMillis);
+        ScriptLog.calls(sent.side(), sent.calls().scripts(), sent.calls().calls(), replies);
         if (replies.size() == 1) {
             return outcomes(replies.get(0));
         }
@@ -216,7 +217,7 @@ public final class CacheProtocol {
      * and should read the primary and {@link #fill}; otherwise the raw current value.
      */
     public String readOrLease(CacheSide side, String key, String token) {
-        return (String) side.run(Scripts.LEASE, List.of(key), List.of(token, Long.toString(mapping.leaseTtl().toMillis())));
+        return (String) ScriptLog.run(side, Scripts.LEASE, List.of(key), List.of(token, Long.toString(mapping.leaseTtl().toMillis())));
     }
 
     /**
@@ -228,7 +229,7 @@ public final class CacheProtocol {
     public String readOrLease(CacheSide side, String key, String token, long activityId, long userId) {
         String lease = Long.toString(mapping.leaseTtl().toMillis());
         if (!side.cluster()) {
-            return (String) side.run(Scripts.LEASE_BLOOM, List.of(key, blooms.key(activityId)), List.of(token, lease,
+            return (String) ScriptLog.run(side, Scripts.LEASE_BLOOM, List.of(key, blooms.key(activityId)), List.of(token, lease,
                     Long.toString(userId), Long.toString(mapping.placeholderTtl().toMillis())));
         }
         if (blooms.check(side, activityId, List.of(userId)).get(0) == BloomFilters.Answer.NOT_A_CLAIMER) {
@@ -240,7 +241,7 @@ public final class CacheProtocol {
 
     /** Fills a key under the caller's lease; false when the lease was replaced or expired. */
     public boolean fill(CacheSide side, String key, String token, Entry e) {
-        Object r = side.run(Scripts.FILL, List.of(key), List.of(token, e.encode(), Long.toString(ttlMillis(e))));
+        Object r = ScriptLog.run(side, Scripts.FILL, List.of(key), List.of(token, e.encode(), Long.toString(ttlMillis(e))));
         return ((Long) r) == 1L;
     }
 
@@ -250,9 +251,42 @@ public final class CacheProtocol {
      * the primary, same version with other content).
      */
     public boolean swap(CacheSide side, String key, String expectedRaw, Entry e) {
-        Object r = side.run(Scripts.SWAP, List.of(key), List.of(expectedRaw == null ? "" : expectedRaw,
+        Object r = ScriptLog.run(side, Scripts.SWAP, List.of(key), List.of(expectedRaw == null ? "" : expectedRaw,
                 e == null ? "" : e.encode(), Long.toString(e == null ? 0 : ttlMillis(e))));
         return ((Long) r) == 1L;
+    }
+
+    /**
+     * Puts a write where its compare-and-set met an undecodable value (sync.on-bad-data warn or
+     * skip): swaps exactly the value read for the write's entry or, where a writer replaced that
+     * value meanwhile, makes the compare-and-set again. UNDECODABLE when the key still held an
+     * undecodable value after a few tries (something keeps writing such values there).
+     */
+    public CasOutcome replaceUndecodable(CacheSide side, String key, Entry e) {
+        for (int i = 0; i < 3; i++) {
+            String raw = side.get(key);
+            if (raw != null && !decodes(raw)) {
+                if (swap(side, key, raw, e)) {
+                    return CasOutcome.WRITTEN;
+                }
+            } else {
+                CasOutcome o = put(side, key, e);
+                if (o != CasOutcome.UNDECODABLE) {
+                    return o;
+                }
+            }
+        }
+        return CasOutcome.UNDECODABLE;
+    }
+
+    /** Whether a raw value is an entry. */
+    public static boolean decodes(String raw) {
+        try {
+            Entry.decode(raw);
+            return true;
+        } catch (UndecodableEntryException e) {
+            return false;
+        }
     }
 
     /**

@@ -1,10 +1,12 @@
 package dev.rpctl.sync;
 
+import dev.rpctl.config.BadDataPolicy;
 import dev.rpctl.errors.RpctlException;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.protocol.CasOutcome;
 import dev.rpctl.protocol.Entry;
+import dev.rpctl.protocol.UndecodableEntryException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * One ordered lane of a pipeline: a bounded queue and the thread that empties it. It takes what
@@ -55,19 +58,25 @@ final class Lane implements Runnable {
     private final CacheSide side;
     private final CacheProtocol protocol;
     private final SyncMetrics metrics;
+    private final BadDataPolicy onBadData;
+    private final Consumer<RpctlException> fail;
     private volatile boolean aborted;
     private volatile boolean draining;
     /** When the batch in hand first failed (epoch ms), 0 while it has not; and why it last failed. */
     private volatile long retryingSinceMillis;
     private volatile String retryError;
 
-    Lane(String name, int capacity, int batchSize, CacheSide side, CacheProtocol protocol, SyncMetrics metrics) {
+    /** @param fail ends the pipeline with bad data (exit 65); the lane stops before the change it could not apply */
+    Lane(String name, int capacity, int batchSize, CacheSide side, CacheProtocol protocol, SyncMetrics metrics,
+         BadDataPolicy onBadData, Consumer<RpctlException> fail) {
         this.name = name;
         this.queue = new ArrayBlockingQueue<>(capacity);
         this.batchSize = batchSize;
         this.side = side;
         this.protocol = protocol;
         this.metrics = metrics;
+        this.onBadData = onBadData;
+        this.fail = fail;
     }
 
     void put(Item item) throws InterruptedException {
@@ -142,6 +151,29 @@ final class Lane implements Runnable {
         }
     }
 
+    /**
+     * A change whose key holds an undecodable value, by sync.on-bad-data: under fail the pipeline
+     * ends (exit 65, naming the key) before the change, so its transaction is not checkpointed
+     * and is read again after the value is repaired; under warn (logged) and skip the value is
+     * replaced by the change's entry, as if the key had been absent. False when the lane stops.
+     */
+    private boolean undecodable(CacheProtocol.Write w) {
+        metrics.undecodable.incrementAndGet();
+        if (onBadData == BadDataPolicy.FAIL) {
+            String raw = side.get(w.key());
+            aborted = true;
+            fail.accept(UndecodableEntryException.at(side.name(), w.key(), raw));
+            return false;
+        }
+        CasOutcome o = protocol.replaceUndecodable(side, w.key(), w.entry());
+        if (onBadData == BadDataPolicy.WARN) {
+            log.warn("lane {}: key {} held an undecodable value; {} (sync.on-bad-data=warn)", name, w.key(),
+                    o == CasOutcome.UNDECODABLE ? "it still does, left for 'rpctl inspect --repair'"
+                            : "replaced by the change's " + w.entry().kind().label());
+        }
+        return true;
+    }
+
     /** Writes the batch until it goes through; false when aborted meanwhile. */
     private boolean write(List<CacheProtocol.Write> writes) throws InterruptedException {
         if (writes.isEmpty()) {
@@ -154,10 +186,8 @@ final class Lane implements Runnable {
                 retryingSinceMillis = 0;
                 metrics.writes.addAndGet(writes.size());
                 for (int i = 0; i < outcomes.size(); i++) {
-                    if (outcomes.get(i) == CasOutcome.UNDECODABLE) {
-                        metrics.undecodable.incrementAndGet();
-                        log.warn("lane {}: key {} holds an undecodable entry; left for 'rpctl inspect --repair'",
-                                name, writes.get(i).key());
+                    if (outcomes.get(i) == CasOutcome.UNDECODABLE && !undecodable(writes.get(i))) {
+                        return false;
                     }
                 }
                 return true;

@@ -98,7 +98,8 @@ final class Pipeline implements BinlogSource.Listener {
         tracker = new TxTracker(from);
         saved = from;
         for (int i = 0; i < settings.lanes(); i++) {
-            Lane lane = new Lane(name + "-" + i, settings.queueCapacity(), settings.batchSize(), side, protocol, metrics);
+            Lane lane = new Lane(name + "-" + i, settings.queueCapacity(), settings.batchSize(), side, protocol, metrics,
+                    settings.onBadData(), this::laneFailed);
             lanes.add(lane);
             laneThreads.add(thread("lane-" + name + "-" + i, lane));
         }
@@ -117,7 +118,7 @@ final class Pipeline implements BinlogSource.Listener {
             try {
                 source.run(from);
             } catch (Throwable t) {
-                if (stopping.getCount() > 0) {
+                if (stopping.getCount() > 0 && failure == null) {
                     failure = t;
                 }
             } finally {
@@ -134,6 +135,24 @@ final class Pipeline implements BinlogSource.Listener {
         t.setDaemon(true);
         t.start();
         return t;
+    }
+
+    /**
+     * A lane met bad data under sync.on-bad-data=fail: the pipeline ends with it. The reader may be
+     * waiting on that lane's full queue, so it is interrupted as well as disconnected.
+     */
+    private void laneFailed(RpctlException e) {
+        synchronized (this) {
+            if (failure != null) {
+                return;
+            }
+            failure = new RpctlException(e.exitCode(), "pipeline " + name + ": " + e.getMessage(), e);
+        }
+        source.stop();
+        Thread reader = sourceThread;
+        if (reader != null) {
+            reader.interrupt();
+        }
     }
 
     /** Waits until the source ends by itself (a failure, a lost lock) or the timeout passes; true when ended. */

@@ -174,4 +174,39 @@ class WriteThroughIT {
     String rowEntry(ClaimRow row) {
         return "R|1|" + row.amount() + "|paid|" + row.requestId() + "|" + row.updatedAtMillis();
     }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"single", "cluster"})
+    void under_fail_an_undecodable_entry_is_left_and_the_claim_names_it(String kind) {
+        CacheSide side = dev.rpctl.TestSides.of(kind);
+        opened.add(side);
+        String key = app.protocol().key(activity, 8);
+        dev.rpctl.cache.RawRedis.call(side, j -> j.set(key, "garbage"));
+        WriteThrough wt = new WriteThrough(app.protocol(), List.of(side), 1, Duration.ofSeconds(1),
+                dev.rpctl.config.BadDataPolicy.FAIL);
+        ClaimService.Outcome o = claims(wt).claim(activity, 8, "r8");
+        assertEquals(ClaimService.Result.CLAIMED, o.result(), "committed all the same");
+        assertTrue(o.badData() != null, o.toString());
+        assertEquals(65, o.badData().exitCode().code());
+        assertTrue(o.badData().getMessage().contains("side a: key " + key + " holds an undecodable cache entry \"garbage\""),
+                o.badData().getMessage());
+        assertEquals("garbage", side.get(key), "left for the operator");
+        assertEquals(1, wt.undecodable("a"));
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"single", "cluster"})
+    void under_warn_an_undecodable_entry_is_replaced_by_the_claimed_row(String kind) {
+        CacheSide side = dev.rpctl.TestSides.of(kind);
+        opened.add(side);
+        String key = app.protocol().key(activity, 9);
+        dev.rpctl.cache.RawRedis.call(side, j -> j.set(key, "garbage"));
+        WriteThrough wt = new WriteThrough(app.protocol(), List.of(side), 1, Duration.ofSeconds(1),
+                dev.rpctl.config.BadDataPolicy.WARN);
+        ClaimService.Outcome o = claims(wt).claim(activity, 9, "r9");
+        assertEquals(ClaimService.Result.CLAIMED, o.result());
+        assertEquals(null, o.badData());
+        assertEquals(dev.rpctl.protocol.Entry.row(o.row()).encode(), side.get(key));
+        assertEquals(1, wt.undecodable("a"));
+    }
 }

@@ -126,4 +126,19 @@ class ExitCodesIT {
             assertTrue(e.getMessage().contains("run 'rpctl db init'"), e.getMessage());
         }
     }
+
+    @Test
+    void a_claim_whose_key_holds_an_undecodable_entry_is_made_and_exits_65_naming_it_under_fail() {
+        String id = activity(10);
+        String key;
+        try (App app = Services.app()) {
+            key = app.protocol().key(Long.parseLong(id), 4);
+            dev.rpctl.cache.RawRedis.call(app.side("b"), j -> j.set(key, "garbage"));
+        }
+        Rpctl.Result r = rpctl.run("claim", "--activity", id, "--user", "4");
+        fails(r, 65, "side b: key " + key + " holds an undecodable cache entry", "rpctl inspect --key " + key + " --repair");
+        assertTrue(r.out().contains("claimed"), r::toString);
+        Rpctl.Result again = rpctl.run("claim", "--activity", id, "--user", "4");
+        assertEquals(0, again.exitCode(), "a retry is the claim's duplicate: " + again);
+    }
 }

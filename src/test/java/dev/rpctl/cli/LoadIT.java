@@ -81,4 +81,48 @@ class LoadIT {
             assertTrue(v.consistent(), v::toString);
         }
     }
+
+    @Test
+    void reads_of_a_side_that_is_down_are_answered_from_the_primary_and_counted() throws Exception {
+        String id = activity(10);
+        assertEquals(0, rpctl.run("claim", "--activity", id, "--user", "2").exitCode());
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        Rpctl.Result r = rpctl.with("RPCTL_SIDE_B_NODES", "127.0.0.1:" + closed).run("--json", "claim", "--activity", id,
+                "--users", "1-5", "--count", "200", "--read-ratio", "1", "--read-side", "b", "--concurrency", "4");
+        assertEquals(0, r.exitCode(), r::toString);
+        com.fasterxml.jackson.databind.JsonNode doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+        assertEquals(0, doc.get("errors").asLong(), r::toString);
+        assertEquals(0, doc.get("reads_refused").asLong(), r::toString);
+        assertTrue(doc.get("read_fallbacks").asLong() > 0, r::toString);
+    }
+
+    @Test
+    void an_undecodable_entry_stops_a_load_with_65_under_fail_and_is_replaced_once_under_warn() throws Exception {
+        String id = activity(10);
+        assertEquals(0, rpctl.run("claim", "--activity", id, "--user", "3").exitCode());
+        String key;
+        try (App app = Services.app()) {
+            key = app.protocol().key(Long.parseLong(id), 3);
+            RawRedis.call(app.side("a"), j -> j.set(key, "garbage"));
+        }
+        Rpctl.Result fail = rpctl.run("claim", "--activity", id, "--users", "3-3", "--count", "20", "--read-ratio", "1",
+                "--concurrency", "1");
+        assertEquals(65, fail.exitCode(), fail::toString);
+        assertTrue(fail.err().contains("side a: key " + key + " holds an undecodable cache entry \"garbage\""), fail::toString);
+        assertTrue(fail.out().contains("undecodable entries 1"), fail::toString);
+
+        Rpctl.Result warn = rpctl.run("--json", "claim", "--sync-on-bad-data", "warn", "--activity", id, "--users", "3-3",
+                "--count", "20", "--read-ratio", "1", "--concurrency", "1");
+        assertEquals(0, warn.exitCode(), warn::toString);
+        com.fasterxml.jackson.databind.JsonNode doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(warn.out());
+        // replaced by the first read; the other 19 are hits
+        assertEquals(1, doc.get("undecodable_entries").asLong(), warn::toString);
+        assertEquals(0, doc.get("errors").asLong(), warn::toString);
+        try (App app = Services.app()) {
+            assertTrue(app.side("a").get(key).startsWith("R|"), "the entry is the row again");
+        }
+    }
 }

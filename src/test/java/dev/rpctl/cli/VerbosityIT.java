@@ -47,4 +47,16 @@ class VerbosityIT {
         assertTrue(vvv.contains("[QUERY] SELECT") && vvv.contains("rpctl claim: exit 0 in "), vvv);
         assertTrue(vvv.lines().allMatch(l -> l.matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} .*")), "one line an event:\n" + vvv);
     }
+
+    @Test
+    void vv_logs_every_script_call_with_its_side_keys_and_outcome() throws Exception {
+        String id = Long.toString(Services.freshActivityId());
+        assertEquals(0, Rpctl.withServices().run("activity", "create", "--activity", id, "--count", "10", "--amount", "100").exitCode());
+        String v = stderr("-v", "claim", "--activity", id, "--user", "4");
+        assertTrue(!v.contains("cas.lua"), v);
+        String vv = stderr("-vv", "claim", "--activity", id, "--user", "5");
+        String key5 = "rp:claim:" + id + ":5";
+        assertTrue(vv.contains("side a: cas.lua " + key5 + " -> written"), vv);
+        assertTrue(vv.contains("side b: cas.lua " + key5 + " -> written"), vv);
+    }
 }
