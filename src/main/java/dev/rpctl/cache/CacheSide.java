@@ -161,6 +161,27 @@ public final class CacheSide implements AutoCloseable {
     }
 
     /** Answers when the side does; on a cluster, when the master of every slot does. */
+    /** The server's version (redis_version of INFO server; a Cluster: of the node the call goes to). */
+    public String serverVersion() {
+        String info = call(j -> {
+            if (j instanceof JedisCluster cluster) {
+                for (ConnectionPool pool : cluster.getClusterNodes().values()) {
+                    try (Jedis node = new Jedis(pool.getResource())) {
+                        return node.info("server");
+                    }
+                }
+                return "";
+            }
+            return redis.clients.jedis.util.SafeEncoder.encode((byte[]) j.sendCommand(redis.clients.jedis.Protocol.Command.INFO, "server"));
+        });
+        for (String line : info.split("\r?\n")) {
+            if (line.startsWith("redis_version:")) {
+                return line.substring("redis_version:".length()).strip();
+            }
+        }
+        return "unknown";
+    }
+
     public void ping() {
         call(j -> {
             ClusterRoutes r = routes;

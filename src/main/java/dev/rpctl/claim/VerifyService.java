@@ -3,6 +3,8 @@ package dev.rpctl.claim;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.config.MappingSettings;
 import dev.rpctl.db.Database;
+import dev.rpctl.errors.ExitCode;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.protocol.ClaimRow;
 import dev.rpctl.protocol.Entry;
@@ -26,15 +28,24 @@ import java.util.Map;
 public final class VerifyService {
     private static final int BATCH = 500;
 
-    /** differing: entries that tell a reader something else than the row; missing: absent entries, which are fine (a read fills them). */
-    public record SideCheck(String side, long checked, long differing, long missing, List<String> examples) {}
+    /**
+     * differing: entries that tell a reader something else than the row; missing: absent entries,
+     * which are fine (a read fills them); unreachable: why the side could not be checked (null
+     * when it was), the counts then being those of the batches checked before.
+     */
+    public record SideCheck(String side, long checked, long differing, long missing, List<String> examples, String unreachable) {}
 
     public record Report(long activityId, long usersWithTwoClaims, long paidCount, long paidAmount,
                          long totalCount, long totalAmount, long remainingCount, long remainingAmount,
                          boolean overspent, boolean remainingMismatch, List<SideCheck> sides) {
         public boolean consistent() {
             return usersWithTwoClaims == 0 && !overspent && !remainingMismatch
-                    && sides.stream().allMatch(s -> s.differing() == 0);
+                    && sides.stream().allMatch(s -> s.differing() == 0 && s.unreachable() == null);
+        }
+
+        /** The sides that could not be checked (unreachable), by name. */
+        public List<String> unchecked() {
+            return sides.stream().filter(s -> s.unreachable() != null).map(SideCheck::side).toList();
         }
     }
 
@@ -87,6 +98,7 @@ public final class VerifyService {
         List<SideCheck> checks = new ArrayList<>();
         Map<String, long[]> counts = new LinkedHashMap<>();
         Map<String, List<String>> examples = new HashMap<>();
+        Map<String, String> unreachable = new HashMap<>();
         for (CacheSide s : sides) {
             counts.put(s.name(), new long[3]);
             examples.put(s.name(), new ArrayList<>());
@@ -99,7 +111,20 @@ public final class VerifyService {
             }
             List<String> keys = batch.stream().map(u -> protocol.key(activityId, u)).toList();
             for (CacheSide s : sides) {
-                List<String> raws = s.getAll(keys);
+                if (unreachable.containsKey(s.name())) {
+                    continue;
+                }
+                List<String> raws;
+                try {
+                    raws = s.getAll(keys);
+                } catch (RpctlException e) {
+                    if (e.exitCode() != ExitCode.UNAVAILABLE) {
+                        throw e;
+                    }
+                    // the database's invariants and the other side are still checked
+                    unreachable.put(s.name(), e.getMessage());
+                    continue;
+                }
                 long[] n = counts.get(s.name());
                 for (int k = 0; k < batch.size(); k++) {
                     n[0]++;
@@ -117,7 +142,7 @@ public final class VerifyService {
         }
         for (CacheSide s : sides) {
             long[] n = counts.get(s.name());
-            checks.add(new SideCheck(s.name(), n[0], n[1], n[2], examples.get(s.name())));
+            checks.add(new SideCheck(s.name(), n[0], n[1], n[2], examples.get(s.name()), unreachable.get(s.name())));
         }
         return new Report(activityId, twice, paidCount, paidAmount, a.totalCount(), a.totalAmount(),
                 a.remainingCount(), a.remainingAmount(), overspent, mismatch, checks);

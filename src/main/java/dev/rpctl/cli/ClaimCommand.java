@@ -5,6 +5,7 @@ import dev.rpctl.errors.RpctlException;
 import dev.rpctl.claim.ClaimService;
 import dev.rpctl.claim.LoadDriver;
 import dev.rpctl.claim.LoadService;
+import dev.rpctl.claim.VerifyService;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -86,6 +87,12 @@ final class ClaimCommand extends BaseCommand {
             out().err().println("rpctl: interrupted: the figures so far" + (load.verify ? "; not verified" : ""));
             out().err().flush();
             return "TERM".equals(signal[0]) ? 143 : 130;
+        }
+        if (report.verify() != null && !report.verify().unchecked().isEmpty()) {
+            // the figures and every check that could run are printed above; the exit says what stopped the rest
+            throw new RpctlException(ExitCode.UNAVAILABLE, "side(s) " + String.join(", ", report.verify().unchecked())
+                    + " could not be verified: " + report.verify().sides().stream().filter(x -> x.unreachable() != null)
+                    .map(VerifyService.SideCheck::unreachable).findFirst().orElse(""), null);
         }
         return report.verify() == null ? 0 : exit(report.verify().consistent());
     }

@@ -139,6 +139,7 @@ final class ClaimView {
                 sm.put("differing", s.differing());
                 sm.put("missing", s.missing());
                 sm.put("examples", s.examples());
+                sm.put("unreachable", s.unreachable());
                 sides.add(sm);
             }
             verify.put("sides", sides);
@@ -156,6 +157,10 @@ final class ClaimView {
         checks.add(List.of("remaining = total - paid", v.remainingCount() + " claims, " + v.remainingAmount() + " cents",
                 ok(!v.remainingMismatch())));
         for (VerifyService.SideCheck s : v.sides()) {
+            if (s.unreachable() != null) {
+                checks.add(List.of("side " + s.side() + " entries = rows", "not checked: " + s.unreachable(), "@|bold,red unchecked|@"));
+                continue;
+            }
             checks.add(List.of("side " + s.side() + " entries = rows", s.differing() + " of " + s.checked() + " differ"
                     + (s.missing() > 0 ? ", " + s.missing() + " missing (fine: a read fills them)" : ""), ok(s.differing() == 0)));
         }

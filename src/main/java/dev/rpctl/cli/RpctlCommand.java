@@ -47,6 +47,7 @@ import java.util.Map;
                 WarmCommand.class,
                 SyncDaemonCommand.class,
                 StatusCommand.class,
+                PipelineCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class RpctlCommand implements Runnable {

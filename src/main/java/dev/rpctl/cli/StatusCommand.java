@@ -18,9 +18,9 @@ final class StatusCommand extends BaseCommand {
     @Option(names = "--all", description = "Also the pipelines of sides this configuration does not have (a renamed side, a run with --pipeline-prefix).")
     boolean all;
 
-    @Option(names = "--forget", paramLabel = "PIPELINE",
-            description = "Delete the checkpoint of a pipeline that no longer runs, then show the status.")
-    String forget;
+    @Option(names = "--pipeline", paramLabel = "PIPELINE",
+            description = "Only this pipeline (repeatable); configured or not. 'rpctl pipeline list' lists them.")
+    List<String> pipelines;
 
     @Option(names = "--watch", description = "Refresh in place every 2 s until Ctrl-C (a terminal only).")
     boolean watch;
@@ -31,13 +31,6 @@ final class StatusCommand extends BaseCommand {
             throw dev.rpctl.errors.RpctlException.usage("--watch refreshes a terminal; without one (or with --json) run status once, e.g. from watch(1) or cron");
         }
         StatusService service = app().statusService(duration("--stale-after", staleAfter));
-        if (forget != null) {
-            service.forget(forget);
-            if (!out().json()) {
-                out().err().println("forgot pipeline " + forget);
-                out().err().flush();
-            }
-        }
         if (!watch) {
             return once(service);
         }
@@ -54,13 +47,22 @@ final class StatusCommand extends BaseCommand {
         StatusService.Binlog binlog = service.binlog();
         List<String> sides = app().config().sideNames();
         List<StatusService.PipelineStatus> every = service.status();
-        // a checkpoint of a side this configuration lacks is shown with --all, and never fails the exit code
-        List<StatusService.PipelineStatus> all = every.stream().filter(s -> this.all || sides.contains(s.pipeline())).toList();
-        int hidden = every.size() - all.size();
+        if (pipelines != null) {
+            for (String p : pipelines) {
+                if (every.stream().noneMatch(s -> s.pipeline().equals(p))) {
+                    throw dev.rpctl.errors.RpctlException.usage("no pipeline " + p + " has a checkpoint; 'rpctl pipeline list' lists them");
+                }
+            }
+        }
+        // a checkpoint of a side this configuration lacks is shown with --all or --pipeline, and
+        // fails the exit code only when named
+        List<StatusService.PipelineStatus> all = every.stream().filter(s -> pipelines != null ? pipelines.contains(s.pipeline())
+                : this.all || sides.contains(s.pipeline())).toList();
+        int hidden = pipelines != null ? 0 : every.size() - all.size();
         List<String> missing = service.missingTriggers();
         List<StatusService.SideState> sideStates = service.sides();
         boolean ok = sideStates.stream().allMatch(StatusService.SideState::up)
-                && all.stream().filter(s -> sides.contains(s.pipeline())).allMatch(StatusService.PipelineStatus::ok)
+                && all.stream().filter(s -> pipelines != null || sides.contains(s.pipeline())).allMatch(StatusService.PipelineStatus::ok)
                 && missing.isEmpty() && binlog.usable();
         StatusView.render(out(), binlog, all, missing, sides, hidden, sideStates);
         return exit(ok);

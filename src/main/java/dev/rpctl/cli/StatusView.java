@@ -45,7 +45,7 @@ final class StatusView {
             out.line("no pipeline has a checkpoint yet; start 'rpctl sync-daemon'");
         }
         if (hidden > 0) {
-            out.line(hidden + " pipeline(s) of sides not in this configuration hidden; --all shows them, --forget PIPELINE deletes one");
+            out.line(hidden + " pipeline(s) of sides not in this configuration hidden; --all shows them, 'rpctl pipeline drop PIPELINE' retires one");
         }
         if (all.isEmpty()) {
             return;
@@ -64,7 +64,7 @@ final class StatusView {
                 "headroom", "state"), rows);
     }
 
-    private static String leader(StatusService.PipelineStatus s) {
+    static String leader(StatusService.PipelineStatus s) {
         if (s.leaderConnection() == null) {
             return "none";
         }
@@ -88,31 +88,36 @@ final class StatusView {
         doc.put("binlog", b);
         List<Map<String, Object>> pipelines = new ArrayList<>();
         for (StatusService.PipelineStatus s : all) {
-            Map<String, Object> p = new LinkedHashMap<>();
-            p.put("pipeline", s.pipeline());
-            p.put("state", s.state().replace(' ', '_'));
-            p.put("configured", sides.contains(s.pipeline()));
-            p.put("binlog_file", s.binlogFile());
-            p.put("binlog_position", s.binlogPosition());
-            p.put("gtid", s.gtid().isEmpty() ? null : s.gtid());
-            p.put("checkpoint_age_ms", known(s.checkpointAgeMillis()));
-            p.put("behind_bytes", known(s.bytesBehind()));
-            p.put("lag_ms", known(s.lagMillis()));
-            p.put("heartbeat_age_ms", known(s.heartbeatAgeMillis()));
-            p.put("leader_connection", s.leaderConnection());
-            p.put("leader", s.leaderProcess());
-            p.put("leader_address", s.leaderHost());
-            p.put("files_before_checkpoint", s.purged() ? null : s.filesBeforeCheckpoint());
-            p.put("bytes_before_checkpoint", s.purged() ? null : s.bytesBeforeCheckpoint());
-            p.put("next_purge_breaks_it", nextPurgeBreaks(s, binlog));
-            p.put("purged", s.purged());
-            p.put("stale", s.stale());
-            pipelines.add(p);
+            pipelines.add(pipelineJson(s, sides, binlog));
         }
         doc.put("pipelines", pipelines);
         doc.put("hidden", hidden);
         doc.put("missing_triggers", missing);
         return doc;
+    }
+
+    /** One pipeline in the documents of {@code status} and {@code pipeline list}. */
+    static Map<String, Object> pipelineJson(StatusService.PipelineStatus s, List<String> sides, StatusService.Binlog binlog) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("pipeline", s.pipeline());
+        p.put("state", s.state().replace(' ', '_'));
+        p.put("configured", sides.contains(s.pipeline()));
+        p.put("binlog_file", s.binlogFile());
+        p.put("binlog_position", s.binlogPosition());
+        p.put("gtid", s.gtid().isEmpty() ? null : s.gtid());
+        p.put("checkpoint_age_ms", known(s.checkpointAgeMillis()));
+        p.put("behind_bytes", known(s.bytesBehind()));
+        p.put("lag_ms", known(s.lagMillis()));
+        p.put("heartbeat_age_ms", known(s.heartbeatAgeMillis()));
+        p.put("leader_connection", s.leaderConnection());
+        p.put("leader", s.leaderProcess());
+        p.put("leader_address", s.leaderHost());
+        p.put("files_before_checkpoint", s.purged() ? null : s.filesBeforeCheckpoint());
+        p.put("bytes_before_checkpoint", s.purged() ? null : s.bytesBeforeCheckpoint());
+        p.put("next_purge_breaks_it", nextPurgeBreaks(s, binlog));
+        p.put("purged", s.purged());
+        p.put("stale", s.stale());
+        return p;
     }
 
     /** null for a figure the service marks unknown (negative). */

@@ -136,6 +136,17 @@ public final class Database implements AutoCloseable {
      * configuration problems (78); a value too long for its column is a usage error (64). What is
      * left is a statement that failed on a working server: a bug (70).
      */
+    /** The server's version, as SELECT VERSION() gives it. */
+    public String serverVersion() {
+        try (Connection c = connection(); java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT VERSION()")) {
+            rs.next();
+            return rs.getString(1);
+        } catch (java.sql.SQLException e) {
+            throw translate(e);
+        }
+    }
+
     public RuntimeException translate(Exception e) {
         SQLException server = serverError(e);
         int code = server == null ? 0 : server.getErrorCode();

@@ -116,7 +116,7 @@ public final class StatusService {
                     + " holds its lock); stop its sync-daemon first");
         }
         if (!repo.forget(pipeline)) {
-            throw RpctlException.usage("no pipeline " + pipeline + " has a checkpoint; 'rpctl status --all' lists them");
+            throw RpctlException.usage("no pipeline " + pipeline + " has a checkpoint; 'rpctl pipeline list' lists them");
         }
     }
 

@@ -217,6 +217,21 @@ class JsonSchemaIT {
     }
 
     @Test
+    void pipeline_list_and_drop_follow_the_schema() throws Exception {
+        String gone = "json" + Long.toString(Services.freshActivityId(), 36) + "-a";
+        try (java.sql.Connection c = Services.root(); java.sql.Statement st = c.createStatement()) {
+            st.execute("INSERT INTO rpctl_checkpoint (pipeline, binlog_file, binlog_position) VALUES ('" + gone + "', 'binlog.000000', 4)");
+        }
+        JsonNode list = conforms("pipeline list", rpctl.run("--json", "pipeline", "list"));
+        boolean listed = false;
+        for (JsonNode p : list.get("pipelines")) {
+            listed |= p.get("pipeline").asText().equals(gone) && !p.get("configured").asBoolean();
+        }
+        assertTrue(listed, list::toString);
+        assertEquals(gone, conforms("pipeline drop", rpctl.run("--json", "pipeline", "drop", gone)).get("dropped").asText());
+    }
+
+    @Test
     void a_failure_under_json_prints_the_error_document_on_stdout() throws Exception {
         Rpctl.Result down = rpctl.with("RPCTL_SIDE_A_NODES", "127.0.0.1:1").run("--json", "claim", "--activity", "1", "--user=-1");
         JsonNode usage = conforms("error", down);

@@ -83,6 +83,33 @@ class LoadIT {
     }
 
     @Test
+    void verify_with_a_side_down_prints_the_figures_and_the_checks_it_could_make_and_names_the_side() throws Exception {
+        String id = activity(10);
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        Rpctl down = rpctl.with("RPCTL_SIDE_B_NODES", "127.0.0.1:" + closed);
+        Rpctl.Result r = down.run("claim", "--activity", id, "--users", "1-5", "--count", "5", "--verify");
+        assertEquals(69, r.exitCode(), r::toString);
+        assertTrue(r.out().contains("outcomes: claimed 5"), r::toString);
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("users with two claims") && l.contains("ok")), r::toString);
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("side a entries = rows") && l.contains("ok")), r::toString);
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("side b entries = rows") && l.contains("not checked")
+                && l.contains("unchecked")), r::toString);
+        assertTrue(r.err().strip().startsWith("rpctl: side(s) b could not be verified: redis side b at 127.0.0.1:" + closed),
+                r::toString);
+        Rpctl.Result json = down.run("--json", "claim", "--activity", id, "--users", "6-8", "--count", "3", "--verify");
+        assertEquals(69, json.exitCode(), json::toString);
+        com.fasterxml.jackson.databind.JsonNode doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out());
+        assertEquals(false, doc.get("consistent").asBoolean(), json::toString);
+        assertEquals(0, doc.at("/verify/users_with_two_claims").asLong(), json::toString);
+        for (com.fasterxml.jackson.databind.JsonNode s : doc.at("/verify/sides")) {
+            assertEquals(s.get("side").asText().equals("b"), !s.get("unreachable").isNull(), json::toString);
+        }
+    }
+
+    @Test
     void reads_of_a_side_that_is_down_are_answered_from_the_primary_and_counted() throws Exception {
         String id = activity(10);
         assertEquals(0, rpctl.run("claim", "--activity", id, "--user", "2").exitCode());

@@ -81,7 +81,7 @@ class OperationsIT {
     }
 
     @Test
-    void status_hides_pipelines_of_sides_not_configured_and_forget_deletes_one() throws Exception {
+    void status_hides_pipelines_of_sides_not_configured_and_pipeline_drop_retires_one() throws Exception {
         String gone = "gone" + Long.toString(Services.freshActivityId(), 36) + "-a";
         try (Connection c = ExitCodesIT.root(); Statement st = c.createStatement()) {
             st.execute("INSERT INTO rpctl_checkpoint (pipeline, binlog_file, binlog_position) VALUES ('" + gone + "', 'binlog.000000', 4)");
@@ -91,9 +91,21 @@ class OperationsIT {
         assertTrue(r.out().contains("hidden; --all shows them"), r::toString);
         Rpctl.Result all = rpctl.run("status", "--all");
         assertTrue(all.out().lines().anyMatch(l -> l.startsWith(gone + " ") && l.contains("purged")), all::toString);
-        Rpctl.Result forget = rpctl.run("status", "--forget", gone, "--all");
-        assertFalse(forget.out().contains(gone), forget::toString);
-        assertEquals(64, rpctl.run("status", "--forget", gone).exitCode());
+        Rpctl.Result only = rpctl.run("status", "--pipeline", gone);
+        assertEquals(1, only.exitCode(), "a pipeline named is judged: this one is purged: " + only);
+        assertEquals(1, only.out().lines().filter(l -> l.startsWith(gone + " ")).count(), only::toString);
+        assertFalse(only.out().lines().anyMatch(l -> l.startsWith("a ") || l.startsWith("b ")), only::toString);
+        Rpctl.Result list = rpctl.run("pipeline", "list");
+        assertEquals(0, list.exitCode(), list::toString);
+        assertTrue(list.out().lines().anyMatch(l -> l.startsWith(gone + " ") && l.contains(" no ") && l.contains("purged")), list::toString);
+        Rpctl.Result drop = rpctl.run("pipeline", "drop", gone);
+        assertEquals(0, drop.exitCode(), drop::toString);
+        assertEquals("dropped pipeline " + gone + " (its checkpoint)", drop.out().strip());
+        assertFalse(rpctl.run("pipeline", "list").out().contains(gone));
+        Rpctl.Result again = rpctl.run("pipeline", "drop", gone);
+        assertEquals(64, again.exitCode(), again::toString);
+        assertTrue(again.err().contains("no pipeline " + gone + " has a checkpoint; 'rpctl pipeline list' lists them"), again::toString);
+        assertEquals(64, rpctl.run("status", "--pipeline", gone).exitCode());
     }
 
     @Test

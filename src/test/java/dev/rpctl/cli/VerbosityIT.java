@@ -31,6 +31,23 @@ class VerbosityIT {
     }
 
     @Test
+    void version_names_the_commit_built_and_with_v_every_server_and_its_version() throws Exception {
+        Rpctl rpctl = Rpctl.withServices();
+        Rpctl.Result plain = rpctl.run("--version");
+        assertEquals(0, plain.exitCode(), plain::toString);
+        String first = plain.out().lines().findFirst().orElse("");
+        assertTrue(first.matches("rpctl \\S+ \\(commit [0-9a-f]{12}\\)"), first);
+        assertTrue(plain.out().lines().noneMatch(l -> l.startsWith("mysql") || l.startsWith("redis")), plain::toString);
+        Rpctl.Result v = rpctl.with("RPCTL_SIDE_B_NODES", "127.0.0.1:1").run("-v", "--version");
+        assertEquals(0, v.exitCode(), v::toString);
+        String mysql = "127.0.0.1:" + Services.env().get("RPCTL_MYSQL_PORT");
+        assertTrue(v.out().lines().anyMatch(l -> l.matches("mysql " + java.util.regex.Pattern.quote(mysql) + ": 10\\..*MariaDB.*")), v::toString);
+        assertTrue(v.out().lines().anyMatch(l -> l.matches("redis side a \\S+: 7\\.[0-9.]+")), v::toString);
+        // a server that does not answer is named with what it met; the others still say
+        assertTrue(v.out().lines().anyMatch(l -> l.startsWith("redis side b 127.0.0.1:1: unavailable (")), v::toString);
+    }
+
+    @Test
     void v_logs_servers_addresses_pool_events_and_timings_and_vv_adds_the_sql() throws Exception {
         String id = Long.toString(Services.freshActivityId());
         assertEquals(0, Rpctl.withServices().run("activity", "create", "--activity", id, "--count", "10", "--amount", "100").exitCode());

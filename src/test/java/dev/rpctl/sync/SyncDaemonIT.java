@@ -249,6 +249,11 @@ class SyncDaemonIT {
             assertTrue(line.contains("pipeline " + f.prefix + "a is already run by ") && line.contains(":" + leader.pid()
                     + ", MySQL connection"), line);
 
+            Process drop = f.rpctl("drop", "pipeline", "drop", f.prefix + "a");
+            assertTrue(drop.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(75, drop.exitValue(), f.stderr("drop"));
+            assertTrue(f.stderr("drop").contains("pipeline " + f.prefix + "a is running"), f.stderr("drop"));
+
             f.insertUsers(1, 50);
             f.awaitSide("a", f.expectedRows(), 30);
             assertTrue(standby.isAlive());
