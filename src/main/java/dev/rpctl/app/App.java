@@ -164,7 +164,7 @@ public final class App implements AutoCloseable {
     }
 
     public LoadService loadService() {
-        return new LoadService(activities(), this::claimService, this::claimReader, this::verifyService);
+        return new LoadService(activities(), this::claimService, this::claimReader, this::verifyService, primary());
     }
 
     public SchemaService schemaService() {

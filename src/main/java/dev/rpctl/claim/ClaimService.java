@@ -73,6 +73,21 @@ public final class ClaimService implements AutoCloseable {
         return committer.claim(new ClaimRequest(a, userId, requestId == null ? "" : requestId, now, new CompletableFuture<>()));
     }
 
+    /** The groups decided so far: how many, the claims in them, and the time their transactions took in all. */
+    public record GroupStats(long groups, long claims, long transactionNanos) {
+        public double claimsPerGroup() {
+            return groups == 0 ? 0 : claims / (double) groups;
+        }
+
+        public GroupStats minus(GroupStats before) {
+            return new GroupStats(groups - before.groups, claims - before.claims, transactionNanos - before.transactionNanos);
+        }
+    }
+
+    public GroupStats groupStats() {
+        return transaction.stats();
+    }
+
     /** Groups committed in one round trip so far. */
     public long oneRoundTripGroups() {
         return transaction.oneRoundTripGroups();

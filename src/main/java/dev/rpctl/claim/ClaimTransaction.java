@@ -19,6 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.LongAdder;
 
 import static dev.rpctl.claim.ClaimSql.execute;
 import static dev.rpctl.claim.ClaimSql.readExisting;
@@ -86,6 +87,9 @@ final class ClaimTransaction {
     /** Whether the last group had a new claim: then the next one opens its transaction with its first read. */
     private volatile boolean expectFresh = true;
     private final OneRoundTrip oneRoundTrip;
+    private final LongAdder groups = new LongAdder();
+    private final LongAdder claims = new LongAdder();
+    private final LongAdder decideNanos = new LongAdder();
 
     ClaimTransaction(Database db, ClaimSql sql) {
         this.db = db;
@@ -98,6 +102,11 @@ final class ClaimTransaction {
         return oneRoundTrip.groups();
     }
 
+    /** What the groups decided so far cost: see {@link ClaimService.GroupStats}. */
+    ClaimService.GroupStats stats() {
+        return new ClaimService.GroupStats(groups.sum(), claims.sum(), decideNanos.sum());
+    }
+
     /**
      * The outcome per user, committed. A transaction that holds a shard never waits for another
      * (so that waits cannot form a cycle): when the shards it could lock ran out before its users
@@ -106,6 +115,17 @@ final class ClaimTransaction {
      * transaction, when it found no budget left anywhere.
      */
     Decided decide(List<ClaimRequest> requests, Carry carry, Following following) {
+        long t0 = System.nanoTime();
+        try {
+            return decideAll(requests, carry, following);
+        } finally {
+            groups.increment();
+            claims.add(requests.size());
+            decideNanos.add(System.nanoTime() - t0);
+        }
+    }
+
+    private Decided decideAll(List<ClaimRequest> requests, Carry carry, Following following) {
         Decided d = decideOnce(requests, carry, following, true);
         if (d.unserved().isEmpty()) {
             return d;

@@ -40,7 +40,13 @@ public final class LoadDriver {
     public record Result(double seconds, long operations, double perSecond, List<OpStats> ops,
                          long claimed, long duplicates, long soldOut, long closed, long errors,
                          long writeThroughMisses, String firstError, List<Long> touchedUsers, boolean interrupted,
-                         long readFallbacks, long readsRefused, long undecodableEntries, RpctlException badData) {}
+                         long readFallbacks, long readsRefused, long undecodableEntries, RpctlException badData,
+                         double driverCpuSeconds, double processCpuSeconds) {
+        /** The share of this process's CPU the load's own threads used (the rest: committers, writers, the JVM). */
+        public double driverCpuShare() {
+            return processCpuSeconds <= 0 ? 0 : Math.min(1, driverCpuSeconds / processCpuSeconds);
+        }
+    }
 
     /** A snapshot for a progress line. */
     public record Progress(double seconds, long operations, long claimed, long duplicates, long soldOut, long errors) {}
@@ -78,6 +84,8 @@ public final class LoadDriver {
         long refusedBefore = reader.refused();
         long undecodableBefore = reader.undecodable();
         List<Map<Op, Histogram>> perThread = new ArrayList<>();
+        LongAdder driverCpuNanos = new LongAdder();
+        long processCpuBefore = processCpuNanos();
         long startNanos = System.nanoTime();
         long endNanos = plan.duration() == null ? Long.MAX_VALUE : startNanos + plan.duration().toNanos();
         double intervalNanos = plan.rate() > 0 ? 1e9 * plan.concurrency() / plan.rate() : 0;
@@ -174,6 +182,7 @@ public final class LoadDriver {
                         done.increment();
                     }
                 } finally {
+                    driverCpuNanos.add(java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime());
                     finished.countDown();
                 }
             }, "load-" + t);
@@ -207,7 +216,17 @@ public final class LoadDriver {
         return new Result(seconds, ops, ops / seconds, stats, claimed.sum(), duplicates.sum(), soldOut.sum(),
                 closed.sum(), errors.sum(), wtMisses.sum(), firstError[0], users, stopped && badData[0] == null,
                 reader.fallbacks() - fallbacksBefore, reader.refused() - refusedBefore,
-                reader.undecodable() - undecodableBefore, badData[0]);
+                reader.undecodable() - undecodableBefore, badData[0], driverCpuNanos.sum() / 1e9,
+                (processCpuNanos() - processCpuBefore) / 1e9);
+    }
+
+    /** CPU time of the whole process so far, where the JVM tells it; 0 where it does not. */
+    private static long processCpuNanos() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
+            return Math.max(0, os.getProcessCpuTime());
+        }
+        return 0;
     }
 
     private static void sleepNanos(long nanos) {

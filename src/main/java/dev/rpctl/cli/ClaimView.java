@@ -59,11 +59,14 @@ final class ClaimView {
         out.err().flush();
     }
 
+    /** A share of the claim transactions' time waiting for row locks from which the summary suggests more shards. */
+    static final double LOCK_WAIT_WARNING = 0.10;
+
     static void load(Output out, LoadService.Report report) {
         LoadDriver.Result r = report.load();
         VerifyService.Report v = report.verify();
         if (out.json()) {
-            out.json(loadJson(r, v));
+            out.json(loadJson(report));
             return;
         }
         out.line(String.format("%,d operations in %.1f s: %,.0f/s%s", r.operations(), r.seconds(), r.perSecond(),
@@ -80,6 +83,16 @@ final class ClaimView {
             out.line(String.format("reads: from the primary while the side was down %,d  refused beyond the fallback bound %,d"
                     + "  undecodable entries %,d", r.readFallbacks(), r.readsRefused(), r.undecodableEntries()));
         }
+        if (report.groups().groups() > 0) {
+            out.line(String.format("claims: %.1f a group (a transaction each); row lock waits %,d, %.0f%% of the transactions' time",
+                    report.groups().claimsPerGroup(), report.rowLockWaits(), 100 * report.rowLockWaitShare()));
+            if (report.rowLockWaitShare() >= LOCK_WAIT_WARNING) {
+                out.line("@|yellow claims waited on budget shard locks for a noticeable share of their time: more shards spread them"
+                        + " (activity create --shards N; claim.budget-shards for new activities)|@");
+            }
+        }
+        out.line(String.format("driver: the load's threads used %.0f%% of this process's CPU (%.1f of %.1f CPU-seconds)",
+                100 * r.driverCpuShare(), r.driverCpuSeconds(), r.processCpuSeconds()));
         if (r.firstError() != null) {
             out.line("@|red first error|@: " + r.firstError());
         }
@@ -89,7 +102,9 @@ final class ClaimView {
     }
 
     /** The --json document of a load (docs/json.md). */
-    static Map<String, Object> loadJson(LoadDriver.Result r, VerifyService.Report v) {
+    static Map<String, Object> loadJson(LoadService.Report report) {
+        LoadDriver.Result r = report.load();
+        VerifyService.Report v = report.verify();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("duration_ms", Output.ms(r.seconds()));
         m.put("operations", r.operations());
@@ -119,6 +134,10 @@ final class ClaimView {
         m.put("first_error", r.firstError());
         m.put("bad_data", r.badData() == null ? null : r.badData().getMessage());
         m.put("interrupted", r.interrupted());
+        m.put("claims_per_group", report.groups().claimsPerGroup());
+        m.put("row_lock_waits", report.rowLockWaits());
+        m.put("row_lock_wait_share", report.rowLockWaitShare());
+        m.put("driver_cpu_share", r.driverCpuShare());
         if (v != null) {
             Map<String, Object> verify = new LinkedHashMap<>();
             verify.put("consistent", v.consistent());

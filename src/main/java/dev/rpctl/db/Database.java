@@ -9,6 +9,8 @@ import dev.rpctl.config.MysqlSettings;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
 
@@ -136,6 +138,25 @@ public final class Database implements AutoCloseable {
      * configuration problems (78); a value too long for its column is a usage error (64). What is
      * left is a statement that failed on a working server: a bug (70).
      */
+    /** The named global status counters (SHOW GLOBAL STATUS) that the server has, by name. */
+    public Map<String, Long> globalStatus(List<String> names) {
+        Map<String, Long> out = new java.util.HashMap<>();
+        try (Connection c = connection(); java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SHOW GLOBAL STATUS WHERE Variable_name IN ('"
+                     + String.join("', '", names) + "')")) {
+            while (rs.next()) {
+                try {
+                    out.put(rs.getString(1), Long.parseLong(rs.getString(2)));
+                } catch (NumberFormatException ignored) {
+                    // not a counter
+                }
+            }
+        } catch (java.sql.SQLException e) {
+            throw translate(e);
+        }
+        return out;
+    }
+
     /** The server's version, as SELECT VERSION() gives it. */
     public String serverVersion() {
         try (Connection c = connection(); java.sql.Statement st = c.createStatement();

@@ -82,6 +82,48 @@ class LoadIT {
         }
     }
 
+    /**
+     * Claims that wait on a budget shard another transaction holds: the summary shows the share of
+     * their time spent waiting and suggests more shards; it always names the driver's CPU share.
+     */
+    @Test
+    void claims_waiting_on_a_held_shard_are_reported_with_a_hint_to_add_shards() throws Exception {
+        String id = activity(20);
+        try (java.sql.Connection holder = Services.root(); java.sql.Statement st = holder.createStatement()) {
+            holder.setAutoCommit(false);
+            st.executeQuery("SELECT shard FROM rp_activity_budget WHERE activity_id = " + id + " FOR UPDATE").close();
+            java.util.concurrent.CompletableFuture<Rpctl.Result> load = new java.util.concurrent.CompletableFuture<>();
+            Thread t = new Thread(() -> load.complete(rpctl.run("claim", "--activity", id, "--users", "1-10", "--count", "10",
+                    "--concurrency", "2")));
+            t.start();
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (waiting(id) == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(waiting(id) > 0, "the load's claims wait for the shard");
+            // a wait the summary must show: hold the shard a while longer before letting go
+            Thread.sleep(1000);
+            holder.rollback();
+            Rpctl.Result r = load.get(60, TimeUnit.SECONDS);
+            assertEquals(0, r.exitCode(), r::toString);
+            String line = r.out().lines().filter(l -> l.startsWith("claims: ")).findFirst().orElseThrow(() -> new AssertionError(r));
+            assertTrue(line.matches("claims: [0-9.]+ a group \\(a transaction each\\); row lock waits [1-9][0-9,]*, [0-9]+% of the transactions' time"),
+                    line);
+            assertTrue(r.out().contains("claims waited on budget shard locks for a noticeable share of their time"), r::toString);
+            assertTrue(r.out().lines().anyMatch(l -> l.matches("driver: the load's threads used [0-9]+% of this process's CPU .*")), r::toString);
+        }
+    }
+
+    /** Statements of the activity's claims running on the server (the holder's own is done). */
+    private static long waiting(String activity) throws Exception {
+        try (java.sql.Connection c = Services.root(); java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM information_schema.processlist WHERE command = 'Query'"
+                     + " AND info LIKE '%rp_activity_budget%activity_id = " + activity + " %' AND info NOT LIKE '%processlist%'")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     @Test
     void verify_with_a_side_down_prints_the_figures_and_the_checks_it_could_make_and_names_the_side() throws Exception {
         String id = activity(10);
