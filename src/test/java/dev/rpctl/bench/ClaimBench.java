@@ -28,7 +28,7 @@ public final class ClaimBench {
         void run(int thread, long i) throws Exception;
     }
 
-    record Run(double perSecond, double p99Ms) {}
+    record Run(double perSecond, double p99Ms, double p999Ms) {}
 
     public static void main(String[] args) throws Exception {
         int concurrency = Integer.parseInt(System.getProperty("bench.concurrency", "32"));
@@ -40,6 +40,11 @@ public final class ClaimBench {
         int warmupRounds = Integer.parseInt(System.getProperty("bench.warmup-rounds", "1"));
         // the claims' activity: fixed allocation commits a group in one round trip, random in two
         Allocation allocation = Allocation.parse(System.getProperty("bench.allocation", "fixed"));
+        String sweep = System.getProperty("bench.sweep");
+        if (sweep != null) {
+            sweep(sweep, seconds, rounds, warmupRounds, shards, allocation);
+            return;
+        }
         try (App app = Services.app()) {
             app.schemaService().init();
             ClaimService claims = app.claimService();
@@ -158,6 +163,122 @@ public final class ClaimBench {
         }
     }
 
+    /**
+     * The concurrency sweep: at each concurrency, alternating rounds of new claims, the bare
+     * autocommit loop, the batched ceiling (the same rows in multi-row INSERTs of the size of the
+     * groups rpctl formed in that round), duplicates, bare GETs and cached reads; then one table of
+     * medians and ratios.
+     */
+    static void sweep(String levels, int seconds, int rounds, int warmupRounds, int shards, Allocation allocation)
+            throws Exception {
+        List<Integer> cs = Arrays.stream(levels.split(",")).map(String::strip).map(Integer::parseInt).toList();
+        List<String> table = new ArrayList<>();
+        try (App app = Services.app()) {
+            app.schemaService().init();
+            ClaimService claims = app.claimService();
+            ClaimReader reader = app.claimReader("a");
+            CacheSide a = app.side("a");
+            String table0 = app.config().mapping().claimTable();
+            AtomicLong nextUser = new AtomicLong(1);
+            for (int c : cs) {
+                List<Run> bare = new ArrayList<>(), batched = new ArrayList<>(), fresh = new ArrayList<>(), dup = new ArrayList<>();
+                List<Run> get = new ArrayList<>(), read = new ArrayList<>();
+                List<Double> groupSizes = new ArrayList<>();
+                for (int round = 1 - warmupRounds; round <= rounds; round++) {
+                    boolean counted = round >= 1;
+                    System.out.println("concurrency " + c + (counted ? ", round " + round : ", warm-up round (not counted)"));
+                    long activity = Services.freshActivityId();
+                    app.activities().create(new ActivityService.NewActivity(activity, "bench", 50_000_000, 50_000_000_000L,
+                            allocation, null, null, shards));
+                    long bareActivity = Services.freshActivityId();
+                    String sql = "INSERT IGNORE INTO " + table0
+                            + " (activity_id, user_id, amount, status, request_id, version, created_at, updated_at)"
+                            + " VALUES (?, ?, 1000, 'paid', ?, 1, NOW(3), NOW(3))";
+                    Run b = measure("bare autocommit INSERT", c, seconds, (t, i) -> {
+                        long u = nextUser.getAndIncrement();
+                        try (Connection conn = app.primary().connection(); PreparedStatement ps = conn.prepareStatement(sql)) {
+                            ps.setLong(1, bareActivity);
+                            ps.setLong(2, u);
+                            ps.setString(3, "b" + u);
+                            ps.executeUpdate();
+                        }
+                    });
+                    long firstUser = nextUser.get();
+                    ClaimService.GroupStats before = claims.groupStats();
+                    Run f = measure("rpctl new claims", c, seconds, (t, i) -> {
+                        long u = nextUser.getAndIncrement();
+                        if (claims.claim(activity, u, "c" + u).result() != ClaimService.Result.CLAIMED) {
+                            throw new IllegalStateException("not claimed");
+                        }
+                    });
+                    long lastUser = nextUser.get() - 1;
+                    int group = Math.max(1, (int) Math.round(claims.groupStats().minus(before).claimsPerGroup()));
+                    // the database's batched ceiling: the same rows, group rows a statement, one statement a commit
+                    StringBuilder multi = new StringBuilder("INSERT IGNORE INTO " + table0
+                            + " (activity_id, user_id, amount, status, request_id, version, created_at, updated_at) VALUES ");
+                    for (int k = 0; k < group; k++) {
+                        multi.append(k == 0 ? "" : ", ").append("(?, ?, 1000, 'paid', ?, 1, NOW(3), NOW(3))");
+                    }
+                    String multiSql = multi.toString();
+                    Run m = measure("batched ceiling (" + group + " rows)", c, seconds, (t, i) -> {
+                        try (Connection conn = app.primary().connection(); PreparedStatement ps = conn.prepareStatement(multiSql)) {
+                            for (int k = 0; k < group; k++) {
+                                long u = nextUser.getAndIncrement();
+                                ps.setLong(3 * k + 1, bareActivity);
+                                ps.setLong(3 * k + 2, u);
+                                ps.setString(3 * k + 3, "b" + u);
+                            }
+                            ps.executeUpdate();
+                        }
+                    });
+                    // rows a second, not statements
+                    m = new Run(m.perSecond() * group, m.p99Ms(), m.p999Ms());
+                    Run d = measure("rpctl duplicate claims", c, seconds, (t, i) -> {
+                        long u = firstUser + ThreadLocalRandom.current().nextLong(lastUser - firstUser + 1);
+                        if (claims.claim(activity, u, "c" + u).result() != ClaimService.Result.DUPLICATE) {
+                            throw new IllegalStateException("not a duplicate");
+                        }
+                    });
+                    Run g = measure("bare jedis GET", c, seconds, (t, i) -> {
+                        long u = firstUser + ThreadLocalRandom.current().nextLong(lastUser - firstUser + 1);
+                        RawRedis.client(a).get(app.protocol().key(activity, u));
+                    });
+                    Run rd = measure("rpctl cached reads", c, seconds, (t, i) -> {
+                        long u = firstUser + ThreadLocalRandom.current().nextLong(lastUser - firstUser + 1);
+                        if (reader.read(activity, u).source() != ClaimReader.Source.CACHE) {
+                            throw new IllegalStateException("not a cache hit");
+                        }
+                    });
+                    if (counted) {
+                        bare.add(b);
+                        fresh.add(f);
+                        batched.add(m);
+                        dup.add(d);
+                        get.add(g);
+                        read.add(rd);
+                        groupSizes.add((double) group);
+                    }
+                }
+                table.add(String.format("| %d | %,.0f | %.1f | %.1f | %,.0f | %,.0f (%.0f rows) | %.2fx | %.2fx | %.2fx |", c,
+                        median(fresh, false), median(fresh, true), medianP999(fresh), median(bare, false), median(batched, false),
+                        groupSizes.stream().sorted().toList().get(groupSizes.size() / 2), median(fresh, false) / median(batched, false),
+                        median(dup, false) / median(fresh, false), median(read, false) / median(get, false)));
+            }
+        }
+        System.out.println();
+        System.out.printf("medians over %d rounds after %d warm-up round(s), %d s each, %d budget shards, %s allocation%n",
+                rounds, warmupRounds, seconds, shards, allocation.label());
+        System.out.println("| clients | new claims/s | p99 ms | p99.9 ms | bare autocommit rows/s | batched ceiling rows/s (group) |"
+                + " new / batched | duplicates / new | cached reads / GET |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
+        table.forEach(System.out::println);
+    }
+
+    static double medianP999(List<Run> runs) {
+        double[] v = runs.stream().mapToDouble(Run::p999Ms).sorted().toArray();
+        return v[v.length / 2];
+    }
+
     static void report(String name, List<Run> x, List<Run> base, double target) {
         double r = median(x, false) / median(base, false);
         System.out.printf("  %-34s %,10.0f/s vs %,10.0f/s = %.2fx (target >= %.2fx) %s%n", name,
@@ -207,7 +328,7 @@ public final class ClaimBench {
             all.add(h);
         }
         long n = Arrays.stream(counts).sum();
-        Run r = new Run(n / (double) seconds, all.getValueAtPercentile(99) / 1e6);
+        Run r = new Run(n / (double) seconds, all.getValueAtPercentile(99) / 1e6, all.getValueAtPercentile(99.9) / 1e6);
         System.out.printf("%-26s %,10.0f/s  p50 %.2f ms  p99 %.2f ms  errors %d%n", name, r.perSecond(),
                 all.getValueAtPercentile(50) / 1e6, r.p99Ms(), errors.get());
         return r;
