@@ -217,6 +217,7 @@ public final class SyncService {
         final SyncMetrics metrics;
         Thread thread;
         volatile boolean crash;
+        private boolean mysqlDown;
         boolean fromNow = options.fromNow();
 
         Runner(String name, CacheSide side, SyncMetrics metrics) {
@@ -258,8 +259,7 @@ public final class SyncService {
                         }
                         // MySQL went away between taking the lock and reading from the checkpoint:
                         // the same wait as for the lock, not an exit
-                        metrics.errors.incrementAndGet();
-                        log.warn("pipeline {}: {}; retrying in 1 s", name, e.getMessage());
+                        mysqlGone(e);
                         lock.close();
                         stopping.await(1, TimeUnit.SECONDS);
                     } finally {
@@ -280,14 +280,34 @@ public final class SyncService {
 
         private boolean acquire(PipelineLock lock) {
             try {
-                return lock.tryAcquire();
+                boolean taken = lock.tryAcquire();
+                mysqlAnswers();
+                return taken;
             } catch (RpctlException e) {
                 if (e.exitCode() != ExitCode.UNAVAILABLE) {
                     throw e;
                 }
-                metrics.errors.incrementAndGet();
-                log.warn("pipeline {}: {}; retrying in 1 s", name, e.getMessage());
+                mysqlGone(e);
                 return false;
+            }
+        }
+
+        /**
+         * MySQL did not answer: counted every time, logged once until it answers again (a daemon
+         * waits for it as long as it runs: systemd would only start it again into the same wait).
+         */
+        private void mysqlGone(RpctlException e) {
+            metrics.errors.incrementAndGet();
+            if (!mysqlDown) {
+                mysqlDown = true;
+                log.warn("pipeline {}: {}; trying again every second until it answers", name, e.getMessage());
+            }
+        }
+
+        private void mysqlAnswers() {
+            if (mysqlDown) {
+                mysqlDown = false;
+                log.info("pipeline {}: MySQL answers again", name);
             }
         }
 
