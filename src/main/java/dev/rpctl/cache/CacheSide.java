@@ -255,6 +255,11 @@ public final class CacheSide implements AutoCloseable {
         }
         for (int i = 0; i < replies.size(); i++) {
             if (replies.get(i) instanceof JedisDataException ex) {
+                if (ex instanceof JedisClusterException || ex instanceof JedisRedirectionException) {
+                    // CLUSTERDOWN in a reply, or a slot still moving after every hop: the side is not answering
+                    refreshRoutes();
+                    throw unavailable(ex);
+                }
                 if (!isNoScript(ex)) {
                     throw ex;
                 }
@@ -308,8 +313,10 @@ public final class CacheSide implements AutoCloseable {
     <T> T call(Function<UnifiedJedis, T> f) {
         try {
             return f.apply(client());
-        } catch (JedisConnectionException | JedisClusterOperationException | JedisClusterException e) {
-            // JedisClusterException: CLUSTERDOWN, a slot without a master that answers
+        } catch (JedisConnectionException | JedisClusterOperationException | JedisClusterException
+                 | JedisRedirectionException e) {
+            // JedisClusterException: CLUSTERDOWN, a slot without a master that answers; a
+            // redirection: a slot that kept moving for every hop allowed
             refreshRoutes();
             throw unavailable(e);
         }

@@ -66,7 +66,7 @@ public final class ClaimReader {
     private final LongAdder fallbacks = new LongAdder();
     private final LongAdder refused = new LongAdder();
     private final LongAdder undecodable = new LongAdder();
-    private volatile long downUntil;
+    private final java.util.concurrent.atomic.AtomicLong downUntil = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean down;
 
     /** A reader with the key table's defaults for the fallback bound and the bad-data policy. */
@@ -241,9 +241,18 @@ public final class ClaimReader {
         }
     }
 
-    /** Whether the side is being left alone after it could not be reached. */
+    /**
+     * Whether the side is being left alone after it could not be reached. When the while is up,
+     * one reader tries the side again (it moves the while on before it does); the others keep
+     * leaving it alone until that one has an answer, so a hung side costs one timeout a second.
+     */
     private boolean skipping() {
-        return down && System.nanoTime() - downUntil < 0;
+        if (!down) {
+            return false;
+        }
+        long until = downUntil.get();
+        long now = System.nanoTime();
+        return now - until < 0 || !downUntil.compareAndSet(until, now + DOWN_NANOS);
     }
 
     /** A call to the side; an unreachable side is left alone for a while and thrown as SideDown. */
@@ -259,7 +268,7 @@ public final class ClaimReader {
             if (e.exitCode() != ExitCode.UNAVAILABLE) {
                 throw e;
             }
-            downUntil = System.nanoTime() + DOWN_NANOS;
+            downUntil.set(System.nanoTime() + DOWN_NANOS);
             if (!down) {
                 down = true;
                 log.warn("side {} ({}): {}; reads go to the primary, at most {} at once (claim.read-fallback-concurrency),"

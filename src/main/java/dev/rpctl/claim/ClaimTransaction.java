@@ -7,6 +7,8 @@ import dev.rpctl.claim.ClaimSql.Opening;
 import dev.rpctl.claim.ClaimSql.Shard;
 import dev.rpctl.db.Database;
 import dev.rpctl.protocol.ClaimRow;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -37,6 +39,7 @@ import static dev.rpctl.claim.ClaimSql.statement;
  * general path here, which reads before it writes.
  */
 final class ClaimTransaction {
+    private static final Logger log = LoggerFactory.getLogger(ClaimTransaction.class);
     private static final int RETRIES = 20;
     static final int ER_DUP_ENTRY = 1062;
 
@@ -108,16 +111,18 @@ final class ClaimTransaction {
     }
 
     /**
-     * The outcome per user, committed. A transaction that holds a shard never waits for another
-     * (so that waits cannot form a cycle): when the shards it could lock ran out before its users
-     * did, it commits what it could pay, and the rest go in a transaction of their own, which holds
-     * no shard and so waits for one that others hold. SOLD_OUT is answered only by such a
-     * transaction, when it found no budget left anywhere.
+     * The outcome per user, committed; retried whole when InnoDB picks it as a deadlock victim or a
+     * same-user race. A carried group starts on its open transaction. A transaction that holds a
+     * shard never waits for another (so that waits cannot form a cycle): when the shards it could
+     * lock ran out before its users did, it commits what it could pay and returns the rest as
+     * unserved, for a transaction of their own, which holds no shard and so waits for one that
+     * others hold. SOLD_OUT is answered only by a transaction that held no shard and found no
+     * budget left anywhere.
      */
     Decided decide(List<ClaimRequest> requests, Carry carry, Following following) {
         long t0 = System.nanoTime();
         try {
-            return decideAll(requests, carry, following);
+            return decideOnce(requests, carry, following);
         } finally {
             groups.increment();
             claims.add(requests.size());
@@ -125,26 +130,11 @@ final class ClaimTransaction {
         }
     }
 
-    private Decided decideAll(List<ClaimRequest> requests, Carry carry, Following following) {
-        Decided d = decideOnce(requests, carry, following, true);
-        if (d.unserved().isEmpty()) {
-            return d;
-        }
-        Map<Long, Outcome> out = new LinkedHashMap<>(d.outcomes());
-        List<ClaimRequest> rest = d.unserved();
-        while (!rest.isEmpty()) {
-            Decided more = decideOnce(rest, null, NONE, false);
-            out.putAll(more.outcomes());
-            rest = more.unserved();
-        }
-        return new Decided(out, d.next());
-    }
-
     /**
-     * One transaction of the group (retried whole when InnoDB picks it as a deadlock victim or a
-     * same-user race). A carried group starts on its open transaction; fast allows the one-round-trip path.
+     * One transaction of the group, retried whole when InnoDB picks it as a deadlock victim, a
+     * same-user race, or a batch whose answers did not say what it committed.
      */
-    private Decided decideOnce(List<ClaimRequest> requests, Carry carry, Following following, boolean fast) {
+    private Decided decideOnce(List<ClaimRequest> requests, Carry carry, Following following) {
         Activity a = requests.get(0).activity();
         LinkedHashMap<Long, ClaimRequest> byUser = new LinkedHashMap<>();
         for (ClaimRequest r : requests) {
@@ -166,7 +156,7 @@ final class ClaimTransaction {
                     c = db.connection();
                 }
                 try {
-                    d = attempt(c, a, byUser, opening, following, tried, fast && attempt == 0);
+                    d = attempt(c, a, byUser, opening, following, tried, attempt == 0);
                     return d;
                 } catch (Throwable e) {
                     // a failure may leave the transaction open anywhere before its commit: end it
@@ -187,6 +177,12 @@ final class ClaimTransaction {
                 if (isDeadlock(e) && attempt < RETRIES) {
                     // InnoDB rolled this transaction back: nothing was paid, try again
                     backoff(attempt);
+                    continue;
+                }
+                if (UNCERTAIN.equals(e.getSQLState()) && attempt < RETRIES) {
+                    // the server ran the batch, its COMMIT maybe included: read again, and the rows
+                    // this attempt sent are answered as claimed where the primary has them
+                    log.warn("claims of activity {}: {}; answering them from the primary", a.id(), e.getMessage());
                     continue;
                 }
                 throw db.translate(e);
@@ -342,13 +338,13 @@ final class ClaimTransaction {
             for (int i = 0; i < taken.size() + 2; i++) {
                 int count = resultSet ? -1 : st.getUpdateCount();
                 if (count == -1 || (i == taken.size() && count != rows.size())) {
-                    throw new SQLException("the claim batch's statement " + (i + 1) + " answered " + count
+                    throw uncertain("the claim batch's statement " + (i + 1) + " answered " + count
                             + " where an update count of the UPDATEs, INSERT and COMMIT was expected");
                 }
                 resultSet = st.getMoreResults();
                 if (i == taken.size()) {
                     if (!resultSet) {
-                        throw new SQLException("the claim batch sent no tombstone read after its INSERT");
+                        throw uncertain("the claim batch sent no tombstone read after its INSERT");
                     }
                     readTombstones(st.getResultSet(), tombstones);
                     resultSet = st.getMoreResults();
@@ -358,7 +354,7 @@ final class ClaimTransaction {
                 return null;
             }
             if (!resultSet) {
-                throw new SQLException("the server sent fewer results than the statements it was given");
+                throw uncertain("the server sent fewer results than the statements it was given");
             }
             return readOpening(st, a, start);
         }
@@ -440,6 +436,13 @@ final class ClaimTransaction {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** SQLSTATE of a batch whose answers did not say what it committed (not a server's: those are 5 characters of its own classes). */
+    static final String UNCERTAIN = "RPCTL";
+
+    static SQLException uncertain(String message) {
+        return new SQLException(message, UNCERTAIN);
     }
 
     static boolean isDeadlock(SQLException e) {

@@ -15,9 +15,11 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -195,6 +197,21 @@ final class Committer {
             return null;
         }
         Map<Long, Outcome> outcomes = d.outcomes();
+        if (!d.unserved().isEmpty()) {
+            // users the transaction could not pay without waiting for a shard others held: they go
+            // next as a group of their own, whose transaction holds no shard and so may wait for one;
+            // the others are answered now
+            Set<Long> left = new HashSet<>();
+            d.unserved().forEach(r -> left.add(r.userId()));
+            List<ClaimRequest> again = new ArrayList<>();
+            List<ClaimRequest> decided = new ArrayList<>();
+            for (ClaimRequest r : requests) {
+                (left.contains(r.userId()) ? again : decided).add(r);
+            }
+            pending.giveBack(again);
+            requests = decided;
+        }
+        List<ClaimRequest> answered = requests;
         try {
             List<CacheProtocol.Write> writes = new ArrayList<>();
             for (Outcome o : outcomes.values()) {
@@ -211,11 +228,11 @@ final class Committer {
             }
             if (writes.isEmpty()) {
                 // nothing to write through (duplicates, sold out): answer at once
-                answer(requests, outcomes, WriteThrough.Written.NONE);
+                answer(answered, outcomes, WriteThrough.Written.NONE);
             } else {
                 // answered when every side has the rows or their time is up: single-Redis sides are
                 // written on this thread, Cluster and Sentinel sides by their writers
-                writeThrough.submit(writes).thenAccept(written -> answer(requests, outcomes, written));
+                writeThrough.submit(writes).thenAccept(written -> answer(answered, outcomes, written));
             }
         } catch (RuntimeException e) {
             for (ClaimRequest r : requests) {

@@ -88,8 +88,9 @@ final class ClaimCommand extends BaseCommand {
             out().err().flush();
             return "TERM".equals(signal[0]) ? 143 : 130;
         }
-        if (report.verify() != null && !report.verify().unchecked().isEmpty()) {
-            // the figures and every check that could run are printed above; the exit says what stopped the rest
+        if (report.verify() != null && !report.verify().unchecked().isEmpty() && report.verify().checkedConsistent()) {
+            // the figures and every check that could run are printed above, all passed; the exit says
+            // what stopped the rest (a check that failed exits 1 whatever else happened)
             throw new RpctlException(ExitCode.UNAVAILABLE, "side(s) " + String.join(", ", report.verify().unchecked())
                     + " could not be verified: " + report.verify().sides().stream().filter(x -> x.unreachable() != null)
                     .map(VerifyService.SideCheck::unreachable).findFirst().orElse(""), null);

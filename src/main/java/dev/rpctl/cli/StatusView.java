@@ -110,8 +110,8 @@ final class StatusView {
         p.put("lag_ms", known(s.lagMillis()));
         p.put("heartbeat_age_ms", known(s.heartbeatAgeMillis()));
         p.put("leader_connection", s.leaderConnection());
-        p.put("leader", s.leaderProcess());
-        p.put("leader_address", s.leaderHost());
+        p.put("leader", s.leaderHost());
+        p.put("leader_process", s.leaderProcess());
         p.put("files_before_checkpoint", s.purged() ? null : s.filesBeforeCheckpoint());
         p.put("bytes_before_checkpoint", s.purged() ? null : s.bytesBeforeCheckpoint());
         p.put("next_purge_breaks_it", nextPurgeBreaks(s, binlog));

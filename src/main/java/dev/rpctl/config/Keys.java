@@ -152,9 +152,9 @@ public final class Keys {
             Keys::positive);
     public static final Key<Long> SYNC_SERVER_ID_BASE = define("sync.server-id-base",
             ValueType.longInteger(1, 4_294_967_000L), 4200L,
-            "Base of the binlog clients' MySQL server ids: each leading pipeline reads as this plus the"
-                    + " connection id of its lock session, so no two share one. Replicas of the same server must"
-                    + " not use ids in that range.");
+            "Base of the binlog clients' MySQL server ids: each leading pipeline reads as this plus a slot"
+                    + " of 0-63 that its lock session holds, so no two share one. Replicas of the same server must"
+                    + " not use ids in that range (base to base + 63).");
     public static final Key<Duration> SYNC_KEEPALIVE_INTERVAL = define("sync.keepalive-interval",
             ValueType.DURATION, Duration.ofSeconds(5), "How often an idle binlog connection is checked.",
             Keys::positive);

@@ -35,6 +35,14 @@ final class PipelineLock implements AutoCloseable {
     private final String lockName;
     private Connection connection;
     private long session;
+    private int slot = -1;
+
+    /**
+     * Binlog server ids a server's rpctl readers take from: sync.server-id-base + 0..SLOTS-1, each
+     * held as a named lock on the lock session, so that two readers never share one and the range
+     * replicas must avoid is small and fixed.
+     */
+    static final int SLOTS = 64;
 
     PipelineLock(SyncRepository repo, String pipeline) {
         this.repo = repo;
@@ -77,12 +85,42 @@ final class PipelineLock implements AutoCloseable {
                     }
                 }
             }
+            slot = takeSlot();
             repo.claimLeadership(connection, lockName, pipeline, PROCESS);
             return true;
         } catch (SQLException e) {
             closeQuietly();
             throw db.translate(e);
         }
+    }
+
+    /**
+     * The first free server-id slot, held by a named lock on this session as long as it lives (a
+     * lock this session already holds is given again: GET_LOCK is re-entrant).
+     */
+    private int takeSlot() throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("SELECT GET_LOCK(?, 0)")) {
+            for (int k = 0; k < SLOTS; k++) {
+                ps.setString(1, "rpctl.server-id." + k);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next() && rs.getInt(1) == 1) {
+                        return k;
+                    }
+                }
+            }
+        }
+        try (PreparedStatement ps = connection.prepareStatement("SELECT RELEASE_LOCK(?)")) {
+            ps.setString(1, lockName);
+            ps.executeQuery().close();
+        }
+        throw new dev.rpctl.errors.RpctlException(dev.rpctl.errors.ExitCode.CONFIG, "pipeline " + pipeline + ": all "
+                + SLOTS + " binlog server ids from sync.server-id-base are taken by other rpctl readers of this server;"
+                + " stop some, or give this daemon another sync.server-id-base", null);
+    }
+
+    /** The server-id slot this session holds (0..SLOTS-1), -1 before the lock was taken. */
+    synchronized int slot() {
+        return slot;
     }
 
     /** The MySQL connection id of the lock's session: unique among the server's live sessions. */

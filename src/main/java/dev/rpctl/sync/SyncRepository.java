@@ -57,9 +57,9 @@ public final class SyncRepository {
                 long age = rs.getLong(5);
                 boolean ageKnown = !rs.wasNull();
                 long connection = rs.getLong(9);
+                Long leaderConnection = rs.wasNull() ? null : connection;
                 out.add(new Checkpoint(rs.getString(1), new BinlogPosition(rs.getString(2), rs.getLong(3), rs.getString(4)),
-                        ageKnown ? Math.max(0, age) : -1, rs.getLong(6), rs.getLong(7), rs.getString(8),
-                        rs.wasNull() ? null : connection));
+                        ageKnown ? Math.max(0, age) : -1, rs.getLong(6), rs.getLong(7), rs.getString(8), leaderConnection));
             }
         } catch (SQLException e) {
             throw db.translate(e);

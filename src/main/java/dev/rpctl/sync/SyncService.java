@@ -117,11 +117,12 @@ public final class SyncService {
     }
 
     /**
-     * The binlog server id of a leadership: the base plus its lock session's connection id, within
-     * the unsigned 32-bit range. Live sessions have distinct ids, so two readers never share one.
+     * The binlog server id of a leadership: the base plus the server-id slot its lock session
+     * holds ({@link PipelineLock#SLOTS}), within the unsigned 32-bit range. A slot is held by one
+     * live session at a time, so two readers never share an id.
      */
-    static long serverId(long base, long session) {
-        return (base - 1 + session) % SERVER_IDS + 1;
+    static long serverId(long base, int slot) {
+        return (base - 1 + slot) % SERVER_IDS + 1;
     }
 
     private SyncMetrics metrics(String pipeline, String side) {
@@ -321,7 +322,7 @@ public final class SyncService {
                 log.warn("pipeline {}: lost its lock before it began (its session to MySQL is gone); standing by", name);
                 return;
             }
-            long serverId = serverId(settings.serverIdBase(), lock.session());
+            long serverId = serverId(settings.serverIdBase(), lock.slot());
             log.info("pipeline {}: leading as {}; side {} at {}, from {}", name, PipelineLock.PROCESS, side.name(),
                     side.address(), from);
             Pipeline p = new Pipeline(name, serverId, side, protocol, mapping, settings, repo, lock, metrics, namesInEvents,

@@ -203,16 +203,26 @@ class ClaimIT {
             st.executeQuery("SELECT shard FROM " + SchemaService.budgetTable(app.config().mapping()) + " WHERE activity_id = "
                     + a + " AND shard > 0 FOR UPDATE").close();
             List<ClaimRequest> group = LongStream.rangeClosed(1, 4).mapToObj(u -> request(act, u)).toList();
-            java.util.concurrent.CompletableFuture<ClaimTransaction.Decided> decided = async(() -> tx.decide(group, null, ClaimTransaction.NONE));
-            // shard 0 pays two of them; the other two wait for a shard the holder has (or, wrongly, are sold out)
+            // shard 0 pays two of them; the other two are left for a transaction of their own, not sold out
+            ClaimTransaction.Decided first = tx.decide(group, null, ClaimTransaction.NONE);
+            for (long u = 1; u <= 2; u++) {
+                assertEquals(ClaimService.Result.CLAIMED, first.outcomes().get(u).result(), allocation + " user " + u);
+            }
+            assertEquals(List.of(3L, 4L), first.unserved().stream().map(ClaimRequest::userId).toList(),
+                    allocation + ": " + first.outcomes());
+            // that transaction holds no shard: it waits for one the holder has
+            java.util.concurrent.CompletableFuture<ClaimTransaction.Decided> decided = async(() -> tx.decide(first.unserved(),
+                    null, ClaimTransaction.NONE));
             long deadline = System.nanoTime() + 30_000_000_000L;
             while (!decided.isDone() && lockWaits(a) == 0 && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
+            assertEquals(1, lockWaits(a), "the users left wait for a held shard");
             holder.rollback();
-            Map<Long, ClaimService.Outcome> out = decided.get(30, java.util.concurrent.TimeUnit.SECONDS).outcomes();
-            for (long u = 1; u <= 4; u++) {
-                assertEquals(ClaimService.Result.CLAIMED, out.get(u).result(), allocation + " user " + u + ": " + out.get(u));
+            ClaimTransaction.Decided rest = decided.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(List.of(), rest.unserved());
+            for (long u = 3; u <= 4; u++) {
+                assertEquals(ClaimService.Result.CLAIMED, rest.outcomes().get(u).result(), allocation + " user " + u + ": " + rest.outcomes());
             }
         }
         Activity after = app.activities().require(a);

@@ -275,7 +275,7 @@ class SyncDaemonIT {
                     pipeline = p;
                 }
             }
-            assertTrue(pipeline != null && pipeline.get("leader").asText().endsWith(":" + standby.pid()), String.valueOf(pipeline));
+            assertTrue(pipeline != null && pipeline.get("leader_process").asText().endsWith(":" + standby.pid()), String.valueOf(pipeline));
             assertEquals(f.repo().lockHolder(PipelineLock.lockName(f.prefix + "a")), pipeline.get("leader_connection").asLong());
         }
     }
