@@ -5,6 +5,7 @@ import ch.qos.logback.classic.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
@@ -43,7 +44,17 @@ public final class Cli {
     }
 
     public static int run(PrintWriter out, PrintWriter err, Map<String, String> env, Path cwd, boolean terminal, String... args) {
-        RpctlCommand root = new RpctlCommand(env, cwd, terminal);
+        return run(System.in, out, err, env, cwd, terminal, args);
+    }
+
+    /** As {@link #run(PrintWriter, PrintWriter, Map, Path, boolean, String...)}, reading the given standard input. */
+    public static int run(InputStream in, PrintWriter out, PrintWriter err, Map<String, String> env, Path cwd, boolean terminal,
+                          String... args) {
+        return execute(new RpctlCommand(env, cwd, terminal, in, null), out, err, args);
+    }
+
+    /** Runs one command line on the given root: a process's, or one line of the shell. */
+    static int execute(RpctlCommand root, PrintWriter out, PrintWriter err, String... args) {
         CommandLine cl = commandLine(root);
         cl.setOut(out);
         cl.setErr(err);
