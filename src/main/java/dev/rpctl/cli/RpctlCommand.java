@@ -50,6 +50,7 @@ import java.util.Map;
                 StatusCommand.class,
                 PipelineCommand.class,
                 ShellCommand.class,
+                CompletionCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class RpctlCommand implements Runnable {
