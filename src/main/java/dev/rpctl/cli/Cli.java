@@ -2,6 +2,7 @@ package dev.rpctl.cli;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
+import dev.rpctl.errors.RpctlException;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
@@ -23,7 +24,11 @@ public final class Cli {
         cl.setParameterExceptionHandler(handler);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionStrategy(parseResult -> {
-            configureLogging(root, parseResult);
+            try {
+                configureLogging(root, parseResult);
+            } catch (RpctlException e) {
+                throw new CommandLine.ExecutionException(parseResult.commandSpec().commandLine(), e.getMessage(), e);
+            }
             long start = System.nanoTime();
             Object result = null;
             try {
@@ -70,6 +75,10 @@ public final class Cli {
         CommandLine.ParseResult leaf = parseResult;
         while (leaf.subcommand() != null) {
             leaf = leaf.subcommand();
+        }
+        // the operator's logback file sets the levels; -v still raises them
+        if (Logging.userFile(root.env()) && root.verbosity() == 0) {
+            return;
         }
         boolean daemon = leaf.commandSpec().userObject() instanceof LongRunning;
         Level[] levels = {daemon ? Level.INFO : Level.WARN, Level.INFO, Level.DEBUG, Level.TRACE};
