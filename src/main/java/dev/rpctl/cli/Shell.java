@@ -176,7 +176,7 @@ final class Shell {
      * (a second Ctrl-C leaves it behind); any other is interrupted and left behind at once.
      * Returns false when no command runs.
      */
-    boolean interrupt() {
+    synchronized boolean interrupt() {
         Running r = running;
         if (r == null) {
             return false;

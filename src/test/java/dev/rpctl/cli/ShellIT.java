@@ -4,13 +4,27 @@ import dev.rpctl.Rpctl;
 import dev.rpctl.Services;
 import org.junit.jupiter.api.Test;
 
+import java.io.BufferedReader;
 import java.io.File;
+import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -83,6 +97,48 @@ class ShellIT {
         assertTrue(run.stderr().contains("rpctl: interrupted: the figures so far"), run.stderr());
         // the line after the load ran: the shell survived the Ctrl-C
         assertTrue(out.lines().anyMatch(l -> l.matches("paid count\\s+[1-9]\\d*")), out);
+    }
+
+    @Test
+    void ctrl_c_cuts_off_a_command_stuck_on_a_silent_server_and_the_next_line_runs() throws Exception {
+        // side a accepts connections and never answers: the inspect waits for it until Ctrl-C
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            CountDownLatch connected = new CountDownLatch(1);
+            List<Socket> held = new CopyOnWriteArrayList<>();
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        held.add(silent.accept());
+                        connected.countDown();
+                    }
+                } catch (IOException closed) {
+                    // the test is over
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            Map<String, String> env = new HashMap<>(Services.env());
+            env.put("RPCTL_SIDE_A_NODES", "127.0.0.1:" + silent.getLocalPort());
+            env.put("RPCTL_SIDE_A_TIMEOUT", "10m");
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            Shell shell = new Shell(new RpctlCommand(env, Path.of("."), false), new PrintWriter(out, true), new PrintWriter(err, true));
+            CompletableFuture<Integer> code = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return shell.script(new BufferedReader(new StringReader("inspect --user 1 --activity 1\nconfig check\n")), true);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            assertTrue(connected.await(60, TimeUnit.SECONDS), "inspect never reached side a: " + err);
+            assertTrue(shell.interrupt());
+            assertEquals(130, code.get(60, TimeUnit.SECONDS), out + "\n" + err);
+            assertTrue(out.toString().endsWith("ok: defaults and environment (no file)\n"), out.toString());
+            assertEquals("rpctl: interrupted\n", err.toString());
+            for (Socket s : held) {
+                s.close();
+            }
+        }
     }
 
     private static long paid(String id) {
