@@ -8,12 +8,14 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Model.PositionalParamSpec;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * Writes the man pages from the picocli model and the key table, at build time: rpctl(1), one
@@ -62,6 +64,9 @@ public final class ManPages {
                     {"Both pipelines, metrics on the default address:", "rpctl sync-daemon"},
                     {"After the checkpoint's binlog was purged:", "rpctl sync-daemon --from-now"}}),
             Map.entry("rpctl-status", new String[][] {{"The pipelines, as JSON for a monitoring check:", "rpctl status --json"}}),
+            Map.entry("rpctl-pipeline", new String[][] {{"Every pipeline with a checkpoint:", "rpctl pipeline list"}}),
+            Map.entry("rpctl-pipeline-list", new String[][] {{"Every pipeline with a checkpoint, as JSON:", "rpctl pipeline list --json"}}),
+            Map.entry("rpctl-pipeline-drop", new String[][] {{"Retire the pipeline of a side that was renamed:", "rpctl pipeline drop old-b"}}),
             Map.entry("rpctl-shell", new String[][] {
                     {"Interactive:", "rpctl shell"},
                     {"A script, run to its end even when a line fails:", "printf 'status\\ninspect --user 42 --activity 7\\n' | rpctl shell --keep-going"}}),
@@ -83,7 +88,11 @@ public final class ManPages {
         if (args.length < 2 || !args[1].matches("\\d{4}-\\d\\d-\\d\\d.*")) {
             throw new IllegalArgumentException("give the build's date as yyyy-mm-dd, got " + Arrays.toString(args));
         }
-        String version = new VersionProvider().getVersion()[0].substring("rpctl ".length());
+        Properties build = new Properties();
+        try (InputStream in = ManPages.class.getResourceAsStream("/dev/rpctl/version.properties")) {
+            build.load(in);
+        }
+        String version = build.getProperty("version");
         ManPages pages = new ManPages(args[1].substring(0, 10), version);
         Files.createDirectories(dir.resolve("man1"));
         Files.createDirectories(dir.resolve("man5"));

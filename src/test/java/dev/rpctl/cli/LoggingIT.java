@@ -74,7 +74,7 @@ class LoggingIT {
         }
         assertTrue(lines.stream().anyMatch(l -> l.contains("\"level\":\"INFO\"") && l.contains("pipeline " + prefix + "a: leading as")),
                 lines.toString());
-        Rpctl.withServices().run("status", "--forget", prefix + "a");
+        Rpctl.withServices().run("pipeline", "drop", prefix + "a");
     }
 
     private Path logbackFile(Path log) throws Exception {
