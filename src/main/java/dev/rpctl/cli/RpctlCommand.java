@@ -16,6 +16,7 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** The root command: global options, and the process's configuration and wiring, built on first use. */
@@ -83,6 +84,7 @@ public final class RpctlCommand implements Runnable {
     private final InputStream in;
     /** The shell's root when this is one line of {@code rpctl shell}: its configuration and connections serve the line. */
     private final RpctlCommand shell;
+    private final SeenIds seenIds = new SeenIds();
     private final Map<String, String> flagSettings = new LinkedHashMap<>();
     private final Map<String, String> typedFlags = new LinkedHashMap<>();
     private Config config;
@@ -159,6 +161,16 @@ public final class RpctlCommand implements Runnable {
 
     public boolean terminal() {
         return terminal;
+    }
+
+    /** The ids the shell offers again in completion; a line adds to its shell's. */
+    SeenIds seenIds() {
+        return shell != null ? shell.seenIds() : seenIds;
+    }
+
+    /** Ids a command showed (an activity list), for the shell's completion of the option that takes them. */
+    void seen(String option, List<Long> ids) {
+        seenIds().add(option, ids);
     }
 
     /** Whether this is one line of {@code rpctl shell}. */

@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentSkipListSet;
 
-/** The activity and user ids typed in the shell, offered again by its completion. */
+/** The activity and user ids typed or shown in the shell, offered again by its completion. */
 final class SeenIds {
     private final Set<Long> activities = new ConcurrentSkipListSet<>();
     private final Set<Long> users = new ConcurrentSkipListSet<>();
@@ -16,16 +16,32 @@ final class SeenIds {
             int eq = w.indexOf('=');
             String name = eq < 0 ? w : w.substring(0, eq);
             String value = eq >= 0 ? w.substring(eq + 1) : i + 1 < words.size() ? words.get(i + 1) : null;
-            Set<Long> into = name.equals("--activity") ? activities : name.equals("--user") ? users : null;
+            Set<Long> into = of(name);
             if (into != null && value != null && value.matches("[0-9]{1,18}")) {
                 into.add(Long.parseLong(value));
             }
         }
     }
 
+    /** Ids a command showed for an option (--activity or --user). */
+    void add(String option, List<Long> ids) {
+        Set<Long> into = of(option);
+        if (into != null) {
+            into.addAll(ids);
+        }
+    }
+
     /** The ids seen for an option (--activity or --user), in order; none for any other. */
-    List<String> of(String option) {
-        Set<Long> ids = option.equals("--activity") ? activities : option.equals("--user") ? users : Set.of();
-        return ids.stream().map(String::valueOf).toList();
+    List<String> candidates(String option) {
+        Set<Long> ids = of(option);
+        return ids == null ? List.of() : ids.stream().map(String::valueOf).toList();
+    }
+
+    private Set<Long> of(String option) {
+        return switch (option) {
+            case "--activity" -> activities;
+            case "--user" -> users;
+            default -> null;
+        };
     }
 }

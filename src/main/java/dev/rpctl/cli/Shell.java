@@ -36,13 +36,14 @@ final class Shell {
     private final RpctlCommand root;
     private final PrintWriter out;
     private final PrintWriter err;
-    private final SeenIds seen = new SeenIds();
+    private final SeenIds seen;
     private volatile Running running;
 
     Shell(RpctlCommand root, PrintWriter out, PrintWriter err) {
         this.root = root;
         this.out = out;
         this.err = err;
+        this.seen = root.seenIds();
     }
 
     SeenIds seen() {

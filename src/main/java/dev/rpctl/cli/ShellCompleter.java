@@ -53,7 +53,7 @@ final class ShellCompleter implements Completer {
             }
         }
         if (index > 0) {
-            for (String id : seen.of(words.get(index - 1))) {
+            for (String id : seen.candidates(words.get(index - 1))) {
                 if (id.startsWith(prefix)) {
                     out.add(id);
                 }

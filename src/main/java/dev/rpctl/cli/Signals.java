@@ -32,6 +32,17 @@ final class Signals {
         }
     }
 
+    /**
+     * For a command that stops through a shutdown hook when run alone: in the shell, where Ctrl-C
+     * does not end the process, the action is what Ctrl-C does. Outside the shell, nothing.
+     */
+    static void onShellInterrupt(Runnable action) {
+        Consumer<Consumer<String>> shell = SHELL.get();
+        if (shell != null) {
+            shell.accept(signal -> action.run());
+        }
+    }
+
     /** Runs the action on a thread of its own when the signal comes; replaces any other handler of it. */
     static void handle(String signal, Runnable action) {
         Signal.handle(new Signal(signal), s -> {

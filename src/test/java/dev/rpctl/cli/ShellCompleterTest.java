@@ -12,7 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ShellCompleterTest {
-    private final Shell shell = new Shell(new RpctlCommand(Map.of(), Path.of("."), false), null, null);
+    private final RpctlCommand root = new RpctlCommand(Map.of(), Path.of("."), false);
+    private final Shell shell = new Shell(root, null, null);
     private final ShellCompleter completer = new ShellCompleter(Shell::model, shell.seen());
 
     /** The candidates for the last word of a line typed so far. */
@@ -54,5 +55,11 @@ class ShellCompleterTest {
         assertEquals(List.of("42", "43"), complete("inspect --activity "));
         assertEquals(List.of("43"), complete("activity show --activity 43"));
         assertEquals(List.of("7", "7001"), complete("inspect --user 7"));
+    }
+
+    @Test
+    void activity_ids_a_line_showed_are_offered_too() {
+        root.line().seen("--activity", List.of(7L, 8L));
+        assertEquals(List.of("7", "8"), complete("inspect --activity "));
     }
 }
