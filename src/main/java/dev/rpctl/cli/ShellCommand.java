@@ -16,7 +16,7 @@ import java.nio.charset.StandardCharsets;
                 + " values (sides, allocations, the activity and user ids typed before) and a history kept across sessions.",
         "Its connections stay open between commands, so the second inspect answers at once. Ctrl-C stops the running"
                 + " command, not the shell; Ctrl-D or 'exit' leaves. Global options given before 'shell' apply to every line.",
-        "With standard input not a terminal, it runs the lines it reads as a script (blank lines and # comments skipped)"
+        "When standard input or output is not a terminal, it runs the lines it reads as a script (blank lines and # comments skipped)"
                 + " and stops at the first that fails, exiting with its code."},
         footer = {"", "Exit: 0 when every line succeeded; otherwise the code of the first line that failed (with --keep-going too)."})
 final class ShellCommand extends BaseCommand {
