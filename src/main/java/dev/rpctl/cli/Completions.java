@@ -55,9 +55,16 @@ public final class Completions {
                 + "_bash_complete -F _complete_rpctl -o default\n";
     }
 
-    /** picocli's script without its last line, which names rpctl.sh and rpctl.bash as well. */
+    /**
+     * picocli's script without its last line, which names rpctl.sh and rpctl.bash as well, and with
+     * -v a flag: picocli takes the repeatable boolean (-v, -vv) for an option with a value, after
+     * which nothing would complete.
+     */
     private static String functions(CommandLine model) {
-        String script = AutoComplete.bash("rpctl", model);
+        String script = AutoComplete.bash("rpctl", model)
+                .replace(" '-v'\"\n", "\"\n")
+                .replace("local flag_opts=\"", "local flag_opts=\"'-v' ")
+                .replace("    '-v')\n      return\n      ;;\n", "");
         int last = script.lastIndexOf("\ncomplete -F ");
         if (last < 0) {
             throw new IllegalStateException("picocli's bash completion has no complete line");

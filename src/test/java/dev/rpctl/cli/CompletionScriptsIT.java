@@ -49,6 +49,8 @@ class CompletionScriptsIT {
         assertEquals(List.of("fixed", "random"), bash("activity", "create", "--allocation", ""));
         assertEquals(List.of("a", "b"), bash("claim", "--read-side", ""));
         assertEquals(List.of("bash", "zsh"), bash("completion", ""));
+        assertEquals(List.of("inspect"), bash("-v", "ins"));
+        assertTrue(bash("-").contains("-v"));
     }
 
     /** Types the keys in a zsh that finds _rpctl on its fpath only, and returns the command line they made. */

@@ -28,6 +28,7 @@ class ShellCompleterTest {
         assertTrue(complete("").containsAll(List.of("inspect", "claim", "status", "exit", "quit")), complete("").toString());
         assertEquals(List.of("create"), complete("activity cr"));
         assertEquals(List.of("inspect"), complete("rpctl ins"));
+        assertEquals(List.of("inspect"), complete("-v ins"));
     }
 
     @Test
