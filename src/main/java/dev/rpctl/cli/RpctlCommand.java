@@ -178,7 +178,7 @@ public final class RpctlCommand implements Runnable {
         return shell != null;
     }
 
-    /** Standard input: a users file given as -, the shell's script. */
+    /** Standard input, where the shell reads a script. */
     public InputStream in() {
         return in;
     }
@@ -214,7 +214,18 @@ public final class RpctlCommand implements Runnable {
             return shell.config();
         }
         if (config == null) {
-            config = new ConfigLoader(env, cwd).load(configFile, flagSettings, typedFlags);
+            Path file = configFile;
+            Map<String, String> flags = flagSettings;
+            Map<String, String> typed = typedFlags;
+            if (shell != null) {
+                // a line's own file and keys go over the shell's
+                file = file != null ? file : shell.configFile;
+                flags = new LinkedHashMap<>(shell.flagSettings);
+                flags.putAll(flagSettings);
+                typed = new LinkedHashMap<>(shell.typedFlags);
+                typed.putAll(typedFlags);
+            }
+            config = new ConfigLoader(env, cwd).load(file, flags, typed);
             Cli.logFormat(config.logFormat());
         }
         return config;

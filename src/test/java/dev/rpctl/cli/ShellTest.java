@@ -71,6 +71,14 @@ class ShellTest {
     }
 
     @Test
+    void a_line_with_a_key_of_its_own_keeps_the_shells_keys_under_it() {
+        Result r = script("config show --mysql-pool-size 7\nconfig show\n", "--mysql-port", "13306");
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals(2, r.out().lines().filter(l -> l.matches("mysql\\.port\\s+13306\\s+flag.*")).count(), r.out());
+        assertEquals(1, r.out().lines().filter(l -> l.matches("mysql\\.pool-size\\s+7\\s+flag.*")).count(), r.out());
+    }
+
+    @Test
     void a_shell_inside_the_shell_is_refused() {
         Result r = script("shell\n");
         assertEquals(64, r.exitCode(), r.toString());
