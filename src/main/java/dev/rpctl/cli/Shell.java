@@ -146,7 +146,6 @@ final class Shell {
 
     private int run(String[] args) {
         Running r = new Running();
-        running = r;
         Thread worker = new Thread(() -> {
             Signals.inShell(r.stops::add);
             try {
@@ -154,9 +153,10 @@ final class Shell {
             } catch (Throwable t) {
                 r.done.completeExceptionally(t);
             }
-        }, "rpctl-shell-" + args[0]);
+        }, "rpctl-shell-command");
         worker.setDaemon(true);
         r.worker = worker;
+        running = r;
         worker.start();
         try {
             return r.done.get();
@@ -224,7 +224,7 @@ final class Shell {
         final Gate err = new Gate(Shell.this.err);
         final List<Consumer<String>> stops = new CopyOnWriteArrayList<>();
         final CompletableFuture<Integer> done = new CompletableFuture<>();
-        volatile Thread worker;
+        Thread worker;
         int interrupts;
     }
 

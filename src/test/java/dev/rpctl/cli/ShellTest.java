@@ -79,6 +79,13 @@ class ShellTest {
     }
 
     @Test
+    void rpctl_alone_on_a_line_is_a_usage_error_as_on_the_command_line() {
+        Result r = script("rpctl\n");
+        assertEquals(64, r.exitCode(), r.toString());
+        assertTrue(r.err().startsWith("rpctl: missing command"), r.err());
+    }
+
+    @Test
     void a_shell_inside_the_shell_is_refused() {
         Result r = script("shell\n");
         assertEquals(64, r.exitCode(), r.toString());
