@@ -2,6 +2,7 @@ package dev.rpctl;
 
 import dev.rpctl.cli.Cli;
 
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
@@ -15,7 +16,7 @@ public final class Main {
         boolean terminal = System.console() != null;
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
-        int code = Cli.run(out, err, System.getenv(), Path.of("").toAbsolutePath(), terminal, args);
+        int code = Cli.run(System.in, out, err, System.getenv(), Path.of("").toAbsolutePath(), terminal, args);
         System.exit(code);
     }
 
@@ -27,5 +28,10 @@ public final class Main {
     /** Runs one command line with the given environment and working directory. */
     public static int run(PrintWriter out, PrintWriter err, Map<String, String> env, Path cwd, String... args) {
         return Cli.run(out, err, env, cwd, false, args);
+    }
+
+    /** As {@link #run(PrintWriter, PrintWriter, Map, Path, String...)}, with the given standard input. */
+    public static int run(InputStream in, PrintWriter out, PrintWriter err, Map<String, String> env, Path cwd, String... args) {
+        return Cli.run(in, out, err, env, cwd, false, args);
     }
 }

@@ -16,7 +16,7 @@ final class ActivityCreateCommand extends BaseCommand {
     int count;
     @Option(names = "--amount", required = true, paramLabel = "CENTS", description = "Total amount in cents.")
     long amount;
-    @Option(names = "--allocation", defaultValue = "fixed", paramLabel = "fixed|random",
+    @Option(names = "--allocation", defaultValue = "fixed", paramLabel = "fixed|random", completionCandidates = Candidates.Allocations.class,
             description = "fixed: amount/count each; random: double-average draw, every remaining claim payable (default: ${DEFAULT-VALUE}).")
     Allocation allocation;
     @Option(names = "--name", defaultValue = "", description = "A label.")

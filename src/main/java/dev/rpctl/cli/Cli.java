@@ -2,9 +2,11 @@ package dev.rpctl.cli;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
+import dev.rpctl.errors.RpctlException;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
@@ -22,7 +24,11 @@ public final class Cli {
         cl.setParameterExceptionHandler(handler);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionStrategy(parseResult -> {
-            configureLogging(root, parseResult);
+            try {
+                configureLogging(root, parseResult);
+            } catch (RpctlException e) {
+                throw new CommandLine.ExecutionException(parseResult.commandSpec().commandLine(), e.getMessage(), e);
+            }
             long start = System.nanoTime();
             Object result = null;
             try {
@@ -43,7 +49,17 @@ public final class Cli {
     }
 
     public static int run(PrintWriter out, PrintWriter err, Map<String, String> env, Path cwd, boolean terminal, String... args) {
-        RpctlCommand root = new RpctlCommand(env, cwd, terminal);
+        return run(System.in, out, err, env, cwd, terminal, args);
+    }
+
+    /** As {@link #run(PrintWriter, PrintWriter, Map, Path, boolean, String...)}, reading the given standard input. */
+    public static int run(InputStream in, PrintWriter out, PrintWriter err, Map<String, String> env, Path cwd, boolean terminal,
+                          String... args) {
+        return execute(new RpctlCommand(env, cwd, terminal, in, null), out, err, args);
+    }
+
+    /** Runs one command line on the given root: a process's, or one line of the shell. */
+    static int execute(RpctlCommand root, PrintWriter out, PrintWriter err, String... args) {
         CommandLine cl = commandLine(root);
         cl.setOut(out);
         cl.setErr(err);
@@ -59,6 +75,10 @@ public final class Cli {
         CommandLine.ParseResult leaf = parseResult;
         while (leaf.subcommand() != null) {
             leaf = leaf.subcommand();
+        }
+        // the operator's logback file sets the levels; -v still raises them
+        if (Logging.userFile(root.env()) && root.verbosity() == 0) {
+            return;
         }
         boolean daemon = leaf.commandSpec().userObject() instanceof LongRunning;
         Level[] levels = {daemon ? Level.INFO : Level.WARN, Level.INFO, Level.DEBUG, Level.TRACE};

@@ -35,7 +35,7 @@ final class ErrorHandler implements IExecutionExceptionHandler, IParameterExcept
         CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
         err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
         err.flush();
-        if (root.json || Arrays.asList(args).contains("--json")) {
+        if (root.json() || Arrays.asList(args).contains("--json")) {
             jsonError(cmd.getOut(), ExitCode.USAGE, RpctlException.oneLine(ex.getMessage()), List.of());
         }
         return ExitCode.USAGE.code();
@@ -71,7 +71,7 @@ final class ErrorHandler implements IExecutionExceptionHandler, IParameterExcept
         }
         err.flush();
         // a command that printed its document before failing (inspect with a side down) has said it there
-        if (root.json && !root.output().printed()) {
+        if (root.json() && !root.output().printed()) {
             jsonError(cmd.getOut(), code, message, problems);
         }
         return code.code();

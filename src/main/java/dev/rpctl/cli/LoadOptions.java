@@ -29,7 +29,7 @@ final class LoadOptions {
     @Option(names = "--rate", defaultValue = "0", paramLabel = "N", description = "Load: operations per second, 0 for as fast as possible.")
     double rate;
 
-    @Option(names = "--read-side", defaultValue = "a", paramLabel = "a|b", description = "Load: the side reads use (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--read-side", defaultValue = "a", paramLabel = "a|b", completionCandidates = Candidates.OneSide.class, description = "Load: the side reads use (default: ${DEFAULT-VALUE}).")
     String readSide;
 
     @Option(names = "--verify", description = "Load: then check no double claim, no overspend, remaining = total - paid, and every touched entry on every side.")

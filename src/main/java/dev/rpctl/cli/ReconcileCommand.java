@@ -37,6 +37,7 @@ final class ReconcileCommand extends BaseCommand {
             }
         }, "reconcile-stop");
         Runtime.getRuntime().addShutdownHook(stopper);
+        Signals.onShellInterrupt(service::stop);
         ReconcileReport report;
         try {
             report = service.run(request, ReconcileView.progress(out()));

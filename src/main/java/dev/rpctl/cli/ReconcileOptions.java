@@ -19,13 +19,13 @@ final class ReconcileOptions {
     @Option(names = "--users", paramLabel = "FROM-TO", description = "Only these users, e.g. 1-1000.")
     String users;
 
-    @Option(names = "--side", defaultValue = "all", paramLabel = "a|b|all", description = "The sides to check (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--side", defaultValue = "all", paramLabel = "a|b|all", completionCandidates = Candidates.Sides.class, description = "The sides to check (default: ${DEFAULT-VALUE}).")
     String side;
 
     @Option(names = "--dry-run", description = "Report the differences; write nothing.")
     boolean dryRun;
 
-    @Option(names = "--repair-mode", defaultValue = "rewrite", paramLabel = "rewrite|invalidate",
+    @Option(names = "--repair-mode", defaultValue = "rewrite", paramLabel = "rewrite|invalidate", completionCandidates = Candidates.RepairModes.class,
             description = "rewrite: write the primary's row; invalidate: remove the entry so the next read fills it (default: ${DEFAULT-VALUE}).")
     String mode;
 

@@ -12,9 +12,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** The root command: global options, and the process's configuration and wiring, built on first use. */
@@ -48,6 +50,8 @@ import java.util.Map;
                 SyncDaemonCommand.class,
                 StatusCommand.class,
                 PipelineCommand.class,
+                ShellCommand.class,
+                CompletionCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class RpctlCommand implements Runnable {
@@ -77,6 +81,10 @@ public final class RpctlCommand implements Runnable {
     private final Map<String, String> env;
     private final Path cwd;
     private final boolean terminal;
+    private final InputStream in;
+    /** The shell's root when this is one line of {@code rpctl shell}: its configuration and connections serve the line. */
+    private final RpctlCommand shell;
+    private final SeenIds seenIds = new SeenIds();
     private final Map<String, String> flagSettings = new LinkedHashMap<>();
     private final Map<String, String> typedFlags = new LinkedHashMap<>();
     private Config config;
@@ -122,9 +130,20 @@ public final class RpctlCommand implements Runnable {
     }
 
     public RpctlCommand(Map<String, String> env, Path cwd, boolean terminal) {
+        this(env, cwd, terminal, System.in, null);
+    }
+
+    RpctlCommand(Map<String, String> env, Path cwd, boolean terminal, InputStream in, RpctlCommand shell) {
         this.env = env;
         this.cwd = cwd;
         this.terminal = terminal;
+        this.in = in;
+        this.shell = shell;
+    }
+
+    /** One line of the shell: same environment and terminal, the shell's global options as defaults. */
+    RpctlCommand line() {
+        return new RpctlCommand(env, cwd, terminal, in, this);
     }
 
     @Override
@@ -144,12 +163,36 @@ public final class RpctlCommand implements Runnable {
         return terminal;
     }
 
+    /** The ids the shell offers again in completion; a line adds to its shell's. */
+    SeenIds seenIds() {
+        return shell != null ? shell.seenIds() : seenIds;
+    }
+
+    /** Ids a command showed (an activity list), for the shell's completion of the option that takes them. */
+    void seen(String option, List<Long> ids) {
+        seenIds().add(option, ids);
+    }
+
+    /** Whether this is one line of {@code rpctl shell}. */
+    boolean inShell() {
+        return shell != null;
+    }
+
+    /** Standard input, where the shell reads a script. */
+    public InputStream in() {
+        return in;
+    }
+
     public int verbosity() {
-        return verbosity.length;
+        return Math.max(verbosity.length, shell == null ? 0 : shell.verbosity());
     }
 
     public boolean stacktrace() {
-        return stacktrace;
+        return stacktrace || (shell != null && shell.stacktrace());
+    }
+
+    boolean json() {
+        return json || (shell != null && shell.json());
     }
 
     /** A configuration key set by a command's own flag; flags win over environment and file. */
@@ -167,36 +210,61 @@ public final class RpctlCommand implements Runnable {
     }
 
     public Config config() {
+        if (config == null && sharesShell()) {
+            return shell.config();
+        }
         if (config == null) {
-            config = new ConfigLoader(env, cwd).load(configFile, flagSettings, typedFlags);
+            Path file = configFile;
+            Map<String, String> flags = flagSettings;
+            Map<String, String> typed = typedFlags;
+            if (shell != null) {
+                // a line's own file and keys go over the shell's
+                file = file != null ? file : shell.configFile;
+                flags = new LinkedHashMap<>(shell.flagSettings);
+                flags.putAll(flagSettings);
+                typed = new LinkedHashMap<>(shell.typedFlags);
+                typed.putAll(typedFlags);
+            }
+            config = new ConfigLoader(env, cwd).load(file, flags, typed);
             Cli.logFormat(config.logFormat());
         }
         return config;
     }
 
     public App app() {
+        if (app == null && sharesShell()) {
+            return shell.app();
+        }
         if (app == null) {
             app = new App(config());
         }
         return app;
     }
 
+    /**
+     * Whether this shell line runs on the shell's configuration and open connections: yes unless
+     * it names a file or a key of its own, which then serve this line alone.
+     */
+    private boolean sharesShell() {
+        return shell != null && configFile == null && flagSettings.isEmpty();
+    }
+
     public Output output() {
         if (output == null) {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            output = new Output(out, err, json, colorOn());
+            output = new Output(out, err, json(), colorOn());
         }
         return output;
     }
 
     boolean colorOn() {
         // NO_COLOR counts when set to anything but the empty string (no-color.org)
-        return terminal && !noColor && env.getOrDefault("NO_COLOR", "").isEmpty();
+        return terminal && !noColor && !(shell != null && shell.noColor) && env.getOrDefault("NO_COLOR", "").isEmpty();
     }
 
     boolean appOpen() {
-        return app != null;
+        return app != null || (sharesShell() && shell.appOpen());
     }
 
     void closeApp() {

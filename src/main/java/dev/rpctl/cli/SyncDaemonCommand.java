@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
         "A second daemon for a pipeline stands by and takes over when the first goes away."})
 final class SyncDaemonCommand extends BaseCommand implements Cli.LongRunning {
 
-    @Option(names = "--side", defaultValue = "all", paramLabel = "a|b|all", description = "Sides to feed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--side", defaultValue = "all", paramLabel = "a|b|all", completionCandidates = Candidates.Sides.class, description = "Sides to feed (default: ${DEFAULT-VALUE}).")
     String side;
 
     @Option(names = "--from-now", description = "Start at the end of the binlog, not at the checkpoint (when the checkpoint's binlog is purged).")

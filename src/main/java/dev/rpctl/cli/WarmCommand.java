@@ -33,7 +33,7 @@ final class WarmCommand extends BaseCommand {
             + " activity's count and bloom.false-positive-rate); readers use it once it holds every claimer.")
     boolean bloom;
 
-    @Option(names = "--side", defaultValue = "all", paramLabel = "a|b|all", description = "The sides to warm (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--side", defaultValue = "all", paramLabel = "a|b|all", completionCandidates = Candidates.Sides.class, description = "The sides to warm (default: ${DEFAULT-VALUE}).")
     String side;
 
     @Option(names = "--rate", paramLabel = "N", description = "At most N users a second (default: as fast as it goes).")

@@ -88,6 +88,11 @@ public final class Key<T> {
         return value == null ? "" : type.render(value);
     }
 
+    /** The default as the file would spell it; empty when there is none. */
+    public String renderedDefault() {
+        return defaultValue == null ? "" : type.render(defaultValue);
+    }
+
     @Override
     public String toString() {
         return name;
