@@ -1,5 +1,6 @@
 package dev.rpctl;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -15,18 +16,28 @@ import java.util.List;
 import java.util.Map;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
  * The run the launcher's class-data-sharing archive is made from ({@code RPCTL_CDS=make rpctl}):
  * the JVM dumps every class this process loaded, so the classes a command needs at start are
  * mapped from the archive instead of read, verified and linked from the jars. It loads every
- * rpctl class and runs the command lines an operator types most, each against a server that is
- * not there (127.0.0.1:1), so that the drivers' connection paths are loaded too; nothing is
- * connected to, no file but a temporary one is read, and nothing is printed.
+ * class of rpctl and of the libraries its commands use, and runs the command lines an operator
+ * types most, each against a server that is not there (127.0.0.1:1), so that what runs at start
+ * (the drivers' set-up included) is loaded as it is at run time; nothing is connected to, no
+ * file but a temporary one is read, and nothing is printed.
  */
 public final class StartupTraining {
     private static final String NOWHERE = "127.0.0.1:1";
+    /**
+     * The libraries whose every class is archived: what a command reaches once connected (a
+     * result set, a pipeline, a JSON document) is loaded here, since nothing connects here.
+     * picocli's classes are older than the archive can hold (Java 5); jline is the shell's only.
+     */
+    private static final Pattern LIBRARIES = Pattern.compile(
+            "(mysql-connector-j|mysql-binlog-connector-java|jedis|commons-pool2|HikariCP|logback-classic|logback-core|slf4j-api"
+                    + "|jackson-core|jackson-databind|jackson-dataformat-yaml|snakeyaml|HdrHistogram)-[0-9].*\\.jar");
 
     private StartupTraining() {
     }
@@ -49,6 +60,11 @@ public final class StartupTraining {
             // the loggers write to System.err: nothing of this run is shown
             System.setErr(new PrintStream(OutputStream.nullOutputStream()));
             loadOwnClasses();
+            for (String jar : System.getProperty("java.class.path").split(File.pathSeparator)) {
+                if (LIBRARIES.matcher(Path.of(jar).getFileName().toString()).matches()) {
+                    loadClasses(Path.of(jar));
+                }
+            }
             for (List<String> line : List.of(
                     List.of("--help"),
                     List.of("--version"),
@@ -82,7 +98,7 @@ public final class StartupTraining {
         }
     }
 
-    /** Loads, without initialising, every class of rpctl's own jar. */
+    /** Every class of rpctl's own jar. */
     private static void loadOwnClasses() throws IOException {
         Path jar;
         try {
@@ -93,6 +109,11 @@ public final class StartupTraining {
         if (!Files.isRegularFile(jar)) {
             return;
         }
+        loadClasses(jar);
+    }
+
+    /** Loads, without initialising, every class of a jar. */
+    private static void loadClasses(Path jar) throws IOException {
         ClassLoader loader = StartupTraining.class.getClassLoader();
         try (JarFile file = new JarFile(jar.toFile())) {
             Enumeration<JarEntry> entries = file.entries();

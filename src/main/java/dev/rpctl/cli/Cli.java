@@ -22,6 +22,10 @@ public final class Cli {
         cl.setParameterExceptionHandler(handler);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionStrategy(parseResult -> {
+            if (helpOnly(parseResult)) {
+                // --help and --version print from the command model alone: no logging, no configuration
+                return new CommandLine.RunLast().execute(parseResult);
+            }
             configureLogging(root, parseResult);
             long start = System.nanoTime();
             Object result = null;
@@ -52,6 +56,16 @@ public final class Cli {
         out.flush();
         err.flush();
         return code;
+    }
+
+    /** Whether the command line only asks for help or the version, at any level ({@code rpctl help status} too). */
+    static boolean helpOnly(CommandLine.ParseResult parseResult) {
+        for (CommandLine.ParseResult p = parseResult; p != null; p = p.subcommand()) {
+            if (p.isUsageHelpRequested() || p.isVersionHelpRequested() || p.commandSpec().userObject() instanceof CommandLine.HelpCommand) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** WARN for one-shot commands and INFO for the daemon, raised by -v, -vv, -vvv. */
