@@ -7,16 +7,59 @@ import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Builds the command line, installs the handlers and logging, runs one invocation. */
 public final class Cli {
     private Cli() {
     }
 
+    /** The command line with every option, the key table's included (for a line not known in advance). */
     public static CommandLine commandLine(RpctlCommand root) {
         CommandLine cl = new CommandLine(root);
         root.addKeyOptions(cl.getCommandSpec());
+        return configure(cl, root);
+    }
+
+    /**
+     * The command line for these arguments: the key table's hidden options are added only when an
+     * argument may be one (an option no command declares, a misspelt one included, so that the
+     * suggestion still names the key). Adding them to every command is a tenth of a start.
+     */
+    static CommandLine commandLine(RpctlCommand root, String... args) {
+        CommandLine cl = new CommandLine(root);
+        if (mayNameAKey(cl.getCommandSpec(), args)) {
+            root.addKeyOptions(cl.getCommandSpec());
+        }
+        return configure(cl, root);
+    }
+
+    static boolean mayNameAKey(CommandLine.Model.CommandSpec root, String... args) {
+        Set<String> declared = new HashSet<>();
+        Deque<CommandLine.Model.CommandSpec> specs = new ArrayDeque<>(List.of(root));
+        while (!specs.isEmpty()) {
+            CommandLine.Model.CommandSpec spec = specs.pop();
+            spec.options().forEach(o -> declared.addAll(List.of(o.names())));
+            spec.subcommands().values().forEach(sub -> specs.push(sub.getCommandSpec()));
+        }
+        for (String arg : args) {
+            if (arg.equals("--")) {
+                break;
+            }
+            int eq = arg.indexOf('=');
+            if (arg.startsWith("--") && !declared.contains(eq < 0 ? arg : arg.substring(0, eq))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static CommandLine configure(CommandLine cl, RpctlCommand root) {
         ErrorHandler handler = new ErrorHandler(root);
         cl.setExecutionExceptionHandler(handler);
         cl.setParameterExceptionHandler(handler);
@@ -48,7 +91,7 @@ public final class Cli {
 
     public static int run(PrintWriter out, PrintWriter err, Map<String, String> env, Path cwd, boolean terminal, String... args) {
         RpctlCommand root = new RpctlCommand(env, cwd, terminal);
-        CommandLine cl = commandLine(root);
+        CommandLine cl = commandLine(root, args);
         cl.setOut(out);
         cl.setErr(err);
         cl.setColorScheme(CommandLine.Help.defaultColorScheme(root.colorOn() ? CommandLine.Help.Ansi.ON : CommandLine.Help.Ansi.OFF));
