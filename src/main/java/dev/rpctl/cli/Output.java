@@ -174,25 +174,4 @@ public final class Output {
     static String visible(String s) {
         return Ansi.OFF.string(s);
     }
-
-    /** Whether progress lines go to stderr: only on a terminal, and never with --json. */
-    boolean showsProgress() {
-        return System.console() != null && !json;
-    }
-
-    /** One progress line on stderr, over the previous one. */
-    void progress(String line) {
-        if (showsProgress()) {
-            err.print("\r" + line + "\u001b[K");
-            err.flush();
-        }
-    }
-
-    /** Clears the progress line before the result is printed. */
-    void endProgress() {
-        if (showsProgress()) {
-            err.print("\r\u001b[K");
-            err.flush();
-        }
-    }
 }
