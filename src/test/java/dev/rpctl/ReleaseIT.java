@@ -87,6 +87,28 @@ class ReleaseIT {
     }
 
     @Test
+    void every_page_a_unit_names_in_documentation_is_in_the_tarball() throws Exception {
+        Path top = unpack();
+        List<Path> units;
+        try (Stream<Path> files = Files.list(top.resolve("systemd"))) {
+            units = files.sorted().toList();
+        }
+        assertFalse(units.isEmpty());
+        for (Path unit : units) {
+            for (String line : Files.readAllLines(unit)) {
+                if (line.startsWith("Documentation=")) {
+                    for (String doc : line.substring("Documentation=".length()).split(" ")) {
+                        java.util.regex.Matcher m = java.util.regex.Pattern.compile("man:([a-z-]+)\\(([1-9])\\)").matcher(doc);
+                        assertTrue(m.matches(), unit + ": " + doc);
+                        Path page = top.resolve("man/man" + m.group(2) + "/" + m.group(1) + "." + m.group(2));
+                        assertTrue(Files.isRegularFile(page), unit.getFileName() + " names " + doc + ", which the tarball lacks");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void unpacked_anywhere_its_launcher_prints_version_and_help() throws Exception {
         Path top = unpack();
         // run from an unrelated folder, through a path that is not the checkout's
