@@ -124,6 +124,21 @@ class ReleaseIT {
     }
 
     @Test
+    void the_launcher_makes_its_archive_on_request_and_refuses_an_unknown_rpctl_cds_with_64() throws Exception {
+        Path top = unpack();
+        Run make = run(Map.of("RPCTL_CDS", "make"), tmp, top.resolve("bin/rpctl").toString());
+        assertEquals(0, make.exitCode(), make::toString);
+        assertTrue(Files.size(top.resolve("lib/rpctl.jsa")) > 0);
+        Run shared = run(Map.of("JAVA_OPTS", "-Xshare:on"), tmp, top.resolve("bin/rpctl").toString(), "--version");
+        assertEquals(0, shared.exitCode(), shared::toString);
+        Run off = run(Map.of("RPCTL_CDS", "off"), tmp, top.resolve("bin/rpctl").toString(), "--version");
+        assertEquals(0, off.exitCode(), off::toString);
+        Run bad = run(Map.of("RPCTL_CDS", "yes"), tmp, top.resolve("bin/rpctl").toString(), "--version");
+        assertEquals(64, bad.exitCode(), bad::toString);
+        assertEquals("rpctl: RPCTL_CDS must be auto, off or make, got 'yes'\n", bad.err());
+    }
+
+    @Test
     void every_man_page_of_the_tarball_renders_with_man_l_and_no_warning() throws Exception {
         Path top = unpack();
         List<Path> pages = manPages(top.resolve("man"));
