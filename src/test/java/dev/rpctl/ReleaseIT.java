@@ -139,6 +139,20 @@ class ReleaseIT {
     }
 
     @Test
+    void one_shot_commands_start_on_the_quick_tier_and_the_long_ones_keep_the_jvm_defaults() throws Exception {
+        Path top = unpack();
+        Map<String, String> flags = Map.of("JAVA_OPTS", "-XX:+PrintCommandLineFlags");
+        Run status = run(flags, tmp, top.resolve("bin/rpctl").toString(), "status", "--help");
+        assertEquals(0, status.exitCode(), status::toString);
+        assertTrue(status.out().contains("-XX:TieredStopAtLevel=1") && status.out().contains("-XX:+UseSerialGC"), status::toString);
+        for (String command : List.of("sync-daemon", "claim", "reconcile", "warm")) {
+            Run r = run(flags, tmp, top.resolve("bin/rpctl").toString(), command, "--help");
+            assertEquals(0, r.exitCode(), r::toString);
+            assertFalse(r.out().contains("TieredStopAtLevel") || r.out().contains("UseSerialGC"), r::toString);
+        }
+    }
+
+    @Test
     void every_man_page_of_the_tarball_renders_with_man_l_and_no_warning() throws Exception {
         Path top = unpack();
         List<Path> pages = manPages(top.resolve("man"));
