@@ -40,10 +40,14 @@ for page in "$src"/man/man*/*; do
   install -m 0644 "$page" "$dest/share/man/$section/"
 done
 
-if [ -f "$src/completions/rpctl.bash" ]; then
-  install -d "$dest/share/bash-completion/completions"
-  install -m 0644 "$src/completions/rpctl.bash" "$dest/share/bash-completion/completions/rpctl"
-fi
+# bash-completion loads completions/NAME when NAME is first completed
+for bash in "$src/completions/rpctl.bash" "$src/completions/rpctl"; do
+  if [ -f "$bash" ]; then
+    install -d "$dest/share/bash-completion/completions"
+    install -m 0644 "$bash" "$dest/share/bash-completion/completions/rpctl"
+    break
+  fi
+done
 if [ -f "$src/completions/_rpctl" ]; then
   install -d "$dest/share/zsh/site-functions"
   install -m 0644 "$src/completions/_rpctl" "$dest/share/zsh/site-functions/_rpctl"
