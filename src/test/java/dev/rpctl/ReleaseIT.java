@@ -114,7 +114,7 @@ class ReleaseIT {
         // run from an unrelated folder, through a path that is not the checkout's
         Run version = run(Map.of(), tmp, top.resolve("bin/rpctl").toString(), "--version");
         assertEquals(0, version.exitCode(), version::toString);
-        assertTrue(version.out().startsWith("rpctl " + version() + "\n"), version::toString);
+        assertTrue(version.out().startsWith("rpctl " + version() + " (commit "), version::toString);
         assertEquals("", version.err(), version::toString);
         Run help = run(Map.of(), tmp, top.resolve("bin/rpctl").toString(), "--help");
         assertEquals(0, help.exitCode(), help::toString);
@@ -176,7 +176,7 @@ class ReleaseIT {
         // the link on PATH runs the installed launcher
         Run version = run(Map.of(), tmp, prefix.resolve("bin/rpctl").toString(), "--version");
         assertEquals(0, version.exitCode(), version::toString);
-        assertTrue(version.out().startsWith("rpctl " + version()), version::toString);
+        assertTrue(version.out().startsWith("rpctl " + version() + " (commit "), version::toString);
 
         // man finds every page under PREFIX/share/man
         for (Path page : manPages(top.resolve("man"))) {
@@ -216,7 +216,7 @@ class ReleaseIT {
         Run version = run(Map.of(), tmp, top.resolve("bin/rpctl").toString(), "--version");
         assertEquals(0, version.exitCode(), version::toString);
         assertEquals("", version.err(), version::toString);
-        assertTrue(version.out().startsWith("rpctl " + version() + "\n"), version::toString);
+        assertTrue(version.out().startsWith("rpctl " + version() + " (commit "), version::toString);
         Run strict = run(Map.of("JAVA_OPTS", "-Xshare:on"), tmp, top.resolve("bin/rpctl").toString(), "--version");
         assertEquals(1, strict.exitCode(), "the JVM does refuse that archive: " + strict);
     }

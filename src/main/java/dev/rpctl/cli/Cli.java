@@ -65,8 +65,9 @@ public final class Cli {
         cl.setParameterExceptionHandler(handler);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionStrategy(parseResult -> {
-            if (helpOnly(parseResult)) {
+            if (helpOnly(parseResult) && root.verbosity() == 0) {
                 // --help and --version print from the command model alone: no logging, no configuration
+                // (--version -v asks the servers, logged and closed as any command)
                 return new CommandLine.RunLast().execute(parseResult);
             }
             configureLogging(root, parseResult);
