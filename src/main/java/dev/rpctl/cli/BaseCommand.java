@@ -29,6 +29,11 @@ abstract class BaseCommand implements Callable<Integer> {
         return root().app();
     }
 
+    /** The progress of a long command on stderr: live on a terminal (not with --json), else a summary line at the end. */
+    Progress progress(String what, String unit) {
+        return new Progress(out().err(), root().terminal() && !out().json(), what, unit);
+    }
+
     /** A duration flag (250ms, 30s, 5m, 1h) in the config's one syntax; a usage error naming the flag otherwise. */
     static Duration duration(String flag, String value) {
         try {

@@ -60,7 +60,12 @@ final class ClaimCommand extends BaseCommand {
 
     private int load() throws InterruptedException {
         LoadDriver.Plan plan = load.plan(activity);
-        boolean progress = root().terminal() && !out().json();
+        Progress progress = progress("claim", "ops");
+        if (plan.duration() != null) {
+            progress.duration(plan.duration());
+        } else {
+            progress.total(plan.count());
+        }
         LoadService service = app().loadService();
         // Ctrl-C (or SIGTERM) stops the load; the figures so far are printed, then it exits as a shell would (130, 143)
         String[] signal = new String[1];
@@ -68,14 +73,11 @@ final class ClaimCommand extends BaseCommand {
             signal[0] = name;
             service.stop();
         });
-        LoadService.Report report = service.run(plan, load.readSide, load.verify, p -> {
-            if (progress) {
-                ClaimView.progress(out(), p);
-            }
-        });
-        if (progress) {
-            out().err().println();
-        }
+        LoadService.Report report = service.run(plan, load.readSide, load.verify,
+                p -> progress.update(p.operations(), p.seconds(), ClaimView.outcomes(p.claimed(), p.duplicates(), p.soldOut(), p.errors())));
+        LoadDriver.Result r = report.load();
+        progress.finish(r.operations(), r.seconds(), ClaimView.outcomes(r.claimed(), r.duplicates(), r.soldOut(), r.errors())
+                + (r.interrupted() ? ", interrupted" : ""));
         ClaimView.load(out(), report);
         if (report.load().badData() != null) {
             throw report.load().badData();

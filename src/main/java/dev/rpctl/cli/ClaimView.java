@@ -11,7 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** How {@code claim} shows one claim's outcome, a load's progress line and its report. */
+/** How {@code claim} shows one claim's outcome, a load's outcomes for its progress line, and its report. */
 final class ClaimView {
     private ClaimView() {
     }
@@ -52,11 +52,9 @@ final class ClaimView {
         }
     }
 
-    /** One line on stderr, rewritten in place each second of a load. */
-    static void progress(Output out, LoadDriver.Progress p) {
-        out.err().printf("\r%6.1fs  %,d ops  claimed %,d  duplicate %,d  sold out %,d  errors %,d   ",
-                p.seconds(), p.operations(), p.claimed(), p.duplicates(), p.soldOut(), p.errors());
-        out.err().flush();
+    /** A load's outcomes so far, for its progress line. */
+    static String outcomes(long claimed, long duplicates, long soldOut, long errors) {
+        return String.format(java.util.Locale.ROOT, "claimed %,d, duplicate %,d, sold out %,d, errors %,d", claimed, duplicates, soldOut, errors);
     }
 
     /** A share of the claim transactions' time waiting for row locks from which the summary suggests more shards. */

@@ -9,21 +9,69 @@ import picocli.CommandLine;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Builds the command line, installs the handlers and logging, runs one invocation. */
 public final class Cli {
     private Cli() {
     }
 
+    /** The command line with every option, the key table's included (for a line not known in advance). */
     public static CommandLine commandLine(RpctlCommand root) {
         CommandLine cl = new CommandLine(root);
         root.addKeyOptions(cl.getCommandSpec());
+        return configure(cl, root);
+    }
+
+    /**
+     * The command line for these arguments: the key table's hidden options are added only when an
+     * argument may be one (an option no command declares, a misspelt one included, so that the
+     * suggestion still names the key). Adding them to every command is a tenth of a start.
+     */
+    static CommandLine commandLine(RpctlCommand root, String... args) {
+        CommandLine cl = new CommandLine(root);
+        if (mayNameAKey(cl.getCommandSpec(), args)) {
+            root.addKeyOptions(cl.getCommandSpec());
+        }
+        return configure(cl, root);
+    }
+
+    static boolean mayNameAKey(CommandLine.Model.CommandSpec root, String... args) {
+        Set<String> declared = new HashSet<>();
+        Deque<CommandLine.Model.CommandSpec> specs = new ArrayDeque<>(List.of(root));
+        while (!specs.isEmpty()) {
+            CommandLine.Model.CommandSpec spec = specs.pop();
+            spec.options().forEach(o -> declared.addAll(List.of(o.names())));
+            spec.subcommands().values().forEach(sub -> specs.push(sub.getCommandSpec()));
+        }
+        for (String arg : args) {
+            if (arg.equals("--")) {
+                break;
+            }
+            int eq = arg.indexOf('=');
+            if (arg.startsWith("--") && !declared.contains(eq < 0 ? arg : arg.substring(0, eq))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static CommandLine configure(CommandLine cl, RpctlCommand root) {
         ErrorHandler handler = new ErrorHandler(root);
         cl.setExecutionExceptionHandler(handler);
         cl.setParameterExceptionHandler(handler);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionStrategy(parseResult -> {
+            if (helpOnly(parseResult) && root.verbosity() == 0) {
+                // --help and --version print from the command model alone: no logging, no configuration
+                // (--version -v asks the servers, logged and closed as any command)
+                return new CommandLine.RunLast().execute(parseResult);
+            }
             try {
                 configureLogging(root, parseResult);
             } catch (RpctlException e) {
@@ -60,7 +108,7 @@ public final class Cli {
 
     /** Runs one command line on the given root: a process's, or one line of the shell. */
     static int execute(RpctlCommand root, PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cl = commandLine(root);
+        CommandLine cl = commandLine(root, args);
         cl.setOut(out);
         cl.setErr(err);
         cl.setColorScheme(CommandLine.Help.defaultColorScheme(root.colorOn() ? CommandLine.Help.Ansi.ON : CommandLine.Help.Ansi.OFF));
@@ -68,6 +116,16 @@ public final class Cli {
         out.flush();
         err.flush();
         return code;
+    }
+
+    /** Whether the command line only asks for help or the version, at any level ({@code rpctl help status} too). */
+    static boolean helpOnly(CommandLine.ParseResult parseResult) {
+        for (CommandLine.ParseResult p = parseResult; p != null; p = p.subcommand()) {
+            if (p.isUsageHelpRequested() || p.isVersionHelpRequested() || p.commandSpec().userObject() instanceof CommandLine.HelpCommand) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** WARN for one-shot commands and INFO for the daemon, raised by -v, -vv, -vvv. */

@@ -26,23 +26,26 @@ public final class Output {
     /** The version of the --json documents (docs/json.md); raised when a key changes meaning or goes away. */
     public static final int SCHEMA = 1;
 
-    // snake_case keys, enum values as lower-case snake_case words, times as RFC 3339
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .findAndRegisterModules()
-            .registerModule(new SimpleModule("rpctl-enums").addSerializer(Enum.class, new StdSerializer<Enum>(Enum.class) {
-                @Override
-                public void serialize(Enum value, JsonGenerator gen, SerializerProvider provider) throws IOException {
-                    gen.writeString(word(value));
-                }
-            }).addKeySerializer(Enum.class, new StdSerializer<Enum>(Enum.class) {
-                @Override
-                public void serialize(Enum value, JsonGenerator gen, SerializerProvider provider) throws IOException {
-                    gen.writeFieldName(word(value));
-                }
-            }))
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+    /** The mapper of the JSON documents, built on the first one: a command printing a table never loads Jackson. */
+    private static final class Json {
+        // snake_case keys, enum values as lower-case snake_case words, times as RFC 3339
+        static final ObjectMapper MAPPER = new ObjectMapper()
+                .findAndRegisterModules()
+                .registerModule(new SimpleModule("rpctl-enums").addSerializer(Enum.class, new StdSerializer<Enum>(Enum.class) {
+                    @Override
+                    public void serialize(Enum value, JsonGenerator gen, SerializerProvider provider) throws IOException {
+                        gen.writeString(word(value));
+                    }
+                }).addKeySerializer(Enum.class, new StdSerializer<Enum>(Enum.class) {
+                    @Override
+                    public void serialize(Enum value, JsonGenerator gen, SerializerProvider provider) throws IOException {
+                        gen.writeFieldName(word(value));
+                    }
+                }))
+                .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                .enable(SerializationFeature.INDENT_OUTPUT)
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+    }
 
     private final PrintWriter out;
     private final PrintWriter err;
@@ -86,7 +89,7 @@ public final class Output {
     /** Prints one JSON document, its first key {@code schema}. */
     public void json(Object document) {
         try {
-            out.println(JSON.writeValueAsString(versioned(document)));
+            out.println(Json.MAPPER.writeValueAsString(versioned(document)));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
@@ -97,7 +100,7 @@ public final class Output {
     /** One compact JSON line, for streams (JSON Lines). */
     public void jsonLine(Object document) {
         try {
-            out.println(JSON.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(versioned(document)));
+            out.println(Json.MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(versioned(document)));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
@@ -111,8 +114,8 @@ public final class Output {
     }
 
     private static ObjectNode versioned(Object document) {
-        JsonNode tree = JSON.valueToTree(document);
-        ObjectNode doc = JSON.createObjectNode();
+        JsonNode tree = Json.MAPPER.valueToTree(document);
+        ObjectNode doc = Json.MAPPER.createObjectNode();
         doc.put("schema", SCHEMA);
         if (tree instanceof ObjectNode o) {
             doc.setAll(o);
@@ -170,26 +173,5 @@ public final class Output {
     /** The text a cell shows, without its markup. */
     static String visible(String s) {
         return Ansi.OFF.string(s);
-    }
-
-    /** Whether progress lines go to stderr: only on a terminal, and never with --json. */
-    boolean showsProgress() {
-        return System.console() != null && !json;
-    }
-
-    /** One progress line on stderr, over the previous one. */
-    void progress(String line) {
-        if (showsProgress()) {
-            err.print("\r" + line + "\u001b[K");
-            err.flush();
-        }
-    }
-
-    /** Clears the progress line before the result is printed. */
-    void endProgress() {
-        if (showsProgress()) {
-            err.print("\r\u001b[K");
-            err.flush();
-        }
     }
 }

@@ -39,8 +39,9 @@ final class ReconcileCommand extends BaseCommand {
         Runtime.getRuntime().addShutdownHook(stopper);
         Signals.onShellInterrupt(service::stop);
         ReconcileReport report;
+        Progress progress = progress("reconcile", "keys");
         try {
-            report = service.run(request, ReconcileView.progress(out()));
+            report = service.run(request, progress::update);
         } finally {
             finished.countDown();
             try {
@@ -49,6 +50,7 @@ final class ReconcileCommand extends BaseCommand {
                 // the hook is running: it sees the latch counted down
             }
         }
+        progress.finish(report.keysChecked(), report.seconds(), report.interrupted() ? "interrupted" : "");
         if (options.promFile != null) {
             PromText.write(options.promFile, report, System.currentTimeMillis());
         }

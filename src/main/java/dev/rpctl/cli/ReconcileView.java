@@ -11,19 +11,12 @@ import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 
-/** How a reconcile is shown: progress on a terminal's stderr, then one table of the sides. */
+/** How a reconcile is shown: one table of the sides. */
 final class ReconcileView {
     private ReconcileView() {
     }
 
-    /** Progress on stderr, refreshed in place, only when stderr is a terminal. */
-    static ReconcileService.Listener progress(Output out) {
-        return (checked, seconds, where) -> out.progress(String.format(Locale.ROOT, "reconcile: %,d keys, %,.0f/s, %s",
-                checked, seconds > 0 ? checked / seconds : 0, where));
-    }
-
     static void render(Output out, ReconcileReport r) {
-        out.endProgress();
         if (out.json()) {
             out.json(json(r));
             return;

@@ -55,14 +55,19 @@ final class WarmCommand extends BaseCommand {
         }
         WarmService service = app().warmService(side);
         if (bloom) {
-            WarmView.render(out(), service.buildBloom(activity, app().activities().require(activity).totalCount(),
-                    (n, s) -> { }));
+            Progress building = progress("bloom", "claimers");
+            WarmService.BloomReport b = service.buildBloom(activity, app().activities().require(activity).totalCount(),
+                    (n, s) -> building.update(n, s, ""));
+            building.finish(b.claimers(), b.seconds(), "");
+            WarmView.render(out(), b);
             if (users == null) {
                 return ExitCode.OK.code();
             }
         }
         long[] ids = users.top != null ? service.top(activity, users.top) : UsersFile.read(users.file, strict, out());
-        WarmService.Report r = service.warm(activity, ids, batch, rate, WarmView.progress(out()));
+        Progress progress = progress("warm", "users").total(ids.length);
+        WarmService.Report r = service.warm(activity, ids, batch, rate, (n, s) -> progress.update(n, s, ""));
+        progress.finish(r.users(), r.seconds(), "");
         WarmView.render(out(), r);
         return ExitCode.OK.code();
     }

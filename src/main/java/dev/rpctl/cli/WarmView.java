@@ -8,18 +8,12 @@ import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 
-/** How a warm is shown: progress on a terminal's stderr, then a table of the sides. */
+/** How a warm is shown: a table of the sides. */
 final class WarmView {
     private WarmView() {
     }
 
-    static WarmService.Listener progress(Output out) {
-        return (users, seconds) -> out.progress(String.format(Locale.ROOT, "warm: %,d users, %,.0f/s", users,
-                seconds > 0 ? users / seconds : 0));
-    }
-
     static void render(Output out, WarmService.Report r) {
-        out.endProgress();
         if (out.json()) {
             out.json(json(r));
             return;
