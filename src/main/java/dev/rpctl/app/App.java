@@ -24,6 +24,9 @@ import dev.rpctl.reconcile.ReconcileRepository;
 import dev.rpctl.reconcile.ReconcileService;
 import dev.rpctl.warm.WarmService;
 import dev.rpctl.protocol.CacheProtocol;
+import dev.rpctl.kafka.KafkaClients;
+import dev.rpctl.kafka.MessageFormat;
+import dev.rpctl.kafka.RpctlFormat;
 import dev.rpctl.sync.MetricsServer;
 import dev.rpctl.sync.StatusService;
 import dev.rpctl.sync.SyncRepository;
@@ -206,10 +209,20 @@ public final class App implements AutoCloseable {
      * /health server on metrics.address already serving; the server closes with the app.
      */
     public synchronized SyncService syncService(String side, SyncService.Options options) {
-        SyncService service = new SyncService(new SyncRepository(primary(), config.mapping()), sides(side), protocol(),
-                config.mapping(), config.sync(), options);
+        KafkaClients kafka = options.mode() == SyncService.Mode.DIRECT ? null : new KafkaClients(config.kafka());
+        List<CacheSide> to = options.mode() == SyncService.Mode.PUBLISH ? List.of() : sides(side);
+        SyncService service = new SyncService(new SyncRepository(primary(), config.mapping()), to, protocol(),
+                config.mapping(), config.sync(), options, kafka);
         track(new MetricsServer(config.metricsAddress(), config.setBy(Keys.METRICS_ADDRESS), service::metrics, service::problems));
         return service;
+    }
+
+    /** The reader of a change stream's messages, by --format: rpctl (the publisher's own). */
+    public MessageFormat messageFormat(String name) {
+        return switch (name) {
+            case "rpctl" -> new RpctlFormat(config.mapping().claimTable());
+            default -> throw RpctlException.usage("unknown --format " + name + "; expected rpctl");
+        };
     }
 
     /**

@@ -156,7 +156,8 @@ public final class Config {
     }
 
     public KafkaSettings kafka() {
-        return new KafkaSettings(get(Keys.KAFKA_BOOTSTRAP), get(Keys.KAFKA_TOPIC), get(Keys.KAFKA_GROUP_PREFIX));
+        return new KafkaSettings(get(Keys.KAFKA_BOOTSTRAP), get(Keys.KAFKA_TOPIC), get(Keys.KAFKA_GROUP_PREFIX),
+                get(Keys.KAFKA_PARTITIONS));
     }
 
     public String metricsAddress() {

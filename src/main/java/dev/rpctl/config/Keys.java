@@ -189,10 +189,12 @@ public final class Keys {
     public static final Key<String> KAFKA_BOOTSTRAP = define("kafka.bootstrap", ADDRESSES,
             "127.0.0.1:9092", "Kafka brokers to start from, host:port separated by commas.", Keys::hostPorts);
     public static final Key<String> KAFKA_TOPIC = define("kafka.topic", ValueType.STRING, "rpctl.claims",
-            "Topic row changes are published to, keyed by user id.", Keys::kafkaName);
+            "Topic row changes are published to, keyed by activity and user id.", Keys::kafkaName);
     public static final Key<String> KAFKA_GROUP_PREFIX = define("kafka.group-prefix", ValueType.STRING,
             "rpctl-apply", "A side's appliers form the consumer group <prefix>-<side>.",
             Keys::kafkaName);
+    public static final Key<Integer> KAFKA_PARTITIONS = define("kafka.partitions", ValueType.integer(1, 10_000), 12,
+            "Partitions of kafka.topic when the publisher creates it: the most appliers one side can spread over.");
 
     // --- Operations
 

@@ -17,6 +17,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 /**
  * One ordered lane of a pipeline: a bounded queue and the thread that empties it. It takes what
@@ -40,10 +41,17 @@ final class Lane implements Runnable {
     static final class Beat {
         final long millis;
         private final AtomicInteger lanes;
+        /** Told the time the last lane reached the beat; null: the pipeline's metrics are. */
+        private final LongConsumer applied;
 
         Beat(long millis, int lanes) {
+            this(millis, lanes, null);
+        }
+
+        Beat(long millis, int lanes, LongConsumer applied) {
             this.millis = millis;
             this.lanes = new AtomicInteger(lanes);
+            this.applied = applied;
         }
 
         /** This lane has reached the beat; true for the last one. */
@@ -137,7 +145,11 @@ final class Lane implements Runnable {
                 for (Item i : batch) {
                     if (i.beat() != null) {
                         if (i.beat().reached()) {
-                            metrics.beatApplied(i.beat().millis, now);
+                            if (i.beat().applied != null) {
+                                i.beat().applied.accept(now);
+                            } else {
+                                metrics.beatApplied(i.beat().millis, now);
+                            }
                         }
                     } else if (i.rowMillis() > 0) {
                         metrics.rowApplied(i.key(), i.rowMillis(), micros);

@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * lock (another daemon may lead already), and the pipeline stops on the spot: lanes aborted
  * before their next write, reader closed, nothing saved ({@link #stopForLostLock()}).
  */
-final class Pipeline implements BinlogSource.Listener {
+final class Pipeline implements BinlogSource.Listener, Leadership {
     private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
 
     private final String name;
@@ -94,7 +94,8 @@ final class Pipeline implements BinlogSource.Listener {
                 settings.keepaliveInterval(), this);
     }
 
-    void start(BinlogPosition from) {
+    @Override
+    public void start(BinlogPosition from) {
         tracker = new TxTracker(from);
         saved = from;
         for (int i = 0; i < settings.lanes(); i++) {
@@ -156,16 +157,19 @@ final class Pipeline implements BinlogSource.Listener {
     }
 
     /** Waits until the source ends by itself (a failure, a lost lock) or the timeout passes; true when ended. */
-    boolean awaitEnd(long millis) throws InterruptedException {
+    @Override
+    public boolean awaitEnd(long millis) throws InterruptedException {
         return ended.await(millis, TimeUnit.MILLISECONDS);
     }
 
-    Throwable failure() {
+    @Override
+    public Throwable failure() {
         return failure;
     }
 
     /** Whether the pipeline stopped because its session no longer holds the lock. */
-    boolean lostLock() {
+    @Override
+    public boolean lostLock() {
         return lockLost;
     }
 
@@ -174,7 +178,8 @@ final class Pipeline implements BinlogSource.Listener {
      * found out. The lanes are aborted before their next batch (one already sent is not recalled),
      * the reader is closed, and nothing more is saved; {@link #stop} then only waits for the threads.
      */
-    void stopForLostLock() {
+    @Override
+    public void stopForLostLock() {
         if (lockLost) {
             return;
         }
@@ -196,7 +201,8 @@ final class Pipeline implements BinlogSource.Listener {
      * (its side down or stuck) is left with its batch unapplied, and the checkpoint stays behind
      * that batch, so the next start applies it. Without, drops everything as a crash would.
      */
-    void stop(boolean drain, Duration deadline) {
+    @Override
+    public void stop(boolean drain, Duration deadline) {
         long until = System.nanoTime() + deadline.toNanos();
         stopping.countDown();
         source.stop();

@@ -34,6 +34,17 @@ public final class SyncMetrics {
     private volatile Supplier<List<Integer>> laneDepths = List::of;
     private volatile Supplier<List<LaneRetry>> laneRetries = List::of;
 
+    private volatile long consumerLag = -1;
+
+    /** Kafka mode: messages of this applier's partitions not yet read; -1 for a binlog pipeline. */
+    void consumerLag(long messages) {
+        consumerLag = messages;
+    }
+
+    public long consumerLag() {
+        return consumerLag;
+    }
+
     /** A lane retrying the batch in hand: since when (epoch ms), and why it last failed. */
     public record LaneRetry(int lane, long sinceMillis, String error) {}
 

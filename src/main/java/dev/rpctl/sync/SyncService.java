@@ -8,6 +8,8 @@ import dev.rpctl.cache.CacheSide;
 import dev.rpctl.config.MappingSettings;
 import dev.rpctl.config.SyncSettings;
 import dev.rpctl.db.SchemaService;
+import dev.rpctl.kafka.KafkaClients;
+import dev.rpctl.kafka.MessageFormat;
 import dev.rpctl.protocol.CacheProtocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,14 +49,37 @@ public final class SyncService {
     /** MySQL server ids are unsigned 32-bit, and 0 is not one. */
     private static final long SERVER_IDS = 4_294_967_295L;
 
-    /** How to run: the sides' pipelines and their names, where to start, whether to stand by. */
-    public record Options(String pipelinePrefix, boolean fromNow, boolean noWait) {}
+    /**
+     * How to run: the sides' pipelines and their names, where to start, whether to stand by, and
+     * the mode: binlog to the sides (direct), binlog to Kafka (publish; one pipeline, named
+     * prefix + "kafka"), or Kafka to the sides (apply; one consumer group member per side, reading
+     * messages in {@code format}).
+     */
+    public record Options(String pipelinePrefix, boolean fromNow, boolean noWait, Mode mode, MessageFormat format) {
+        public Options(String pipelinePrefix, boolean fromNow, boolean noWait) {
+            this(pipelinePrefix, fromNow, noWait, Mode.DIRECT, null);
+        }
+    }
+
+    /** Where a daemon reads and where it writes. */
+    public enum Mode {
+        /** binlog -> cache sides */
+        DIRECT,
+        /** binlog -> Kafka topic */
+        PUBLISH,
+        /** Kafka topic -> cache sides */
+        APPLY
+    }
+
+    /** The publisher's pipeline name, after the prefix. */
+    public static final String PUBLISHER = "kafka";
 
     private final SyncRepository repo;
     private final CacheProtocol protocol;
     private final MappingSettings mapping;
     private final SyncSettings settings;
     private final Options options;
+    private final KafkaClients kafka;
     private final List<Runner> runners = new ArrayList<>();
     private final CountDownLatch stopping = new CountDownLatch(1);
     private volatile RpctlException fatal;
@@ -64,6 +89,7 @@ public final class SyncService {
     private volatile Pipeline.RowHook rowHook;
     private volatile PipelineHook lockHook;
     private volatile PipelineHook leadHook;
+    private volatile KafkaApplier.RecordHook recordHook;
 
     /** Test hook: runs on a pipeline's thread at one point of its leadership, so a test can act or wait there. */
     interface PipelineHook {
@@ -72,13 +98,26 @@ public final class SyncService {
 
     public SyncService(SyncRepository repo, List<CacheSide> sides, CacheProtocol protocol, MappingSettings mapping,
                        SyncSettings settings, Options options) {
+        this(repo, sides, protocol, mapping, settings, options, null);
+    }
+
+    /** @param kafka the Kafka clients of the publish and apply modes; null for a direct daemon */
+    public SyncService(SyncRepository repo, List<CacheSide> sides, CacheProtocol protocol, MappingSettings mapping,
+                       SyncSettings settings, Options options, KafkaClients kafka) {
         this.repo = repo;
         this.protocol = protocol;
         this.mapping = mapping;
         this.settings = settings;
         this.options = options;
+        this.kafka = kafka;
+        if (options.mode() == Mode.PUBLISH) {
+            String name = options.pipelinePrefix() + PUBLISHER;
+            runners.add(new Runner(name, null, metrics(name, PUBLISHER)));
+            return;
+        }
         for (CacheSide side : sides) {
-            String name = options.pipelinePrefix() + side.name();
+            String name = options.mode() == Mode.APPLY ? kafka.settings().group(side.name())
+                    : options.pipelinePrefix() + side.name();
             runners.add(new Runner(name, side, metrics(name, side.name())));
         }
     }
@@ -104,6 +143,11 @@ public final class SyncService {
     /** Test hook for the pipelines led from now on; see {@link Pipeline.RowHook}. */
     void beforeRow(Pipeline.RowHook hook) {
         this.rowHook = hook;
+    }
+
+    /** Test hook for the appliers started from now on; see {@link KafkaApplier.RecordHook}. */
+    void beforeRecord(KafkaApplier.RecordHook hook) {
+        this.recordHook = hook;
     }
 
     /** Test hook: before each check of a leading pipeline's lock. */
@@ -132,10 +176,18 @@ public final class SyncService {
     }
 
     public void start() {
-        namesInEvents = repo.requireUsableBinlog();
-        // the heartbeat and checkpoint tables, and the triggers without which an outside writer can
-        // make a version go back: an older schema is refused here, not by a loop that retries forever
-        new SchemaService(repo.database(), mapping).requireSchema();
+        if (options.mode() == Mode.APPLY) {
+            // Kafka is all an applier reads: it needs neither the binlog nor the schema
+            kafka.ensureTopic(kafka.settings().topic());
+        } else {
+            namesInEvents = repo.requireUsableBinlog();
+            // the heartbeat and checkpoint tables, and the triggers without which an outside writer can
+            // make a version go back: an older schema is refused here, not by a loop that retries forever
+            new SchemaService(repo.database(), mapping).requireSchema();
+            if (options.mode() == Mode.PUBLISH) {
+                kafka.ensureTopic(kafka.settings().topic());
+            }
+        }
         for (Runner r : runners) {
             r.thread = new Thread(r, "pipeline-" + r.name);
             r.thread.start();
@@ -188,12 +240,22 @@ public final class SyncService {
             stopRequestedNanos = System.nanoTime();
         }
         stopping.countDown();
+        for (Runner r : runners) {
+            KafkaApplier a = r.applier;
+            if (a != null) {
+                a.stop(!r.crash);
+            }
+        }
     }
 
     /** Stops every pipeline at once without draining or saving, as kill -9 would; for tests. */
     public void crash() {
         for (Runner r : runners) {
             r.crash = true;
+            KafkaApplier a = r.applier;
+            if (a != null) {
+                a.stop(false);
+            }
         }
         beginStop();
         for (Runner r : runners) {
@@ -219,6 +281,7 @@ public final class SyncService {
         Thread thread;
         volatile boolean crash;
         private boolean mysqlDown;
+        volatile KafkaApplier applier;
         boolean fromNow = options.fromNow();
 
         Runner(String name, CacheSide side, SyncMetrics metrics) {
@@ -229,6 +292,10 @@ public final class SyncService {
 
         @Override
         public void run() {
+            if (options.mode() == Mode.APPLY) {
+                apply();
+                return;
+            }
             try (PipelineLock lock = new PipelineLock(repo, name)) {
                 boolean announced = false;
                 while (stopping.getCount() > 0) {
@@ -279,6 +346,25 @@ public final class SyncService {
             }
         }
 
+        /** Kafka mode: one member of the side's consumer group until the daemon stops. */
+        private void apply() {
+            try {
+                KafkaApplier a = new KafkaApplier(name, side, protocol, settings, kafka, options.format(), metrics,
+                        recordHook);
+                applier = a;
+                if (stopping.getCount() == 0) {
+                    a.stop(!crash);
+                }
+                a.run();
+            } catch (RpctlException e) {
+                fail(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                fail(new RpctlException(ExitCode.SOFTWARE, "applier " + name + ": " + RpctlException.rootMessage(e), e));
+            }
+        }
+
         private boolean acquire(PipelineLock lock) {
             try {
                 boolean taken = lock.tryAcquire();
@@ -323,10 +409,17 @@ public final class SyncService {
                 return;
             }
             long serverId = serverId(settings.serverIdBase(), lock.slot());
-            log.info("pipeline {}: leading as {}; side {} at {}, from {}", name, PipelineLock.PROCESS, side.name(),
-                    side.address(), from);
-            Pipeline p = new Pipeline(name, serverId, side, protocol, mapping, settings, repo, lock, metrics, namesInEvents,
-                    rowHook);
+            Leadership p;
+            if (side == null) {
+                log.info("pipeline {}: leading as {}; to topic {} at {}, from {}", name, PipelineLock.PROCESS,
+                        kafka.settings().topic(), kafka.settings().bootstrap(), from);
+                p = new KafkaPublisher(name, serverId, mapping, settings, repo, lock, metrics, namesInEvents, kafka, rowHook);
+            } else {
+                log.info("pipeline {}: leading as {}; side {} at {}, from {}", name, PipelineLock.PROCESS, side.name(),
+                        side.address(), from);
+                p = new Pipeline(name, serverId, side, protocol, mapping, settings, repo, lock, metrics, namesInEvents,
+                        rowHook);
+            }
             p.start(from);
             try {
                 while (stopping.getCount() > 0) {
