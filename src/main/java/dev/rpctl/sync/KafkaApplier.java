@@ -311,6 +311,8 @@ final class KafkaApplier {
                 p.committed = next;
             }
         }
+        // when the applier last looked at what it can commit, whether or not anything moved
+        metrics.checkpointSaved(metrics.checkpoint(), System.currentTimeMillis());
         if (out.isEmpty()) {
             return;
         }
@@ -332,7 +334,6 @@ final class KafkaApplier {
                 }
             });
         }
-        metrics.checkpointSaved(metrics.checkpoint(), System.currentTimeMillis());
     }
 
     /** Messages the group has not yet read in this applier's partitions (the consumer's own view). */

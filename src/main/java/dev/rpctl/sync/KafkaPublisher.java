@@ -59,6 +59,7 @@ final class KafkaPublisher implements BinlogSource.Listener, Leadership {
     private final String heartbeatTable;
     private final ClaimDecoder decoder;
     private final Pipeline.RowHook hook;
+    private final AckHook ackHook;
     private final Map<XaId, TxTracker.Tx> prepared = new HashMap<>();
     /** The transaction being read; reader thread only. */
     private final List<Draft> drafts = new ArrayList<>();
@@ -75,9 +76,14 @@ final class KafkaPublisher implements BinlogSource.Listener, Leadership {
     private volatile BinlogPosition saved;
     private long savedBeat;
 
+    /** Test hook: runs on the producer's thread when the broker has acknowledged a message, before it counts as sent. */
+    interface AckHook {
+        void acknowledged(String key) throws InterruptedException;
+    }
+
     KafkaPublisher(String name, long serverId, MappingSettings mapping, SyncSettings settings, SyncRepository repo,
                    PipelineLock lock, SyncMetrics metrics, boolean namesInEvents, KafkaClients clients,
-                   Pipeline.RowHook hook) {
+                   Pipeline.RowHook hook, AckHook ackHook) {
         this.name = name;
         this.settings = settings;
         this.repo = repo;
@@ -89,6 +95,7 @@ final class KafkaPublisher implements BinlogSource.Listener, Leadership {
         this.heartbeatTable = mapping.heartbeatTable().toLowerCase(Locale.ROOT);
         this.decoder = new ClaimDecoder(mapping.versionColumn());
         this.hook = hook;
+        this.ackHook = ackHook;
         this.source = new BinlogSource(name, repo.database().settings(), serverId,
                 new BinlogSource.Tables(Set.of(claimTable, heartbeatTable), repo::columns, namesInEvents),
                 settings.keepaliveInterval(), this);
@@ -354,6 +361,13 @@ final class KafkaPublisher implements BinlogSource.Listener, Leadership {
                             + clients.settings().bootstrap() + " did not take a message for " + topic + ": "
                             + RpctlException.rootMessage(e), e));
                     return;
+                }
+                if (ackHook != null) {
+                    try {
+                        ackHook.acknowledged(record.key());
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                    }
                 }
                 if (beat != null) {
                     if (beat.reached()) {

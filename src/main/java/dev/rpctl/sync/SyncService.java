@@ -90,6 +90,7 @@ public final class SyncService {
     private volatile PipelineHook lockHook;
     private volatile PipelineHook leadHook;
     private volatile KafkaApplier.RecordHook recordHook;
+    private volatile KafkaPublisher.AckHook ackHook;
 
     /** Test hook: runs on a pipeline's thread at one point of its leadership, so a test can act or wait there. */
     interface PipelineHook {
@@ -148,6 +149,11 @@ public final class SyncService {
     /** Test hook for the appliers started from now on; see {@link KafkaApplier.RecordHook}. */
     void beforeRecord(KafkaApplier.RecordHook hook) {
         this.recordHook = hook;
+    }
+
+    /** Test hook for the publishers led from now on; see {@link KafkaPublisher.AckHook}. */
+    void onAcknowledged(KafkaPublisher.AckHook hook) {
+        this.ackHook = hook;
     }
 
     /** Test hook: before each check of a leading pipeline's lock. */
@@ -413,7 +419,8 @@ public final class SyncService {
             if (side == null) {
                 log.info("pipeline {}: leading as {}; to topic {} at {}, from {}", name, PipelineLock.PROCESS,
                         kafka.settings().topic(), kafka.settings().bootstrap(), from);
-                p = new KafkaPublisher(name, serverId, mapping, settings, repo, lock, metrics, namesInEvents, kafka, rowHook);
+                p = new KafkaPublisher(name, serverId, mapping, settings, repo, lock, metrics, namesInEvents, kafka, rowHook,
+                        ackHook);
             } else {
                 log.info("pipeline {}: leading as {}; side {} at {}, from {}", name, PipelineLock.PROCESS, side.name(),
                         side.address(), from);

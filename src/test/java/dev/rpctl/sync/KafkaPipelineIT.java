@@ -203,4 +203,119 @@ class KafkaPipelineIT {
             assertNotNull(f.repo().load(f.prefix + SyncService.PUBLISHER).orElse(null));
         }
     }
+    /** The group's committed offset of a partition; -1 when none is committed. */
+    static long committed(SyncFixture f, String group, int partition) throws Exception {
+        try (Admin admin = clients(f).admin()) {
+            OffsetAndMetadata o = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get()
+                    .get(new TopicPartition(f.app().config().kafka().topic(), partition));
+            return o == null ? -1 : o.offset();
+        }
+    }
+
+    /** The sequence number of a MariaDB GTID position of one domain, "0-1-42" -> 42. */
+    static long gtidSeq(String gtid) {
+        return Long.parseLong(gtid.substring(gtid.lastIndexOf('-') + 1));
+    }
+
+    @Test
+    void an_applier_commits_no_offset_above_a_message_its_lane_has_not_finished() throws Exception {
+        try (SyncFixture f = new SyncFixture()) {
+            useKafka(f, 1);
+            SyncService publisher = publisher(f, true);
+            publisher.start();
+            f.onClose(publisher::shutdown);
+            SyncFixture.awaitLeading(publisher);
+            SyncService applier = applier(f, "a");
+            String rowKey = f.activity + ":1";
+            java.util.concurrent.atomic.AtomicLong rowOffset = new java.util.concurrent.atomic.AtomicLong(-1);
+            applier.beforeRecord((group, r) -> {
+                if (rowKey.equals(r.key())) {
+                    rowOffset.set(r.offset());
+                }
+            });
+            // the lane has written user 1's row to the side and is held before it counts it as done
+            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            SyncMetrics m = applier.metrics().get(0);
+            m.observe((key, micros) -> {
+                if (key.equals(f.key(f.activity, 1))) {
+                    held.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            });
+            f.onClose(release::countDown);
+            applier.start();
+            f.onClose(applier::shutdown);
+            SyncFixture.awaitLeading(applier);
+
+            f.insertUsers(1, 1);
+            assertTrue(held.await(30, TimeUnit.SECONDS), "the lane reached user 1's row");
+            long since = System.currentTimeMillis();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (m.checkpointSavedAt() <= since && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            assertTrue(m.checkpointSavedAt() > since, "a commit round ran while the lane was held");
+            String group = f.app().config().kafka().group("a");
+            long committed = committed(f, group, 0);
+            assertTrue(committed <= rowOffset.get(), "committed " + committed + " passes the unfinished message at "
+                    + rowOffset.get());
+
+            release.countDown();
+            awaitCommittedToEnd(f, group);
+            assertTrue(committed(f, group, 0) > rowOffset.get());
+        }
+    }
+
+    @Test
+    void the_publisher_checkpoint_stays_below_a_transaction_the_broker_has_not_acknowledged() throws Exception {
+        try (SyncFixture f = new SyncFixture()) {
+            useKafka(f, 1);
+            SyncService publisher = publisher(f, true);
+            String rowKey = f.activity + ":1";
+            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            publisher.onAcknowledged(key -> {
+                if (rowKey.equals(key)) {
+                    held.countDown();
+                    release.await();
+                }
+            });
+            f.onClose(release::countDown);
+            publisher.start();
+            f.onClose(publisher::shutdown);
+            SyncFixture.awaitLeading(publisher);
+
+            long insertSeq;
+            try (java.sql.Connection c = f.connect(); java.sql.Statement st = c.createStatement()) {
+                f.insertUsers(c, 1, 1);
+                try (java.sql.ResultSet rs = st.executeQuery("SELECT @@last_gtid")) {
+                    rs.next();
+                    insertSeq = gtidSeq(rs.getString(1));
+                }
+            }
+            assertTrue(held.await(30, TimeUnit.SECONDS), "the broker acknowledged user 1's message");
+            SyncMetrics m = publisher.metrics().get(0);
+            long since = System.currentTimeMillis();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (m.checkpointSavedAt() <= since && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            assertTrue(m.checkpointSavedAt() > since, "a checkpoint round ran while the acknowledgement was held");
+            BinlogPosition saved = f.repo().load(f.prefix + SyncService.PUBLISHER).orElseThrow();
+            assertTrue(gtidSeq(saved.gtid()) < insertSeq, "checkpoint " + saved + " passes the insert, GTID seq " + insertSeq);
+
+            release.countDown();
+            until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (gtidSeq(f.repo().load(f.prefix + SyncService.PUBLISHER).orElseThrow().gtid()) < insertSeq
+                    && System.nanoTime() < until) {
+                Thread.sleep(50);
+            }
+            assertTrue(gtidSeq(f.repo().load(f.prefix + SyncService.PUBLISHER).orElseThrow().gtid()) >= insertSeq);
+        }
+    }
 }
