@@ -157,7 +157,7 @@ public final class Config {
 
     public KafkaSettings kafka() {
         return new KafkaSettings(get(Keys.KAFKA_BOOTSTRAP), get(Keys.KAFKA_TOPIC), get(Keys.KAFKA_GROUP_PREFIX),
-                get(Keys.KAFKA_PARTITIONS));
+                get(Keys.KAFKA_PARTITIONS), get(Keys.KAFKA_DEAD_LETTER_TOPIC));
     }
 
     public String metricsAddress() {

@@ -193,6 +193,9 @@ public final class Keys {
     public static final Key<String> KAFKA_GROUP_PREFIX = define("kafka.group-prefix", ValueType.STRING,
             "rpctl-apply", "A side's appliers form the consumer group <prefix>-<side>.",
             Keys::kafkaName);
+    public static final Key<String> KAFKA_DEAD_LETTER_TOPIC = define("kafka.dead-letter-topic", ValueType.STRING, "",
+            "Topic an applier copies a message it cannot read to, under sync.on-bad-data warn or skip, with headers"
+                    + " naming where it was and why; blank: none.", Keys::blankOrKafkaName);
     public static final Key<Integer> KAFKA_PARTITIONS = define("kafka.partitions", ValueType.integer(1, 10_000), 12,
             "Partitions of kafka.topic when the publisher creates it: the most appliers one side can spread over.");
 
@@ -318,6 +321,10 @@ public final class Keys {
         return SQL_IDENTIFIER.matcher(v).matches() ? null
                 : "expected an SQL identifier (letters, digits and _, not starting with a digit, at most 64),"
                         + " got \"" + v + "\"";
+    }
+
+    private static String blankOrKafkaName(String v) {
+        return v.isEmpty() ? null : kafkaName(v);
     }
 
     private static String kafkaName(String v) {

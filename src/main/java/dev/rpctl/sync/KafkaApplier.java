@@ -3,6 +3,7 @@ package dev.rpctl.sync;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.config.BadDataPolicy;
 import dev.rpctl.config.SyncSettings;
+import dev.rpctl.errors.ExitCode;
 import dev.rpctl.errors.RpctlException;
 import dev.rpctl.kafka.BadMessageException;
 import dev.rpctl.kafka.Change;
@@ -16,11 +17,14 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -29,6 +33,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One applier of one side in Kafka mode ({@code sync-daemon --source kafka}): a member of the
@@ -72,6 +79,9 @@ final class KafkaApplier {
     private final List<Lane> lanes = new ArrayList<>();
     private final List<Thread> laneThreads = new ArrayList<>();
     private KafkaConsumer<String, byte[]> consumer;
+    private final String deadLetterTopic;
+    /** The dead-letter producer, made at the first bad message; poll thread only. */
+    private KafkaProducer<String, byte[]> deadLetters;
     private volatile boolean stopRequested;
     private volatile boolean drainAtStop = true;
     private volatile RpctlException failure;
@@ -88,6 +98,7 @@ final class KafkaApplier {
         this.metrics = metrics;
         this.hook = hook;
         this.topic = clients.settings().topic();
+        this.deadLetterTopic = clients.settings().deadLetterTopic();
     }
 
     /**
@@ -156,7 +167,7 @@ final class KafkaApplier {
 
     private void finish() {
         try {
-            if (drainAtStop && failure == null) {
+            if (drainAtStop) {
                 lanes.forEach(Lane::drain);
                 long until = System.nanoTime() + SyncService.STOP_BOUND.toNanos() / 2;
                 for (Thread t : laneThreads) {
@@ -171,6 +182,9 @@ final class KafkaApplier {
         } finally {
             lanes.forEach(Lane::abort);
             laneThreads.forEach(Thread::interrupt);
+            if (deadLetters != null) {
+                deadLetters.close(Duration.ofSeconds(2));
+            }
             try {
                 consumer.close(Duration.ofSeconds(drainAtStop ? 2 : 0));
             } catch (RuntimeException e) {
@@ -198,6 +212,7 @@ final class KafkaApplier {
         TopicPartition tp = new TopicPartition(r.topic(), r.partition());
         Partition p = partitions.computeIfAbsent(tp, k -> new Partition());
         TxTracker.Tx tx = p.offsets.read(r.offset());
+        boolean stopped = false;
         try {
             if (hook != null) {
                 hook.before(group, r);
@@ -217,8 +232,14 @@ final class KafkaApplier {
             for (Change c : changes) {
                 put(p, tx, c);
             }
+        } catch (StopRouting e) {
+            // the message stays unfinished: no offset passes it
+            stopped = true;
+            throw e;
         } finally {
-            tx.done();
+            if (!stopped) {
+                tx.done();
+            }
         }
     }
 
@@ -278,13 +299,56 @@ final class KafkaApplier {
                     failure = e;
                 }
             }
-            // nothing from this message on is applied or committed: the next start reads it again
-            stop(false);
+            // what came before it is written and committed; nothing from it on: the next start reads it again
+            stopRequested = true;
             throw new StopRouting();
         }
         if (policy == BadDataPolicy.WARN) {
-            log.warn("applier {}: bad message at {}: {}; skipped", group, where, problem);
+            log.warn("applier {}: bad message at {}: {}; skipped{}", group, where, problem,
+                    deadLetterTopic.isEmpty() ? "" : ", copied to " + deadLetterTopic);
         }
+        if (!deadLetterTopic.isEmpty()) {
+            deadLetter(r, problem);
+        }
+    }
+
+    /**
+     * Copies a bad message to kafka.dead-letter-topic, with headers naming where it was and why,
+     * before it counts as done: a copy that the broker does not take ends the applier (69), and
+     * the message is read again at the next start.
+     */
+    private void deadLetter(ConsumerRecord<String, byte[]> r, String problem) {
+        if (deadLetters == null) {
+            clients.ensureTopic(deadLetterTopic);
+            deadLetters = clients.producer("rpctl-" + group + "-dead-letters-" + PipelineLock.PROCESS);
+        }
+        ProducerRecord<String, byte[]> copy = new ProducerRecord<>(deadLetterTopic, r.key(), r.value());
+        copy.headers().add("rpctl-topic", bytes(r.topic()));
+        copy.headers().add("rpctl-partition", bytes(Integer.toString(r.partition())));
+        copy.headers().add("rpctl-offset", bytes(Long.toString(r.offset())));
+        copy.headers().add("rpctl-group", bytes(group));
+        copy.headers().add("rpctl-error", bytes(problem));
+        try {
+            deadLetters.send(copy).get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StopRouting();
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            RpctlException failed = new RpctlException(ExitCode.UNAVAILABLE, "applier " + group + ": could not copy the bad"
+                    + " message at topic " + r.topic() + " partition " + r.partition() + " offset " + r.offset() + " to "
+                    + deadLetterTopic + ": " + RpctlException.rootMessage(e), e);
+            synchronized (this) {
+                if (failure == null) {
+                    failure = failed;
+                }
+            }
+            stop(false);
+            throw new StopRouting();
+        }
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     /** Ends the routing of a poll's messages after a bad one under the fail policy. */
