@@ -201,7 +201,7 @@ public final class App implements AutoCloseable {
     /** The pipelines' state as MySQL holds it; a checkpoint older than staleAfter is stale. */
     public StatusService statusService(Duration staleAfter) {
         return new StatusService(new SyncRepository(primary(), config.mapping()), schemaService(), staleAfter,
-                config.sync().checkpointInterval(), List.copyOf(sides().values()));
+                config.sync().checkpointInterval(), List.copyOf(sides().values()), new KafkaClients(config.kafka()));
     }
 
     /**

@@ -22,6 +22,9 @@ final class StatusCommand extends BaseCommand {
             description = "Only this pipeline (repeatable); configured or not. 'rpctl pipeline list' lists them.")
     List<String> pipelines;
 
+    @Option(names = "--kafka", description = "Also each side's Kafka consumer group (shown anyway once the Kafka publisher has a checkpoint).")
+    boolean kafka;
+
     @Option(names = "--watch", description = "Refresh in place every 2 s until Ctrl-C (a terminal only).")
     boolean watch;
 
@@ -54,17 +57,27 @@ final class StatusCommand extends BaseCommand {
                 }
             }
         }
+        // Kafka mode: the publisher is a pipeline of this configuration too, and each side has a consumer group
+        boolean kafkaMode = kafka || every.stream().anyMatch(s -> s.pipeline().equals(StatusService.publisher()));
+        List<String> configured = new java.util.ArrayList<>(sides);
+        if (kafkaMode) {
+            configured.add(StatusService.publisher());
+        }
         // a checkpoint of a side this configuration lacks is shown with --all or --pipeline, and
         // fails the exit code only when named
         List<StatusService.PipelineStatus> all = every.stream().filter(s -> pipelines != null ? pipelines.contains(s.pipeline())
-                : this.all || sides.contains(s.pipeline())).toList();
+                : this.all || configured.contains(s.pipeline())).toList();
         int hidden = pipelines != null ? 0 : every.size() - all.size();
         List<String> missing = service.missingTriggers();
         List<StatusService.SideState> sideStates = service.sides();
+        List<StatusService.GroupStatus> groups = kafkaMode ? service.groups() : List.of();
+        // in Kafka mode a side is fed by its group, not by a binlog pipeline of its own
+        List<String> judged = kafkaMode ? List.of(StatusService.publisher()) : sides;
         boolean ok = sideStates.stream().allMatch(StatusService.SideState::up)
-                && all.stream().filter(s -> pipelines != null || sides.contains(s.pipeline())).allMatch(StatusService.PipelineStatus::ok)
+                && all.stream().filter(s -> pipelines != null || judged.contains(s.pipeline())).allMatch(StatusService.PipelineStatus::ok)
+                && groups.stream().allMatch(g -> g.state(service.staleAfter()).equals("ok"))
                 && missing.isEmpty() && binlog.usable();
-        StatusView.render(out(), binlog, all, missing, sides, hidden, sideStates);
+        StatusView.render(out(), binlog, all, missing, configured, hidden, sideStates, groups, service.staleAfter());
         return exit(ok);
     }
 }

@@ -2,6 +2,7 @@ package dev.rpctl.cli;
 
 import dev.rpctl.sync.StatusService;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,9 +14,23 @@ final class StatusView {
     }
 
     static void render(Output out, StatusService.Binlog binlog, List<StatusService.PipelineStatus> all,
-                       List<String> missing, List<String> sides, int hidden, List<StatusService.SideState> sideStates) {
+                       List<String> missing, List<String> sides, int hidden, List<StatusService.SideState> sideStates,
+                       List<StatusService.GroupStatus> groups, Duration staleAfter) {
         if (out.json()) {
             Map<String, Object> doc = json(binlog, all, missing, sides, hidden);
+            List<Map<String, Object>> gs = new ArrayList<>();
+            for (StatusService.GroupStatus g : groups) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("side", g.side());
+                m.put("group", g.group());
+                m.put("state", g.state(staleAfter).replace(' ', '_'));
+                m.put("members", g.members());
+                m.put("lag_messages", known(g.lagMessages()));
+                m.put("lag_ms", known(g.lagMillis()));
+                m.put("error", g.error());
+                gs.add(m);
+            }
+            doc.put("kafka_groups", gs);
             List<Map<String, Object>> ss = new ArrayList<>();
             for (StatusService.SideState s : sideStates) {
                 Map<String, Object> m = new LinkedHashMap<>();
@@ -47,6 +62,9 @@ final class StatusView {
         if (hidden > 0) {
             out.line(hidden + " pipeline(s) of sides not in this configuration hidden; --all shows them, 'rpctl pipeline drop PIPELINE' retires one");
         }
+        if (!groups.isEmpty()) {
+            groups(out, groups, staleAfter);
+        }
         if (all.isEmpty()) {
             return;
         }
@@ -62,6 +80,24 @@ final class StatusView {
         }
         out.table(List.of("pipeline", "checkpoint", "gtid", "checkpoint age", "behind", "lag", "leader",
                 "headroom", "state"), rows);
+    }
+
+    /** Kafka mode: each side's appliers, their group's lag in messages and end to end. */
+    private static void groups(Output out, List<StatusService.GroupStatus> groups, Duration staleAfter) {
+        List<List<String>> rows = new ArrayList<>();
+        for (StatusService.GroupStatus g : groups) {
+            String state = g.state(staleAfter);
+            rows.add(List.of(g.side(), g.group(), g.error() != null ? "-" : Integer.toString(g.members()),
+                    g.lagMessages() < 0 ? "-" : Long.toString(g.lagMessages()), duration(g.lagMillis()),
+                    state.equals("ok") ? "@|green ok|@" : "@|red " + state + "|@"));
+        }
+        out.table(List.of("side", "group", "appliers", "lag (messages)", "lag", "state"), rows);
+        for (StatusService.GroupStatus g : groups) {
+            if (g.error() != null) {
+                out.line("@|bold,red " + g.error() + "|@");
+                break;
+            }
+        }
     }
 
     static String leader(StatusService.PipelineStatus s) {

@@ -6,11 +6,14 @@ import dev.rpctl.errors.RpctlException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -18,6 +21,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -126,6 +130,78 @@ public final class KafkaClients {
             }
             throw new KafkaUnavailable(e.getCause());
         }
+    }
+
+    /**
+     * A side's consumer group as the broker has it: members, messages of the topic not yet
+     * committed, and the end-to-end lag its appliers recorded with their last commits (see
+     * {@link #commitMetadata}), plus however long a partition's commits have stopped beyond
+     * {@code commitIntervalMillis}; -1 where no applier recorded one.
+     */
+    public record GroupLag(String group, int members, long lagMessages, long lagMillis) {}
+
+    /** What an applier records with a partition's offset: its newest applied heartbeat, its lag then, and when. */
+    public static String commitMetadata(long beatMillis, long lagMillis, long atMillis) {
+        return "beat=" + beatMillis + ";lag=" + lagMillis + ";at=" + atMillis;
+    }
+
+    /** @throws RpctlException 69 when no broker answers */
+    public GroupLag groupLag(String group, String topic, long commitIntervalMillis) {
+        try (Admin admin = admin()) {
+            int members = admin.describeConsumerGroups(List.of(group)).all().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                    .get(group).members().size();
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
+                    .partitionsToOffsetAndMetadata().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            Optional<Integer> n = partitions(admin, topic);
+            if (n.isEmpty()) {
+                return new GroupLag(group, members, 0, -1);
+            }
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+            for (int p = 0; p < n.get(); p++) {
+                latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+                earliest.put(new TopicPartition(topic, p), OffsetSpec.earliest());
+            }
+            var ends = admin.listOffsets(latest).all().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            var starts = admin.listOffsets(earliest).all().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            long now = System.currentTimeMillis();
+            long messages = 0;
+            long lag = -1;
+            for (TopicPartition tp : latest.keySet()) {
+                OffsetAndMetadata c = committed.get(tp);
+                long from = c != null ? c.offset() : starts.get(tp).offset();
+                messages += Math.max(0, ends.get(tp).offset() - from);
+                long recorded = c == null ? -1 : recordedLag(c.metadata(), now, commitIntervalMillis);
+                lag = recorded < 0 ? lag : Math.max(lag, recorded);
+            }
+            return new GroupLag(group, members, messages, lag);
+        } catch (ExecutionException | TimeoutException | KafkaUnavailable e) {
+            throw unavailable(e instanceof ExecutionException ? e.getCause() : e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw RpctlException.temporary("interrupted while reading group " + group);
+        }
+    }
+
+    private static long recordedLag(String metadata, long now, long commitIntervalMillis) {
+        if (metadata == null || metadata.isEmpty()) {
+            return -1;
+        }
+        long lag = -1;
+        long at = -1;
+        for (String part : metadata.split(";")) {
+            String[] kv = part.split("=", 2);
+            try {
+                if (kv.length == 2 && kv[0].equals("lag")) {
+                    lag = Long.parseLong(kv[1]);
+                } else if (kv.length == 2 && kv[0].equals("at")) {
+                    at = Long.parseLong(kv[1]);
+                }
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+        return lag < 0 || at < 0 ? -1 : lag + Math.max(0, now - at - commitIntervalMillis);
     }
 
     /** Kafka did not answer: exit 69, naming the brokers. */

@@ -58,6 +58,8 @@ final class KafkaApplier {
     private static final class Partition {
         final OffsetTracker offsets = new OffsetTracker();
         volatile long beatMillis;
+        /** The lag of the newest heartbeat applied from this partition (apply minus write time); -1 before one. */
+        volatile long beatLag = -1;
         long committed = -1;
     }
 
@@ -275,7 +277,10 @@ final class KafkaApplier {
      * is the oldest of the partitions' newest.
      */
     private synchronized void beatApplied(Partition p, long beatMillis, long now) {
-        p.beatMillis = Math.max(p.beatMillis, beatMillis);
+        if (beatMillis > p.beatMillis) {
+            p.beatMillis = beatMillis;
+            p.beatLag = Math.max(0, now - beatMillis);
+        }
         long oldest = Long.MAX_VALUE;
         for (Partition q : partitions.values()) {
             oldest = Math.min(oldest, q.beatMillis);
@@ -371,7 +376,9 @@ final class KafkaApplier {
             }
             long next = p.offsets.advance();
             if (next > p.committed) {
-                out.put(tp, new OffsetAndMetadata(next));
+                // the lag goes with the offset, for 'rpctl status' to read from the broker
+                out.put(tp, new OffsetAndMetadata(next, p.beatLag < 0 ? ""
+                        : KafkaClients.commitMetadata(p.beatMillis, p.beatLag, System.currentTimeMillis())));
                 p.committed = next;
             }
         }

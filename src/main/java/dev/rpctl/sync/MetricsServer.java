@@ -86,6 +86,8 @@ public final class MetricsServer implements AutoCloseable {
         // a pipeline that does not lead (a standby) has no lag to show: its series is left out, never NaN
         gauge(sb, all, "rpctl_sync_lag_seconds", "Commit-to-applied lag now; grows while heartbeats stop arriving",
                 m -> m.lagMillis(now) / 1000.0, m -> m.lagMillis(now) >= 0);
+        gauge(sb, all, "rpctl_sync_consumer_lag_messages", "Kafka mode: messages of the applier's partitions not yet read",
+                m -> m.consumerLag(), m -> m.consumerLag() >= 0);
         gauge(sb, all, "rpctl_sync_side_up", "1 while the side answers the pipeline's pings", m -> m.sideUp() ? 1 : 0);
         summary(sb, all, "rpctl_sync_row_lag_seconds", "Claim row updated_at to apply on the side");
         counter(sb, all, "rpctl_sync_events_total", "Mapped row events read from the binlog", SyncMetrics::events);

@@ -5,6 +5,7 @@ import dev.rpctl.errors.RpctlException;
 import dev.rpctl.db.Database;
 import dev.rpctl.binlog.BinlogPosition;
 import dev.rpctl.db.SchemaService;
+import dev.rpctl.kafka.KafkaClients;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,14 +60,68 @@ public final class StatusService {
     private final Duration checkpointInterval;
 
     private final List<dev.rpctl.cache.CacheSide> sides;
+    private final KafkaClients kafka;
 
     public StatusService(SyncRepository repo, SchemaService schema, Duration staleAfter, Duration checkpointInterval,
                          List<dev.rpctl.cache.CacheSide> sides) {
+        this(repo, schema, staleAfter, checkpointInterval, sides, null);
+    }
+
+    /** @param kafka the clients to read the appliers' consumer groups with; null: no Kafka mode */
+    public StatusService(SyncRepository repo, SchemaService schema, Duration staleAfter, Duration checkpointInterval,
+                         List<dev.rpctl.cache.CacheSide> sides, KafkaClients kafka) {
+        this.kafka = kafka;
         this.repo = repo;
         this.sides = sides;
         this.schema = schema;
         this.staleAfter = staleAfter;
         this.checkpointInterval = checkpointInterval;
+    }
+
+    /**
+     * Kafka mode, one side's appliers: their consumer group, how many are in it, the messages of
+     * the topic the group has not committed, and the end-to-end lag in milliseconds they recorded
+     * (-1: none yet), grown by however long their commits have stopped; {@code error} when Kafka
+     * did not answer.
+     */
+    public record GroupStatus(String side, String group, int members, long lagMessages, long lagMillis, String error) {
+        /** unreachable, no appliers, behind (past --stale-after), or ok. */
+        public String state(Duration staleAfter) {
+            if (error != null) {
+                return "kafka unreachable";
+            }
+            if (members == 0) {
+                return "no appliers";
+            }
+            return lagMillis > staleAfter.toMillis() ? "behind" : "ok";
+        }
+    }
+
+    /** The pipeline name of the Kafka publisher, whose checkpoint says Kafka mode is in use. */
+    public static String publisher() {
+        return SyncService.PUBLISHER;
+    }
+
+    public Duration staleAfter() {
+        return staleAfter;
+    }
+
+    /** Each configured side's consumer group; empty without Kafka settings. */
+    public List<GroupStatus> groups() {
+        List<GroupStatus> out = new ArrayList<>();
+        if (kafka == null) {
+            return out;
+        }
+        for (dev.rpctl.cache.CacheSide s : sides) {
+            String group = kafka.settings().group(s.name());
+            try {
+                KafkaClients.GroupLag g = kafka.groupLag(group, kafka.settings().topic(), checkpointInterval.toMillis());
+                out.add(new GroupStatus(s.name(), group, g.members(), g.lagMessages(), g.lagMillis(), null));
+            } catch (RpctlException e) {
+                out.add(new GroupStatus(s.name(), group, 0, -1, -1, e.getMessage()));
+            }
+        }
+        return out;
     }
 
     /** One configured side as a ping finds it: up, or down with what the ping met. */

@@ -141,7 +141,40 @@ class KafkaPipelineIT {
                 assertTrue(m.appliedBeatMillis() > 0 && m.lagMillis(System.currentTimeMillis()) >= 0, m.pipeline());
             }
 
+            // no more messages (the heartbeats stop with the publisher): the groups catch up with the topic's end
             publisher.shutdown();
+            awaitCommittedToEnd(f, f.app().config().kafka().group("a"));
+            awaitCommittedToEnd(f, f.app().config().kafka().group("b"));
+            // 'rpctl status' shows each side's group: its appliers, nothing left to read, the lag end to end
+            dev.rpctl.Rpctl cli = dev.rpctl.Rpctl.withServices();
+            for (Map.Entry<String, String> e : f.env.entrySet()) {
+                if (e.getKey().startsWith("RPCTL_")) {
+                    cli = cli.with(e.getKey(), e.getValue());
+                }
+            }
+            dev.rpctl.Rpctl.Result status = cli.run("--json", "status", "--kafka", "--all");
+            JsonNode doc = JSON.readTree(status.out());
+            assertEquals(2, doc.get("kafka_groups").size(), status.toString());
+            for (JsonNode g : doc.get("kafka_groups")) {
+                assertEquals("ok", g.get("state").asText(), status.toString());
+                assertEquals(1, g.get("members").asInt());
+                assertEquals(0, g.get("lag_messages").asLong(), status.toString());
+                assertTrue(g.get("lag_ms").asLong() >= 0, status.toString());
+            }
+            assertTrue(java.util.stream.StreamSupport.stream(doc.get("pipelines").spliterator(), false)
+                    .anyMatch(p -> p.get("pipeline").asText().equals(f.prefix + SyncService.PUBLISHER)), status.toString());
+            // /metrics: each side's consumer lag in messages, and its end-to-end lag
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (appliers.metrics().stream().anyMatch(m -> m.consumerLag() != 0) && System.nanoTime() < until) {
+                Thread.sleep(50);
+            }
+            String metrics = MetricsServer.render(appliers.metrics());
+            for (String side : List.of("a", "b")) {
+                String labels = "{pipeline=\"" + f.app().config().kafka().group(side) + "\",side=\"" + side + "\"}";
+                assertTrue(metrics.contains("rpctl_sync_consumer_lag_messages" + labels + " 0"), metrics);
+                assertTrue(metrics.contains("rpctl_sync_lag_seconds" + labels + " "), metrics);
+            }
+
             BinlogPosition saved = f.repo().load(f.prefix + SyncService.PUBLISHER).orElseThrow();
             assertEquals(f.repo().serverNow().file(), saved.file());
         }
