@@ -24,7 +24,10 @@ import dev.rpctl.reconcile.ReconcileRepository;
 import dev.rpctl.reconcile.ReconcileService;
 import dev.rpctl.warm.WarmService;
 import dev.rpctl.protocol.CacheProtocol;
+import dev.rpctl.kafka.CanalFormat;
+import dev.rpctl.kafka.DebeziumFormat;
 import dev.rpctl.kafka.KafkaClients;
+import dev.rpctl.kafka.MaxwellFormat;
 import dev.rpctl.kafka.MessageFormat;
 import dev.rpctl.kafka.RpctlFormat;
 import dev.rpctl.sync.MetricsServer;
@@ -217,11 +220,16 @@ public final class App implements AutoCloseable {
         return service;
     }
 
-    /** The reader of a change stream's messages, by --format: rpctl (the publisher's own). */
+    /** The reader of a change stream's messages, by --format: rpctl (the publisher's own), debezium, maxwell or canal. */
     public MessageFormat messageFormat(String name) {
+        String table = config.mapping().claimTable();
+        String version = config.mapping().versionColumn();
         return switch (name) {
-            case "rpctl" -> new RpctlFormat(config.mapping().claimTable());
-            default -> throw RpctlException.usage("unknown --format " + name + "; expected rpctl");
+            case "rpctl" -> new RpctlFormat(table);
+            case "debezium" -> new DebeziumFormat(table, version);
+            case "maxwell" -> new MaxwellFormat(table, version);
+            case "canal" -> new CanalFormat(table, version);
+            default -> throw RpctlException.usage("unknown --format " + name + "; expected rpctl, debezium, maxwell or canal");
         };
     }
 

@@ -39,8 +39,9 @@ final class SyncDaemonCommand extends BaseCommand implements Cli.LongRunning {
                     + " consumer group <kafka.group-prefix>-<side>.")
     String source;
 
-    @Option(names = "--format", defaultValue = "rpctl", paramLabel = "rpctl",
-            description = "With --source kafka: the messages' format (default: ${DEFAULT-VALUE}, as --sink kafka writes them).")
+    @Option(names = "--format", defaultValue = "rpctl", paramLabel = "rpctl|debezium|maxwell|canal",
+            description = "With --source kafka: the messages' format: rpctl (default, as --sink kafka writes them), or the JSON"
+                    + " of a Debezium, Maxwell or Canal (flat message) stream of the claim table.")
     String format;
 
     @Override

@@ -9,6 +9,7 @@ import dev.rpctl.kafka.BadMessageException;
 import dev.rpctl.kafka.Change;
 import dev.rpctl.kafka.KafkaClients;
 import dev.rpctl.kafka.MessageFormat;
+import dev.rpctl.kafka.RpctlFormat;
 import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.protocol.Entry;
 import dev.rpctl.protocol.VersionOutOfRangeException;
@@ -121,6 +122,9 @@ final class KafkaApplier {
             laneThreads.add(t);
         }
         metrics.laneDepths(() -> lanes.stream().map(Lane::depth).toList());
+        if (!(format instanceof RpctlFormat)) {
+            metrics.withoutHeartbeats();
+        }
         consumer = clients.consumer(group, "rpctl-" + group + "-" + PipelineLock.PROCESS);
         metrics.waiting(true);
         log.info("applier {}: side {} at {}, from topic {} at {}", group, side.name(), side.address(), topic,

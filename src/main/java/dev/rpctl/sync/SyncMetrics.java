@@ -35,6 +35,15 @@ public final class SyncMetrics {
     private volatile Supplier<List<LaneRetry>> laneRetries = List::of;
 
     private volatile long consumerLag = -1;
+    private volatile boolean heartbeats = true;
+
+    /**
+     * Kafka mode reading a Debezium, Maxwell or Canal stream: no heartbeats come, so there is no
+     * end-to-end lag to report (the row lag still is), and none to call unhealthy.
+     */
+    void withoutHeartbeats() {
+        heartbeats = false;
+    }
 
     /** Kafka mode: messages of this applier's partitions not yet read; -1 for a binlog pipeline. */
     void consumerLag(long messages) {
@@ -95,6 +104,9 @@ public final class SyncMetrics {
      * -1 before the first heartbeat.
      */
     public long lagMillis(long now) {
+        if (!heartbeats) {
+            return -1;
+        }
         long applied = appliedBeatMillis;
         if (applied <= 0) {
             // no heartbeat applied yet (the side down from the start): the time since leading began
