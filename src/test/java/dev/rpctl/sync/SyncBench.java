@@ -3,6 +3,7 @@ package dev.rpctl.sync;
 import com.github.shyiko.mysql.binlog.BinaryLogClient;
 import com.github.shyiko.mysql.binlog.event.EventHeaderV4;
 import com.github.shyiko.mysql.binlog.event.deserialization.EventDeserializer;
+import dev.rpctl.app.App;
 import dev.rpctl.binlog.BinlogPosition;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.cache.RawRedis;
@@ -38,6 +39,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * counted. The default rate, 6,800 rows/s, is half the new-claim peak measured by {@code bench/claims}.
  * {@code catchup ROWS [PER_TX]}: a backlog applied by both pipelines vs a bare BinaryLogClient
  * tail with a no-op handler over the same binlog range.
+ * {@code kafka-lag RATE SECONDS}: as {@code lag}, through Kafka: the publisher and one applier a side.
+ * {@code kafka-catchup ROWS [PER_TX]}: in one run, the direct pipelines' catch-up, plain pipelined
+ * SETs of as many keys, the publisher's backlog into the topic, and the topic applied to both sides
+ * by one and then by two appliers a side ({@code -Dbench.partitions}, default 12).
  */
 public final class SyncBench {
     public static void main(String[] args) throws Exception {
@@ -45,8 +50,15 @@ public final class SyncBench {
         try (SyncFixture f = new SyncFixture()) {
             // the bench writes millions of entries: let the sides forget them soon after
             f.env.put("RPCTL_MAPPING_ENTRY_TTL", "5m");
-            if (mode.equals("lag")) {
-                lag(f, args.length > 1 ? Integer.parseInt(args[1]) : 6800, args.length > 2 ? Integer.parseInt(args[2]) : 20);
+            boolean kafka = mode.startsWith("kafka-");
+            if (kafka) {
+                KafkaPipelineIT.useKafka(f, Integer.getInteger("bench.partitions", 12));
+            }
+            if (mode.endsWith("lag")) {
+                lag(f, args.length > 1 ? Integer.parseInt(args[1]) : 6800, args.length > 2 ? Integer.parseInt(args[2]) : 20, kafka);
+            } else if (kafka) {
+                kafkaCatchup(f, args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000,
+                        args.length > 2 ? Integer.parseInt(args[2]) : 10_000);
             } else {
                 catchup(f, args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000,
                         args.length > 2 ? Integer.parseInt(args[2]) : 10_000);
@@ -54,7 +66,7 @@ public final class SyncBench {
         }
     }
 
-    private static void lag(SyncFixture f, int rate, int seconds) throws Exception {
+    private static void lag(SyncFixture f, int rate, int seconds, boolean kafka) throws Exception {
         int warmup = Integer.getInteger("bench.warmup", 3);
         int writers = Integer.getInteger("bench.writers", 8);
         int perTx = Integer.getInteger("bench.rows-per-tx", 8);
@@ -68,7 +80,13 @@ public final class SyncBench {
         long[] returned = new long[total];
         AtomicLongArray[] applied = {new AtomicLongArray(total), new AtomicLongArray(total)};
         AtomicInteger[] seen = {new AtomicInteger(), new AtomicInteger()};
-        SyncService daemon = f.service("all", true);
+        // through Kafka: the publisher from now, and one applier a side whose lanes are observed
+        SyncService publisher = kafka ? KafkaPipelineIT.publisher(f, true) : null;
+        SyncService daemon = kafka ? KafkaPipelineIT.applier(f, "all") : f.service("all", true);
+        if (publisher != null) {
+            publisher.start();
+            SyncFixture.awaitLeading(publisher);
+        }
         List<SyncMetrics> sides = daemon.metrics();
         for (int s = 0; s < sides.size(); s++) {
             int side = s;
@@ -184,6 +202,110 @@ public final class SyncBench {
             System.out.printf("NOT APPLIED within 60 s of the last commit: %d rows%n", late);
         }
         daemon.shutdown();
+        if (publisher != null) {
+            publisher.shutdown();
+        }
+    }
+
+    /** Writes a backlog of {@code rows} claim rows in transactions of {@code perTx}; returns where it starts. */
+    private static BinlogPosition backlog(SyncFixture f, int rows, int perTx) throws Exception {
+        BinlogPosition from = f.repo().serverNow();
+        try (Connection c = f.connect(); Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            for (int done = 0; done < rows; ) {
+                int n = Math.min(Math.min(10_000, perTx), rows - done);
+                st.execute("INSERT INTO " + f.table + " (activity_id, user_id, amount, request_id, version) SELECT "
+                        + f.activity + ", seq + " + done + ", seq, 'bulk', 1 FROM seq_1_to_" + n);
+                done += n;
+                if (done % perTx == 0 || done == rows) {
+                    c.commit();
+                }
+            }
+        }
+        System.out.printf("backlog: %d rows in transactions of %d, %s .. %s%n", rows, perTx, from, f.repo().serverNow());
+        return from;
+    }
+
+    /** Seconds until every daemon's metrics of each side add up to {@code rows} applied, or 600 s. */
+    private static double untilApplied(List<SyncService> daemons, int rows, long t0) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
+        while (System.nanoTime() < until) {
+            Map<String, Long> bySide = new HashMap<>();
+            for (SyncService d : daemons) {
+                for (SyncMetrics m : d.metrics()) {
+                    bySide.merge(m.side(), m.rowsApplied(), Long::sum);
+                }
+            }
+            if (bySide.values().stream().allMatch(n -> n >= rows)) {
+                break;
+            }
+            Thread.sleep(20);
+        }
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private static void kafkaCatchup(SyncFixture f, int rows, int perTx) throws Exception {
+        BinlogPosition from = backlog(f, rows, perTx);
+        // the direct pipelines, as 'catchup' measures them
+        f.repo().save(f.prefix + "a", from);
+        f.repo().save(f.prefix + "b", from);
+        SyncService direct = f.service("all", false);
+        long t0 = System.nanoTime();
+        direct.start();
+        double directSecs = untilApplied(List.of(direct), rows, t0);
+        direct.shutdown();
+        double floor = plainSets(f, rows);
+
+        // the backlog into the topic; the appliers then read it from the topic's start
+        f.repo().save(f.prefix + SyncService.PUBLISHER, from);
+        SyncService publisher = KafkaPipelineIT.publisher(f, false);
+        t0 = System.nanoTime();
+        publisher.start();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
+        while (System.nanoTime() < until && publisher.metrics().get(0).rowsApplied() < rows) {
+            Thread.sleep(20);
+        }
+        double publishSecs = (System.nanoTime() - t0) / 1e9;
+        publisher.shutdown();
+
+        double[] applierSecs = new double[2];
+        for (int n = 1; n <= 2; n++) {
+            // a group of its own, reading the topic from its start
+            f.env.put("RPCTL_KAFKA_GROUP_PREFIX", "bench" + f.id + "-" + n);
+            App fresh = new App(f.config());
+            try {
+                List<SyncService> appliers = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    var c = fresh.config();
+                    appliers.add(new SyncService(new SyncRepository(fresh.primary(), c.mapping()), fresh.sides("all"),
+                            fresh.protocol(), c.mapping(), c.sync(), new SyncService.Options(f.prefix, false, false,
+                            SyncService.Mode.APPLY, new dev.rpctl.kafka.RpctlFormat(c.mapping().claimTable())),
+                            new dev.rpctl.kafka.KafkaClients(c.kafka())));
+                }
+                t0 = System.nanoTime();
+                for (SyncService a : appliers) {
+                    a.start();
+                }
+                applierSecs[n - 1] = untilApplied(appliers, rows, t0);
+                for (SyncService a : appliers) {
+                    a.shutdown();
+                }
+            } finally {
+                fresh.close();
+            }
+        }
+        int lanes = f.app().config().sync().lanes();
+        System.out.printf(Locale.ROOT, "direct pipelines, both sides (%d lanes each): %.2f s, %.0f rows/s, %.3fx of plain SETs%n",
+                lanes, directSecs, rows / directSecs, floor / directSecs);
+        System.out.printf(Locale.ROOT, "plain pipelined SETs of as many keys to both sides: %.2f s, %.0f keys/s%n", floor, rows / floor);
+        System.out.printf(Locale.ROOT, "publisher, binlog -> topic (%d partitions): %.2f s, %.0f rows/s%n",
+                Integer.getInteger("bench.partitions", 12), publishSecs, rows / publishSecs);
+        for (int n = 1; n <= 2; n++) {
+            double rate = rows / applierSecs[n - 1];
+            System.out.printf(Locale.ROOT, "%d applier(s) a side, topic -> both sides: %.2f s, %.0f rows/s (%.0f per applier),"
+                    + " %.3fx of plain SETs (per applier: %.3fx)%n", n, applierSecs[n - 1], rate, rate / n,
+                    floor / applierSecs[n - 1], floor / applierSecs[n - 1] / n);
+        }
     }
 
     /** Wall-clock microseconds, the clock the lanes stamp applies with. */
