@@ -50,6 +50,26 @@ class ExitCodesIT {
     }
 
     @Test
+    void kafka_mode_with_no_broker_answering_exits_69_naming_it_and_the_key_to_check() throws Exception {
+        int port;
+        int metrics;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0); java.net.ServerSocket m = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+            metrics = m.getLocalPort();
+        }
+        Rpctl.Result r = rpctl.with("RPCTL_KAFKA_BOOTSTRAP", "127.0.0.1:" + port)
+                .run("sync-daemon", "--source", "kafka", "--side", "a", "--metrics", "127.0.0.1:" + metrics);
+        fails(r, 69, "kafka at 127.0.0.1:" + port + " is unreachable", "kafka.bootstrap");
+    }
+
+    @Test
+    void sync_daemon_with_both_kafka_ends_or_an_unknown_format_is_a_usage_error() {
+        fails(rpctl.run("sync-daemon", "--sink", "kafka", "--source", "kafka"), 64, "--sink kafka", "two daemons");
+        fails(rpctl.run("sync-daemon", "--source", "kafka", "--format", "avro"), 64, "unknown --format avro",
+                "rpctl, debezium, maxwell or canal");
+    }
+
+    @Test
     void status_against_a_server_with_the_binlog_off_exits_78_as_the_daemon_does() throws Exception {
         try (ScratchMariadb m = ScratchMariadb.start(dir, "--skip-log-bin")) {
             Rpctl.Result r = rpctl.with("RPCTL_MYSQL_PORT", Integer.toString(m.port()))
