@@ -20,7 +20,7 @@ import java.util.Locale;
  * <pre>
  * {"format":"rpctl/1","table":"rp_claim","op":"update","key":{"activity_id":7,"user_id":42},
  *  "before":{...row...},"after":{...row...},"version":4,
- *  "binlog":{"file":"mysql-bin.000003","position":1234,"gtid":"0-1-99"},"commit_ms":1764324000123}
+ *  "binlog":{"file":"mysql-bin.000003","position":1234,"gtid":"0-1-99","at":"end"},"commit_ms":1764324000123}
  * </pre>
  * A row is {@code activity_id, user_id, amount, status, request_id, version, updated_at_ms};
  * {@code version} is what the change leaves the key at: the row's version, for a delete the
@@ -43,8 +43,12 @@ public final class RpctlFormat implements MessageFormat {
         return activityId + ":" + userId;
     }
 
-    /** A row change: op insert (before null), update, or delete (after null). */
-    public static byte[] change(String table, String op, ClaimRow before, ClaimRow after, BinlogPosition at, long commitMillis) {
+    /**
+     * A row change: op insert (before null), update, or delete (after null), of the transaction
+     * ending at {@code at} ({@code atEnd}) or starting there (a transaction sent as it is read).
+     */
+    public static byte[] change(String table, String op, ClaimRow before, ClaimRow after, BinlogPosition at, boolean atEnd,
+                                long commitMillis) {
         ClaimRow r = after != null ? after : before;
         ObjectNode m = JSON.createObjectNode();
         m.put("format", FORMAT);
@@ -56,19 +60,19 @@ public final class RpctlFormat implements MessageFormat {
         row(m, "before", before);
         row(m, "after", after);
         m.put("version", after != null ? after.version() : before.version() + 1);
-        position(m, at);
+        position(m, at, atEnd);
         m.put("commit_ms", commitMillis);
         return bytes(m);
     }
 
     /** A heartbeat of {@code pipeline}, whose beat row was written at {@code beatMillis}. */
-    public static byte[] heartbeat(String pipeline, long beatMillis, BinlogPosition at) {
+    public static byte[] heartbeat(String pipeline, long beatMillis, BinlogPosition at, boolean atEnd) {
         ObjectNode m = JSON.createObjectNode();
         m.put("format", FORMAT);
         m.put("op", "heartbeat");
         m.put("pipeline", pipeline);
         m.put("beat_ms", beatMillis);
-        position(m, at);
+        position(m, at, atEnd);
         m.put("commit_ms", beatMillis);
         return bytes(m);
     }
@@ -88,11 +92,12 @@ public final class RpctlFormat implements MessageFormat {
         o.put("updated_at_ms", r.updatedAtMillis());
     }
 
-    private static void position(ObjectNode m, BinlogPosition at) {
+    private static void position(ObjectNode m, BinlogPosition at, boolean atEnd) {
         ObjectNode b = m.putObject("binlog");
         b.put("file", at.file());
         b.put("position", at.position());
         b.put("gtid", at.gtid());
+        b.put("at", atEnd ? "end" : "start");
     }
 
     private static byte[] bytes(ObjectNode m) {

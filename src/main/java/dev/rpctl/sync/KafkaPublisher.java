@@ -35,7 +35,8 @@ import java.util.concurrent.TimeUnit;
  * direct pipeline; where the direct pipeline's lanes write a side, this sends each claim change
  * as one message keyed by activity and user ({@link RpctlFormat}) through an idempotent producer.
  * <p>
- * A transaction's messages are sent when its commit is read, carrying its end position and GTID;
+ * A transaction's messages are sent when its commit is read, carrying its end position and GTID
+ * (one of more than {@link #HOLD_AT} changes as it is read, carrying where it starts);
  * each counts in {@link TxTracker} until the broker acknowledges it, so the checkpoint moves only
  * past changes that are in the topic. A send the producer gives up on ends the leadership (exit
  * 69, or the next leadership retries from the checkpoint). Heartbeats read back from the binlog
@@ -61,8 +62,20 @@ final class KafkaPublisher implements BinlogSource.Listener, Leadership {
     private final Pipeline.RowHook hook;
     private final AckHook ackHook;
     private final Map<XaId, TxTracker.Tx> prepared = new HashMap<>();
+    /**
+     * Changes of a transaction held until its commit is read, so they carry its end; a transaction
+     * with more than this many is sent as it is read instead, so memory stays bounded.
+     */
+    static final int HOLD_AT = 1000;
+
     /** The transaction being read; reader thread only. */
     private final List<Draft> drafts = new ArrayList<>();
+    /** Where the transaction being read starts (the previous one's end); reader thread only. */
+    private BinlogPosition lastEnd;
+    /** The transaction being read is too large to hold: its changes go out as they are read; reader thread only. */
+    private boolean streaming;
+    /** Rows of a resolved XA transaction are being handed over (held by the reader already): never streamed. */
+    private boolean resolving;
     private final CountDownLatch ended = new CountDownLatch(1);
     private final CountDownLatch stopping = new CountDownLatch(1);
     private KafkaProducer<String, byte[]> producer;
@@ -105,6 +118,7 @@ final class KafkaPublisher implements BinlogSource.Listener, Leadership {
     public void start(BinlogPosition from) {
         tracker = new TxTracker(from);
         saved = from;
+        lastEnd = from;
         partitions = clients.ensureTopic(topic);
         producer = clients.producer("rpctl-" + name + "-" + PipelineLock.PROCESS);
         sourceThread = thread("binlog-" + name, () -> {
@@ -315,6 +329,11 @@ final class KafkaPublisher implements BinlogSource.Listener, Leadership {
         } catch (IllegalArgumentException | ArithmeticException | NullPointerException e) {
             badData(c, "undecodable: " + e.getMessage());
         }
+        if (!resolving && (streaming || drafts.size() >= HOLD_AT)) {
+            // counted under the transaction all the same: the checkpoint passes it only once all is acknowledged
+            streaming = true;
+            send(tracker.current(), lastEnd, false);
+        }
     }
 
     /** The sync.on-bad-data policy for a row the publisher cannot read: fail (exit 65), warn, or count only. */
@@ -331,11 +350,14 @@ final class KafkaPublisher implements BinlogSource.Listener, Leadership {
         }
     }
 
-    /** Sends what the transaction ending at {@code end} changed, counted under {@code tx}. */
-    private void send(TxTracker.Tx tx, BinlogPosition end) {
+    /**
+     * Sends the changes read so far, counted under {@code tx}: with {@code atEnd}, of a transaction
+     * ending at {@code at}; else of one starting there, whose end is not read yet.
+     */
+    private void send(TxTracker.Tx tx, BinlogPosition at, boolean atEnd) {
         for (Draft d : drafts) {
             if (d.op().equals("heartbeat")) {
-                byte[] value = RpctlFormat.heartbeat(name, d.beatMillis(), end);
+                byte[] value = RpctlFormat.heartbeat(name, d.beatMillis(), at, atEnd);
                 Lane.Beat beat = new Lane.Beat(d.beatMillis(), partitions);
                 for (int p = 0; p < partitions; p++) {
                     tx.add();
@@ -344,10 +366,11 @@ final class KafkaPublisher implements BinlogSource.Listener, Leadership {
                 continue;
             }
             ClaimRow r = d.after() != null ? d.after() : d.before();
-            long at = d.after() != null && d.after().updatedAtMillis() > 0 ? d.after().updatedAtMillis() : System.currentTimeMillis();
+            long millis = d.after() != null && d.after().updatedAtMillis() > 0 ? d.after().updatedAtMillis()
+                    : System.currentTimeMillis();
             tx.add();
             send(new ProducerRecord<>(topic, RpctlFormat.key(r.activityId(), r.userId()),
-                    RpctlFormat.change(claimTable, d.op(), d.before(), d.after(), end, at)), tx, null);
+                    RpctlFormat.change(claimTable, d.op(), d.before(), d.after(), at, atEnd, millis)), tx, null);
         }
         drafts.clear();
     }
@@ -390,16 +413,18 @@ final class KafkaPublisher implements BinlogSource.Listener, Leadership {
     public void commit(BinlogPosition end) {
         metrics.transactions.incrementAndGet();
         if (!drafts.isEmpty()) {
-            TxTracker.Tx t = tracker.current();
-            send(t, end);
+            send(tracker.current(), streaming ? lastEnd : end, !streaming);
         }
+        streaming = false;
         tracker.commit(end);
+        lastEnd = end;
     }
 
     @Override
     public void prepared(XaId xid, BinlogPosition end) {
         metrics.transactions.incrementAndGet();
         prepared.put(xid, tracker.hold(end));
+        lastEnd = end;
     }
 
     @Override
@@ -411,11 +436,16 @@ final class KafkaPublisher implements BinlogSource.Listener, Leadership {
                     name, committed ? "COMMIT" : "ROLLBACK", xid, end,
                     committed ? " its rows are not published: run 'rpctl reconcile'" : " nothing to undo");
         } else if (committed) {
-            for (RowChange c : rows) {
-                row(c);
+            resolving = true;
+            try {
+                for (RowChange c : rows) {
+                    row(c);
+                }
+            } finally {
+                resolving = false;
             }
             // under the prepare's transaction: the checkpoint passes the prepare only once they are acknowledged
-            send(held != null ? held : tracker.current(), end);
+            send(held != null ? held : tracker.current(), end, true);
         }
         if (held != null) {
             held.done();
@@ -425,8 +455,11 @@ final class KafkaPublisher implements BinlogSource.Listener, Leadership {
 
     @Override
     public void abandon(BinlogPosition resumeFrom) {
+        // what a streamed transaction sent already is sent again when it is read again: a no-op for the appliers
         drafts.clear();
+        streaming = false;
         tracker.abandon(resumeFrom);
+        lastEnd = resumeFrom;
     }
 
     @Override

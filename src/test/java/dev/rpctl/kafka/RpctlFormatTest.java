@@ -19,12 +19,12 @@ class RpctlFormatTest {
     void what_the_publisher_writes_reads_back_as_the_changes_to_apply() {
         ClaimRow v1 = new ClaimRow(7, 42, 888, "", "r-42", 1, 1000);
         ClaimRow v2 = new ClaimRow(7, 42, 888, "refunded", "r-42", 2, 2000);
-        assertEquals(List.of(Change.row(v1)), format.decode(RpctlFormat.change("rp_claim", "insert", null, v1, at, 1000)));
-        assertEquals(List.of(Change.row(v2)), format.decode(RpctlFormat.change("rp_claim", "update", v1, v2, at, 2000)));
-        assertEquals(List.of(Change.deleted(7, 42, 2)), format.decode(RpctlFormat.change("rp_claim", "delete", v2, null, at, 3000)));
-        assertEquals(List.of(Change.beat(5000)), format.decode(RpctlFormat.heartbeat("kafka", 5000, at)));
+        assertEquals(List.of(Change.row(v1)), format.decode(RpctlFormat.change("rp_claim", "insert", null, v1, at, true, 1000)));
+        assertEquals(List.of(Change.row(v2)), format.decode(RpctlFormat.change("rp_claim", "update", v1, v2, at, true, 2000)));
+        assertEquals(List.of(Change.deleted(7, 42, 2)), format.decode(RpctlFormat.change("rp_claim", "delete", v2, null, at, true, 3000)));
+        assertEquals(List.of(Change.beat(5000)), format.decode(RpctlFormat.heartbeat("kafka", 5000, at, true)));
         // another table's changes are not the claim table's
-        assertEquals(List.of(), format.decode(RpctlFormat.change("other", "insert", null, v1, at, 1000)));
+        assertEquals(List.of(), format.decode(RpctlFormat.change("other", "insert", null, v1, at, true, 1000)));
     }
 
     @Test

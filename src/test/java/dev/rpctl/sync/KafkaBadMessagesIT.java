@@ -33,7 +33,7 @@ class KafkaBadMessagesIT {
             for (long u = 1; u <= 2; u++) {
                 ClaimRow r = new ClaimRow(f.activity, u, 100, "", "req-" + u, 1, System.currentTimeMillis());
                 p.send(new ProducerRecord<>(topic, 0, RpctlFormat.key(f.activity, u),
-                        RpctlFormat.change(f.table, "insert", null, r, at, r.updatedAtMillis()))).get();
+                        RpctlFormat.change(f.table, "insert", null, r, at, true, r.updatedAtMillis()))).get();
                 if (u == 1) {
                     p.send(new ProducerRecord<>(topic, 0, "junk", NOT_JSON)).get();
                 }

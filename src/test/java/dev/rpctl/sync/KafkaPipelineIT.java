@@ -227,6 +227,7 @@ class KafkaPipelineIT {
             assertEquals(2, update.get("version").asLong());
             assertTrue(update.at("/binlog/file").asText().contains("bin"), update.toString());
             assertTrue(update.at("/binlog/position").asLong() > 0);
+            assertEquals("end", update.at("/binlog/at").asText());
             assertFalse(update.at("/binlog/gtid").asText().isEmpty(), "MariaDB GTID: " + update);
             assertEquals(update.at("/after/updated_at_ms").asLong(), update.get("commit_ms").asLong());
             assertTrue(changes.get(0).get("before").isNull());
@@ -346,6 +347,50 @@ class KafkaPipelineIT {
             until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (gtidSeq(f.repo().load(f.prefix + SyncService.PUBLISHER).orElseThrow().gtid()) < insertSeq
                     && System.nanoTime() < until) {
+                Thread.sleep(50);
+            }
+            assertTrue(gtidSeq(f.repo().load(f.prefix + SyncService.PUBLISHER).orElseThrow().gtid()) >= insertSeq);
+        }
+    }
+    @Test
+    void a_transaction_too_large_to_hold_goes_out_as_it_is_read_marked_with_where_it_starts() throws Exception {
+        try (SyncFixture f = new SyncFixture()) {
+            useKafka(f, 2);
+            SyncService publisher = publisher(f, true);
+            publisher.start();
+            f.onClose(publisher::shutdown);
+            SyncFixture.awaitLeading(publisher);
+            int rows = KafkaPublisher.HOLD_AT + 500;
+            long insertSeq;
+            try (java.sql.Connection c = f.connect(); java.sql.Statement st = c.createStatement()) {
+                f.insertUsers(c, 1, rows);
+                try (java.sql.ResultSet rs = st.executeQuery("SELECT @@last_gtid")) {
+                    rs.next();
+                    insertSeq = gtidSeq(rs.getString(1));
+                }
+            }
+
+            List<JsonNode> changes = new ArrayList<>();
+            try (KafkaConsumer<String, byte[]> c = clients(f).consumer("it" + f.id + "-reader", "it-reader")) {
+                c.subscribe(List.of(f.app().config().kafka().topic()));
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (changes.size() < rows && System.nanoTime() < until) {
+                    for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+                        JsonNode m = JSON.readTree(r.value());
+                        if (!m.get("op").asText().equals("heartbeat")) {
+                            changes.add(m);
+                        }
+                    }
+                }
+            }
+            assertEquals(rows, changes.size());
+            // one transaction: every message names the same place, where it starts
+            assertEquals(1, changes.stream().map(m -> m.get("binlog").toString()).distinct().count());
+            assertEquals("start", changes.get(0).at("/binlog/at").asText());
+            // and the checkpoint passes it once every message is acknowledged
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < until
+                    && gtidSeq(f.repo().load(f.prefix + SyncService.PUBLISHER).orElseThrow().gtid()) < insertSeq) {
                 Thread.sleep(50);
             }
             assertTrue(gtidSeq(f.repo().load(f.prefix + SyncService.PUBLISHER).orElseThrow().gtid()) >= insertSeq);
