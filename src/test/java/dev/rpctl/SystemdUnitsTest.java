@@ -35,7 +35,7 @@ class SystemdUnitsTest {
     @Test
     void every_service_is_rated_ok_or_better_by_systemd_analyze_security() throws Exception {
         List<Path> services = services();
-        assertEquals(3, services.size(), services::toString);
+        assertEquals(5, services.size(), services::toString);
         for (Path unit : services) {
             Process p;
             try {
@@ -55,7 +55,8 @@ class SystemdUnitsTest {
 
     @Test
     void the_daemon_units_stop_restarting_where_an_operator_is_needed_and_after_a_crash_loop() throws Exception {
-        for (String name : List.of("rpctl-sync.service", "rpctl-sync@.service")) {
+        for (String name : List.of("rpctl-sync.service", "rpctl-sync@.service", "rpctl-kafka-publisher.service",
+                "rpctl-kafka-applier.service")) {
             String unit = Files.readString(UNITS.resolve(name));
             assertEquals(Set.of("64", "65", "78"), Set.of(value(unit, "RestartPreventExitStatus").split(" ")), name);
             assertEquals("always", value(unit, "Restart"), name);
