@@ -153,4 +153,84 @@ class KafkaFailoverIT {
             return e.toString();
         }
     }
+    /** The partition the producer's default partitioner gives a key, among {@code n}. */
+    private static int partitionOf(String key, int n) {
+        return org.apache.kafka.common.utils.Utils.toPositive(
+                org.apache.kafka.common.utils.Utils.murmur2(key.getBytes(java.nio.charset.StandardCharsets.UTF_8))) % n;
+    }
+
+    @Test
+    void a_partition_revoked_while_its_message_is_unfinished_is_committed_only_below_it_and_its_next_owner_applies_it()
+            throws Exception {
+        try (SyncFixture f = new SyncFixture()) {
+            KafkaPipelineIT.useKafka(f, 2);
+            f.env.put("RPCTL_SYNC_LANES", "2");
+            // one user in each partition, each on a lane of its own: both lanes are held with a message unfinished
+            long[] held = new long[2];
+            for (long u = 1; held[0] == 0 || held[1] == 0; u++) {
+                int p = partitionOf(dev.rpctl.kafka.RpctlFormat.key(f.activity, u), 2);
+                if (held[p] == 0 && Pipeline.laneOf(u, 2) == p) {
+                    held[p] = u;
+                }
+            }
+            SyncService publisher = KafkaPipelineIT.publisher(f, true);
+            publisher.start();
+            f.onClose(publisher::shutdown);
+            SyncFixture.awaitLeading(publisher);
+
+            SyncService first = KafkaPipelineIT.applier(f, "a");
+            Map<String, Long> offsets = new java.util.concurrent.ConcurrentHashMap<>();
+            first.beforeRecord((group, r) -> offsets.put(r.key(), r.offset()));
+            CountDownLatch reached = new CountDownLatch(2);
+            CountDownLatch release = new CountDownLatch(1);
+            java.util.Set<String> heldKeys = java.util.Set.of(f.key(f.activity, held[0]), f.key(f.activity, held[1]));
+            first.metrics().get(0).observe((key, micros) -> {
+                if (heldKeys.contains(key) && Thread.currentThread().getName().startsWith("lane-")) {
+                    reached.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            });
+            f.onClose(release::countDown);
+            first.start();
+            f.onClose(first::shutdown);
+            String group = f.app().config().kafka().group("a");
+            awaitMembers(f, group, 1);
+            f.insertUsers(1, Math.max(held[0], held[1]) + 20);
+            assertTrue(reached.await(30, TimeUnit.SECONDS), "both lanes hold their user's row");
+
+            // a second applier joins: one partition is revoked from the first while its message is unfinished
+            SyncService second = KafkaPipelineIT.applier(f, "a");
+            Map<String, Integer> secondRead = new java.util.concurrent.ConcurrentHashMap<>();
+            second.beforeRecord((group2, r) -> secondRead.put(r.key(), r.partition()));
+            second.start();
+            f.onClose(second::shutdown);
+            awaitMembers(f, group, 2);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (secondRead.isEmpty() && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            int moved = secondRead.values().iterator().next();
+            // the first committed the moved partition only below its unfinished message: its new owner reads it again
+            String movedKey = dev.rpctl.kafka.RpctlFormat.key(f.activity, held[moved]);
+            until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!secondRead.containsKey(movedKey) && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            assertTrue(secondRead.containsKey(movedKey), "partition " + moved + " was committed past user " + held[moved]
+                    + "'s unfinished message at " + offsets.get(movedKey) + "; its new owner read from "
+                    + KafkaPipelineIT.committed(f, group, moved));
+            // the partition the first kept is still held below its unfinished message
+            long kept = offsets.get(dev.rpctl.kafka.RpctlFormat.key(f.activity, held[1 - moved]));
+            assertTrue(KafkaPipelineIT.committed(f, group, 1 - moved) <= kept);
+
+            release.countDown();
+            Map<String, String> expected = f.expectedRows();
+            f.awaitSide("a", expected, 60);
+            KafkaPipelineIT.awaitCommittedToEnd(f, group);
+        }
+    }
 }
