@@ -14,7 +14,6 @@ import java.util.Map;
  * the changes each one must read as.
  */
 public final class FormatFixtures {
-    public static final List<String> FORMATS = List.of("debezium", "maxwell", "canal");
 
     private FormatFixtures() {
     }
