@@ -4,6 +4,8 @@ import dev.rpctl.errors.RpctlException;
 import dev.rpctl.config.HostPort;
 import dev.rpctl.config.SideMode;
 import dev.rpctl.config.SideSettings;
+import dev.rpctl.config.TlsSettings;
+import dev.rpctl.tls.Tls;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -32,6 +34,7 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
 import redis.clients.jedis.exceptions.JedisRedirectionException;
 import redis.clients.jedis.providers.ClusterConnectionProvider;
 
+import javax.net.ssl.SSLContext;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,6 +60,7 @@ public final class CacheSide implements AutoCloseable {
     private volatile UnifiedJedis client;
     /** A cluster side's routes, once its client is open; null for the other modes. */
     private volatile ClusterRoutes routes;
+    private SSLContext sslContext;
 
     public CacheSide(SideSettings settings) {
         this.name = settings.name();
@@ -334,7 +338,7 @@ public final class CacheSide implements AutoCloseable {
     }
 
     RpctlException unavailable(Throwable e) {
-        return RpctlException.unavailable("redis side " + name, address, e);
+        return failedToConnect(e);
     }
 
     UnifiedJedis client() {
@@ -350,10 +354,36 @@ public final class CacheSide implements AutoCloseable {
         return c;
     }
 
+    /** TLS for every connection of this side, sentinels included: the side's CA, host name check, client certificate. */
+    private DefaultJedisClientConfig.Builder tls(DefaultJedisClientConfig.Builder b) {
+        TlsSettings t = settings.tls();
+        if (t.on()) {
+            SSLContext ctx;
+            synchronized (this) {
+                if (sslContext == null) {
+                    sslContext = Tls.context(t);
+                }
+                ctx = sslContext;
+            }
+            b.ssl(true).sslSocketFactory(ctx.getSocketFactory()).sslParameters(Tls.parameters(t));
+        }
+        return b;
+    }
+
+    /**
+     * A connection failure as the operator should see it: a certificate that does not verify is a
+     * configuration problem (78), anything else the side being unreachable (69).
+     */
+    private RpctlException failedToConnect(Throwable e) {
+        RpctlException refused = Tls.refused(settings.tls(), "redis side " + name, address, e);
+        return refused != null ? refused : RpctlException.unavailable("redis side " + name, address, e);
+    }
+
     private DefaultJedisClientConfig.Builder clientConfig(int connectTimeoutMillis) {
         DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
                 .connectionTimeoutMillis(connectTimeoutMillis).socketTimeoutMillis((int) settings.timeout().toMillis())
-                .ssl(settings.tls()).clientName("rpctl-" + name);
+                .clientName("rpctl-" + name);
+        tls(b);
         if (!settings.user().isBlank()) {
             b.user(settings.user());
         }
@@ -411,8 +441,8 @@ public final class CacheSide implements AutoCloseable {
                     yield new JedisCluster(provider, 5, Duration.ofMillis(timeout * 5L));
                 }
                 case SENTINEL -> {
-                    JedisClientConfig sentinelConfig = DefaultJedisClientConfig.builder()
-                            .connectionTimeoutMillis(timeout).socketTimeoutMillis(timeout).build();
+                    JedisClientConfig sentinelConfig = tls(DefaultJedisClientConfig.builder()
+                            .connectionTimeoutMillis(timeout).socketTimeoutMillis(timeout)).build();
                     yield new JedisSentineled(settings.masterName(), b.database(settings.database()).build(), pool,
                             nodes, sentinelConfig);
                 }

@@ -6,6 +6,7 @@ import com.zaxxer.hikari.pool.HikariPool;
 import dev.rpctl.errors.ExitCode;
 import dev.rpctl.errors.RpctlException;
 import dev.rpctl.config.MysqlSettings;
+import dev.rpctl.tls.Tls;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -31,11 +32,13 @@ public final class Database implements AutoCloseable {
 
     private final MysqlSettings settings;
     private final String role;
+    private final JdbcTls tls;
     private volatile HikariDataSource pool;
 
     public Database(MysqlSettings settings, String role) {
         this.settings = settings;
         this.role = role;
+        this.tls = new JdbcTls(settings.tls());
     }
 
     public MysqlSettings settings() {
@@ -51,13 +54,13 @@ public final class Database implements AutoCloseable {
         return settings.address();
     }
 
-    /** JDBC URL without credentials. */
+    /** JDBC URL without credentials; its TLS stores are in {@link #connect}'s properties. */
     public String jdbcUrl(boolean withDatabase) {
         long connectMs = settings.connectTimeout().toMillis();
         return "jdbc:mysql://" + settings.host() + ":" + settings.port() + "/"
                 + (withDatabase ? settings.database() : "")
                 + "?connectTimeout=" + connectMs
-                + "&sslMode=" + (settings.tls() ? "REQUIRED" : "DISABLED")
+                + "&sslMode=" + tls.sslMode()
                 + "&allowPublicKeyRetrieval=true"
                 + "&rewriteBatchedStatements=true"
                 // claims send a transaction's last statements and its commit in one round trip
@@ -68,6 +71,21 @@ public final class Database implements AutoCloseable {
                 + "&tcpKeepAlive=true"
                 // -vv: the driver logs every statement and its time (logger "MySQL")
                 + (LOG.isDebugEnabled() ? "&logger=Slf4JLogger&profileSQL=true" : "");
+    }
+
+    /**
+     * A connection of its own, outside the pool, with the pool's login and TLS settings, for a
+     * session that holds a named lock; {@code urlOptions} are added to the URL ({@code &x=y}).
+     */
+    public Connection connect(String urlOptions) {
+        java.util.Properties p = tls.properties();
+        p.setProperty("user", settings.user());
+        p.setProperty("password", settings.password());
+        try {
+            return java.sql.DriverManager.getConnection(jdbcUrl(true) + urlOptions, p);
+        } catch (SQLException e) {
+            throw translate(e);
+        }
     }
 
     public Connection connection() {
@@ -109,6 +127,7 @@ public final class Database implements AutoCloseable {
         HikariConfig hc = new HikariConfig();
         hc.setPoolName("rpctl-" + role.replace(' ', '-'));
         hc.setJdbcUrl(jdbcUrl(true));
+        hc.setDataSourceProperties(tls.properties());
         hc.setUsername(settings.user());
         hc.setPassword(settings.password());
         hc.setMaximumPoolSize(settings.poolSize());
@@ -122,7 +141,11 @@ public final class Database implements AutoCloseable {
         long start = System.nanoTime();
         LOG.info("{} at {}: connecting as {} to database {} (pool of up to {}, connect timeout {} ms{})", role, address(),
                 settings.user(), settings.database(), settings.poolSize(), settings.connectTimeout().toMillis(),
-                settings.tls() ? ", TLS" : "");
+                settings.tls().on() ? ", " + settings.tls().describe() : "");
+        if (settings.tls().on() && settings.tls().verify() == dev.rpctl.config.TlsVerify.NONE) {
+            LOG.warn("{} at {}: mysql.tls-verify is none: the link is encrypted but the server's certificate is not"
+                    + " checked, so anyone in the middle is accepted", role, address());
+        }
         try {
             HikariDataSource ds = new HikariDataSource(hc);
             LOG.info("{} at {}: connected in {} ms", role, address(), (System.nanoTime() - start) / 1_000_000);
@@ -174,6 +197,10 @@ public final class Database implements AutoCloseable {
         String said = server == null ? "" : RpctlException.oneLine(server.getMessage());
         String at = role + " at " + address();
         String keys = role.contains("replica") ? "replica" : "mysql";
+        RpctlException tlsRefused = Tls.refused(settings.tls(), role, address(), e);
+        if (tlsRefused != null) {
+            return tlsRefused;
+        }
         if (code == ER_ACCESS_DENIED || code == ER_DBACCESS_DENIED || code == ER_ACCESS_DENIED_NO_PASSWORD
                 || (server != null && "28000".equals(server.getSQLState()))) {
             return new RpctlException(ExitCode.CONFIG, at + ": login refused for user '" + settings.user() + "' (" + said
@@ -253,5 +280,6 @@ public final class Database implements AutoCloseable {
         if (p != null) {
             p.close();
         }
+        tls.close();
     }
 }

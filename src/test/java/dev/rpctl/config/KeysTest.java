@@ -33,7 +33,7 @@ class KeysTest {
             assertFalse(key.description().isBlank(), key.name());
             assertSame(key, Keys.byName(key.name()).orElseThrow());
         }
-        assertEquals(62, Keys.all().size());
+        assertEquals(74, Keys.all().size());
         assertTrue(Keys.byName("mysql.nope").isEmpty());
     }
 

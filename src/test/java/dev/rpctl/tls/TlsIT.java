@@ -1,0 +1,295 @@
+package dev.rpctl.tls;
+
+import dev.rpctl.Rpctl;
+import dev.rpctl.Services;
+import dev.rpctl.TlsServers;
+import dev.rpctl.app.App;
+import dev.rpctl.binlog.BinlogPosition;
+import dev.rpctl.binlog.BinlogSource;
+import dev.rpctl.binlog.RowChange;
+import dev.rpctl.binlog.XaId;
+import dev.rpctl.config.Config;
+import dev.rpctl.config.ConfigLoader;
+import dev.rpctl.config.MysqlSettings;
+import dev.rpctl.errors.ExitCode;
+import dev.rpctl.errors.RpctlException;
+import dev.rpctl.sync.SyncMetrics;
+import dev.rpctl.sync.SyncRepository;
+import dev.rpctl.sync.SyncService;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * rpctl against a MariaDB and two Redis servers that accept TLS only: every connection (the
+ * pool, the binlog stream, the Redis sides and their direct links) is encrypted and verified,
+ * and a server whose certificate does not verify is refused with 78.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class TlsIT {
+    @TempDir
+    static Path dir;
+    static TlsServers servers;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Services.env(); // the port offset of this checkout's services
+        servers = TlsServers.start(dir);
+        Rpctl.Result init = servers.rpctl().run("db", "init");
+        assertEquals(0, init.exitCode(), init::toString);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (servers != null) {
+            servers.close();
+        }
+    }
+
+    static void fails(Rpctl.Result r, int code, String... fragments) {
+        assertEquals(code, r.exitCode(), r::toString);
+        assertEquals(1, r.err().lines().count(), r::toString);
+        for (String f : fragments) {
+            assertTrue(r.err().contains(f), () -> "no \"" + f + "\" in " + r);
+        }
+    }
+
+    static void noPassword(Rpctl.Result r) {
+        assertFalse(r.out().contains(servers.password()) || r.err().contains(servers.password()), r::toString);
+        assertFalse(r.out().contains(servers.redisPassword()) || r.err().contains(servers.redisPassword()), r::toString);
+    }
+
+    private static Config config(Map<String, String> env) {
+        return new ConfigLoader(env, dir).load(null, Map.of());
+    }
+
+    @Test
+    void claims_the_daemon_and_inspect_run_over_verified_tls_and_the_binlog_stream_is_encrypted() throws Exception {
+        Rpctl rpctl = servers.rpctl();
+        long activity = Services.freshActivityId();
+        Rpctl.Result created = rpctl.run("activity", "create", "--activity", Long.toString(activity), "--count", "10",
+                "--amount", "100");
+        assertEquals(0, created.exitCode(), created::toString);
+
+        try (App app = new App(config(servers.env()))) {
+            Config c = app.config();
+            SyncService daemon = new SyncService(new SyncRepository(app.primary(), c.mapping()), app.sides("all"),
+                    app.protocol(), c.mapping(), c.sync(), new SyncService.Options("tls-", true, false));
+            daemon.start();
+            try {
+                awaitLeading(daemon);
+                // from the server's side: the binlog dump sessions are encrypted
+                List<String> ciphers = binlogDumpCiphers();
+                assertEquals(2, ciphers.size(), ciphers::toString);
+                assertTrue(ciphers.stream().allMatch(x -> !x.isBlank()), ciphers::toString);
+
+                Rpctl.Result claim = rpctl.run("claim", "--activity", Long.toString(activity), "--user", "7");
+                assertEquals(0, claim.exitCode(), claim::toString);
+                noPassword(claim);
+                // the daemon's copy arrives over the binlog; inspect then finds both sides right
+                Rpctl.Result inspect = null;
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (System.nanoTime() < until) {
+                    inspect = rpctl.run("inspect", "--user", "7", "--activity", Long.toString(activity));
+                    if (inspect.exitCode() == 0) {
+                        break;
+                    }
+                    Thread.sleep(200);
+                }
+                assertEquals(0, inspect.exitCode(), inspect::toString);
+                noPassword(inspect);
+                assertTrue(daemon.metrics().stream().allMatch(m -> m.rowsApplied() >= 1), daemon.metrics()::toString);
+            } finally {
+                daemon.shutdown();
+            }
+        }
+    }
+
+    @Test
+    void a_claim_writes_through_to_both_sides_over_tls_without_the_daemon() throws Exception {
+        Rpctl rpctl = servers.rpctl();
+        long activity = Services.freshActivityId();
+        assertEquals(0, rpctl.run("activity", "create", "--activity", Long.toString(activity), "--count", "10",
+                "--amount", "100").exitCode());
+        Rpctl.Result claim = rpctl.run("claim", "--activity", Long.toString(activity), "--user", "8");
+        assertEquals(0, claim.exitCode(), claim::toString);
+        assertFalse(claim.err().contains("write-through"), claim::toString);
+        String key = "rp:claim:" + activity + ":8";
+        for (int port : List.of(servers.redisAPort, servers.redisBPort)) {
+            String entry = servers.redisCli(port, "GET", key).strip();
+            assertTrue(entry.startsWith("R|"), "side on " + port + " holds " + entry);
+        }
+    }
+
+    @Test
+    void tls_verify_none_connects_but_says_so_in_a_warning_on_stderr() throws Exception {
+        Map<String, String> env = new HashMap<>(servers.env());
+        env.put("RPCTL_MYSQL_TLS_CA", servers.otherCa.toString());
+        env.put("RPCTL_MYSQL_TLS_VERIFY", "none");
+        env.put("RPCTL_SIDE_A_TLS_CA", servers.otherCa.toString());
+        env.put("RPCTL_SIDE_A_TLS_VERIFY", "none");
+        String err = stderrOf(env, "inspect", "--user", "1", "--activity", "1");
+        assertTrue(err.contains("mysql primary at 127.0.0.1:" + servers.mysqlPort + ": mysql.tls-verify is none"), err);
+        assertTrue(err.contains("redis side a: side-a.tls-verify is none"), err);
+        assertFalse(err.contains("side-b.tls-verify"), err);
+        assertFalse(err.contains(servers.password()) || err.contains(servers.redisPassword()), err);
+    }
+
+    /** What bin/rpctl, a process of its own (logback writes to its stderr), prints on stderr; it must exit 0. */
+    private static String stderrOf(Map<String, String> env, String... args) throws Exception {
+        Path err = java.nio.file.Files.createTempFile(dir, "rpctl", ".err");
+        List<String> cmd = new java.util.ArrayList<>(List.of(new java.io.File("bin/rpctl").getAbsolutePath()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(err.toFile());
+        pb.environment().keySet().removeIf(k -> k.startsWith("RPCTL_"));
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        String text = java.nio.file.Files.readString(err);
+        assertEquals(0, p.exitValue(), text);
+        return text;
+    }
+
+    /** The Ssl_cipher of every binlog dump session, as the server reports it (performance_schema). */
+    private static List<String> binlogDumpCiphers() throws Exception {
+        try (Connection c = servers.root(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT s.VARIABLE_VALUE FROM performance_schema.threads t"
+                     + " JOIN performance_schema.status_by_thread s ON s.THREAD_ID = t.THREAD_ID"
+                     + " WHERE t.PROCESSLIST_COMMAND LIKE 'Binlog Dump%' AND s.VARIABLE_NAME = 'Ssl_cipher'")) {
+            List<String> out = new java.util.ArrayList<>();
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+            return out;
+        }
+    }
+
+    private static void awaitLeading(SyncService daemon) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < until) {
+            if (!daemon.metrics().isEmpty() && daemon.metrics().stream().allMatch(m -> m.leader() && m.connected())) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        fail("the pipelines did not start: " + daemon.metrics().stream().map(SyncMetrics::toString).toList());
+    }
+
+    @Test
+    void a_mysql_certificate_from_another_ca_is_refused_with_78_by_the_pool_and_the_binlog_reader() throws Exception {
+        Rpctl.Result r = servers.rpctl().with("RPCTL_MYSQL_TLS_CA", servers.otherCa.toString())
+                .run("activity", "show", "--activity", "1");
+        fails(r, 78, "mysql primary at 127.0.0.1:" + servers.mysqlPort, "certificate does not verify", "mysql.tls-ca");
+        noPassword(r);
+
+        Map<String, String> env = new HashMap<>(servers.env());
+        env.put("RPCTL_MYSQL_TLS_CA", servers.otherCa.toString());
+        RpctlException e = binlogFailure(config(env).mysql());
+        assertEquals(ExitCode.CONFIG, e.exitCode(), e::toString);
+        assertTrue(e.getMessage().contains("certificate does not verify") && e.getMessage().contains("mysql.tls-ca"),
+                e.getMessage());
+    }
+
+    @Test
+    void a_host_name_the_certificate_does_not_name_is_refused_under_full_verification_and_accepted_under_ca() {
+        // the servers' certificate names 127.0.0.1, not localhost
+        Rpctl rpctl = servers.rpctl().with("RPCTL_MYSQL_HOST", "localhost");
+        fails(rpctl.run("activity", "show", "--activity", "1"), 78, "mysql primary at localhost:" + servers.mysqlPort,
+                "certificate does not verify", "mysql.tls-verify: ca");
+        Rpctl.Result ca = rpctl.with("RPCTL_MYSQL_TLS_VERIFY", "ca").run("activity", "list");
+        assertEquals(0, ca.exitCode(), ca::toString);
+    }
+
+    @Test
+    void the_binlog_reader_checks_the_host_name_too() throws Exception {
+        Map<String, String> env = new HashMap<>(servers.env());
+        env.put("RPCTL_MYSQL_HOST", "localhost");
+        RpctlException e = binlogFailure(config(env).mysql());
+        assertEquals(ExitCode.CONFIG, e.exitCode(), e::toString);
+        assertTrue(e.getMessage().contains("certificate does not verify"), e.getMessage());
+    }
+
+    @Test
+    void a_redis_certificate_from_another_ca_is_refused_with_78_naming_the_side() {
+        Rpctl.Result r = servers.rpctl().with("RPCTL_SIDE_B_TLS_CA", servers.otherCa.toString())
+                .run("inspect", "--user", "1", "--activity", "1");
+        fails(r, 78, "redis side b at 127.0.0.1:" + servers.redisBPort, "certificate does not verify", "side-b.tls-ca");
+        noPassword(r);
+    }
+
+    @Test
+    void a_redis_side_without_tls_configured_cannot_talk_to_a_tls_only_server() {
+        // the control: the servers really refuse plain connections, so the other tests prove TLS is used
+        Rpctl.Result r = servers.rpctl().with("RPCTL_SIDE_A_TLS", "false").with("RPCTL_SIDE_A_TIMEOUT", "1s")
+                .run("inspect", "--user", "1", "--activity", "1");
+        assertEquals(69, r.exitCode(), r::toString);
+    }
+
+    /** Runs a binlog reader until it fails, and returns what it threw. */
+    private static RpctlException binlogFailure(MysqlSettings mysql) throws Exception {
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        CountDownLatch done = new CountDownLatch(1);
+        BinlogSource source = new BinlogSource("tls-test", mysql, 990_001, new BinlogSource.Tables(Set.of("rp_claim"),
+                t -> List.of(), true), Duration.ofSeconds(5), new NoListener());
+        Thread t = new Thread(() -> {
+            try {
+                source.run(new BinlogPosition("binlog.000001", 4, ""));
+            } catch (Throwable e) {
+                thrown.set(e);
+            } finally {
+                done.countDown();
+            }
+        });
+        t.start();
+        if (!done.await(60, TimeUnit.SECONDS)) {
+            source.stop();
+            t.interrupt();
+            fail("the binlog reader went on retrying a server whose certificate does not verify");
+        }
+        return assertInstanceOf(RpctlException.class, thrown.get());
+    }
+
+    private static final class NoListener implements BinlogSource.Listener {
+        @Override
+        public void row(RowChange change) {
+        }
+
+        @Override
+        public void commit(BinlogPosition end) {
+        }
+
+        @Override
+        public void prepared(XaId xid, BinlogPosition end) {
+        }
+
+        @Override
+        public void resolved(XaId xid, boolean committed, List<RowChange> rows, BinlogPosition end) {
+        }
+
+        @Override
+        public void abandon(BinlogPosition resumeFrom) {
+        }
+    }
+}
