@@ -1,5 +1,6 @@
 package dev.rpctl.cache;
 
+import dev.rpctl.errors.ExitCode;
 import dev.rpctl.errors.RpctlException;
 import dev.rpctl.config.HostPort;
 import dev.rpctl.config.SideMode;
@@ -43,6 +44,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -265,7 +268,7 @@ public final class CacheSide implements AutoCloseable {
                     throw unavailable(ex);
                 }
                 if (!isNoScript(ex)) {
-                    throw ex;
+                    throw denied(ex);
                 }
                 // the script is not on that server (yet): load it there and redo this call alone;
                 // compare-and-set makes running it again harmless
@@ -323,6 +326,8 @@ public final class CacheSide implements AutoCloseable {
             // redirection: a slot that kept moving for every hop allowed
             refreshRoutes();
             throw unavailable(e);
+        } catch (JedisDataException e) {
+            throw denied(e);
         }
     }
 
@@ -336,6 +341,27 @@ public final class CacheSide implements AutoCloseable {
             }
         }
     }
+
+    /**
+     * A command the side's ACL user may not run, or a key it may not touch, as exit 77 naming the
+     * command and the rules rpctl needs; any other reply error comes back unchanged.
+     */
+    RuntimeException denied(JedisDataException e) {
+        String m = e.getMessage() == null ? "" : e.getMessage();
+        int at = m.indexOf("NOPERM");
+        if (at < 0) {
+            return e;
+        }
+        Matcher c = NOPERM_COMMAND.matcher(m);
+        String what = c.find() ? "may not run " + c.group(1).toUpperCase(java.util.Locale.ROOT)
+                : m.contains("key") ? "may not touch one of the keys" : "is refused";
+        String user = settings.user().isBlank() ? "default" : settings.user();
+        return new RpctlException(ExitCode.NOPERM, "redis side " + name + " at " + address + ": user '" + user + "' "
+                + what + " (" + RpctlException.oneLine(m.substring(at)) + "); give it the ACL rules of README"
+                + " 'Security' (ACL SETUSER " + user + " ...)", e);
+    }
+
+    private static final Pattern NOPERM_COMMAND = Pattern.compile("run the '([^']+)' command");
 
     RpctlException unavailable(Throwable e) {
         return failedToConnect(e);

@@ -33,6 +33,7 @@ import java.util.Map;
                 "  69  a server (MySQL, Redis, Kafka) is unreachable",
                 "  70  internal error",
                 "  75  temporary: retry later",
+                "  77  permission denied (a server refuses a command to the configured user)",
                 "  78  configuration error",
                 "",
                 "Every configuration key is also an option: --mysql-pool-size N sets mysql.pool-size,",

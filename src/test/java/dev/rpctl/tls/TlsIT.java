@@ -247,6 +247,64 @@ class TlsIT {
         assertEquals(69, r.exitCode(), r::toString);
     }
 
+    /** The README's ACL SETUSER line for a role's user, for user {@code as} with password {@code password}. */
+    static List<String> documentedAcl(String role, String as, String password) throws Exception {
+        String line = java.nio.file.Files.readAllLines(Path.of("README.md")).stream()
+                .filter(l -> l.startsWith("ACL SETUSER " + role + " ")).findFirst().orElseThrow();
+        List<String> words = new java.util.ArrayList<>(List.of(line.split(" ")));
+        words.set(2, as);
+        words.replaceAll(w -> w.equals(">PASSWORD") ? ">" + password : w);
+        return words;
+    }
+
+    static void aclUser(List<String> setuser) throws Exception {
+        for (int port : List.of(servers.redisAPort, servers.redisBPort)) {
+            String ok = servers.redisCli(port, setuser.toArray(String[]::new)).strip();
+            assertEquals("OK", ok, setuser::toString);
+        }
+    }
+
+    private static Rpctl asRedisUser(String user, String password) {
+        return servers.rpctl().with("RPCTL_SIDE_A_USER", user).with("RPCTL_SIDE_A_PASSWORD", password)
+                .with("RPCTL_SIDE_B_USER", user).with("RPCTL_SIDE_B_PASSWORD", password);
+    }
+
+    @Test
+    void redis_users_with_exactly_the_documented_acl_rules_run_each_command() throws Exception {
+        aclUser(documentedAcl("rpctl", "acl-writer", "wpass1"));
+        aclUser(documentedAcl("rpctl-read", "acl-reader", "rpass1"));
+        Rpctl writer = asRedisUser("acl-writer", "wpass1");
+        String a = Long.toString(Services.freshActivityId());
+        List<List<String>> commands = List.of(
+                List.of("activity", "create", "--activity", a, "--count", "10", "--amount", "100"),
+                List.of("claim", "--activity", a, "--user", "3"),
+                List.of("claim", "--activity", a, "--users", "4-20", "--concurrency", "2", "--count", "20", "--read-ratio", "0.5"),
+                List.of("warm", "--activity", a, "--bloom"),
+                List.of("reconcile", "--activity", a),
+                List.of("inspect", "--user", "3", "--activity", a, "--repair"),
+                List.of("inspect", "--activity", a));
+        for (List<String> c : commands) {
+            Rpctl.Result r = writer.run(c.toArray(String[]::new));
+            assertTrue(r.exitCode() == 0 || r.exitCode() == 1, () -> c + ": " + r);
+            assertFalse(r.err().contains("NOPERM"), () -> c + ": " + r);
+        }
+        Rpctl.Result read = asRedisUser("acl-reader", "rpass1").run("inspect", "--user", "3", "--activity", a);
+        assertEquals(0, read.exitCode(), read::toString);
+    }
+
+    @Test
+    void a_redis_user_without_evalsha_gets_77_naming_the_side_the_user_and_the_command() throws Exception {
+        List<String> rules = new java.util.ArrayList<>(documentedAcl("rpctl", "acl-noeval", "npass1"));
+        assertTrue(rules.remove("+evalsha"));
+        aclUser(rules);
+        String a = Long.toString(Services.freshActivityId());
+        assertEquals(0, servers.rpctl().run("activity", "create", "--activity", a, "--count", "10", "--amount", "100")
+                .exitCode());
+        Rpctl.Result r = asRedisUser("acl-noeval", "npass1").run("warm", "--activity", a, "--bloom");
+        fails(r, 77, "redis side a at 127.0.0.1:" + servers.redisAPort, "user 'acl-noeval' may not run EVALSHA");
+        assertFalse(r.err().contains("npass1"), r::toString);
+    }
+
     /** Runs a binlog reader until it fails, and returns what it threw. */
     private static RpctlException binlogFailure(MysqlSettings mysql) throws Exception {
         AtomicReference<Throwable> thrown = new AtomicReference<>();
