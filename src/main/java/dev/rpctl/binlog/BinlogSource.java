@@ -18,6 +18,7 @@ import dev.rpctl.errors.ExitCode;
 import dev.rpctl.errors.RpctlException;
 import dev.rpctl.config.MysqlSettings;
 import dev.rpctl.config.TlsVerify;
+import dev.rpctl.db.Database;
 import dev.rpctl.tls.Tls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -203,6 +204,11 @@ public final class BinlogSource {
             }
             if (failure instanceof ServerException se && se.getErrorCode() == ERR_BINLOG_GONE) {
                 throw readRefused(committed, se.getMessage(), serverId);
+            }
+            if (failure instanceof ServerException se && (se.getErrorCode() == Database.ER_SPECIFIC_ACCESS_DENIED
+                    || se.getErrorCode() == Database.ER_TABLEACCESS_DENIED)) {
+                throw Database.denied("pipeline " + name + ": binlog of mysql primary at " + mysql.address(), mysql.user(),
+                        RpctlException.oneLine(se.getMessage()), se);
             }
             RpctlException tlsRefused = failure == null ? null
                     : Tls.refused(mysql.tls(), "pipeline " + name + ": binlog of mysql primary", mysql.address(), failure);

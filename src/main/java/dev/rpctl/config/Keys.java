@@ -33,7 +33,8 @@ public final class Keys {
     public static final Key<String> MYSQL_DATABASE = define("mysql.database", ValueType.STRING, "rpctl",
             "Database that holds the claim tables and rpctl's own tables.", Keys::notBlank);
     public static final Key<String> MYSQL_USER = define("mysql.user", ValueType.STRING, "rpctl",
-            "User to log in as; the sync daemon also needs REPLICATION SLAVE and REPLICATION CLIENT.", Keys::notBlank);
+            "User to log in as; the sync daemon also needs REPLICATION SLAVE and REPLICATION CLIENT. README 'Security'"
+                    + " gives the grants of each command.", Keys::notBlank);
     public static final Key<String> MYSQL_PASSWORD = define("mysql.password", ValueType.SECRET, "",
             "Password of mysql.user. Give it through RPCTL_MYSQL_PASSWORD or ${env:NAME}, not in the file.");
     public static final Key<Integer> MYSQL_POOL_SIZE = define("mysql.pool-size", ValueType.integer(1, 512), 16,

@@ -26,6 +26,10 @@ public final class Database implements AutoCloseable {
     private static final int ER_NO_BINARY_LOGGING = 1381;
     private static final int ER_DATA_TOO_LONG = 1406;
     private static final int ER_ACCESS_DENIED_NO_PASSWORD = 1698;
+    /** A privilege missing: on a table (1142), a column (1143), or a global one such as REPLICATION CLIENT (1227). */
+    public static final int ER_TABLEACCESS_DENIED = 1142;
+    public static final int ER_COLUMNACCESS_DENIED = 1143;
+    public static final int ER_SPECIFIC_ACCESS_DENIED = 1227;
     // "Cannot execute statement: impossible to write to binary log since ..." (binlog_format=STATEMENT or MIXED)
     private static final int ER_BINLOG_UNSAFE_FIRST = 1661;
     private static final int ER_BINLOG_UNSAFE_LAST = 1666;
@@ -206,6 +210,9 @@ public final class Database implements AutoCloseable {
             return new RpctlException(ExitCode.CONFIG, at + ": login refused for user '" + settings.user() + "' (" + said
                     + "); check " + keys + ".user and " + keys + ".password", e);
         }
+        if (code == ER_TABLEACCESS_DENIED || code == ER_COLUMNACCESS_DENIED || code == ER_SPECIFIC_ACCESS_DENIED) {
+            return denied(at, settings.user(), said, e);
+        }
         if (code == ER_BAD_DB_ERROR) {
             return new RpctlException(ExitCode.CONFIG, at + ": database '" + settings.database()
                     + "' does not exist; create it or fix mysql.database", e);
@@ -234,6 +241,12 @@ public final class Database implements AutoCloseable {
             return RpctlException.usage(at + ": a value is too long for its column (" + said + ")");
         }
         return new DatabaseException(at + ": " + RpctlException.rootMessage(e), e);
+    }
+
+    /** A privilege the user lacks, as exit 77 with the server's words, which name the privilege and the table. */
+    public static RpctlException denied(String at, String user, String serverSaid, Throwable cause) {
+        return new RpctlException(ExitCode.NOPERM, at + ": user '" + user + "' lacks a privilege (" + serverSaid
+                + "); grant it: README 'Security' lists the grants of each command", cause);
     }
 
     /** The first error the server itself sent back in a chain of causes, or null. */

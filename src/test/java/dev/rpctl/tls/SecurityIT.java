@@ -47,7 +47,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * and a server whose certificate does not verify is refused with 78.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
-class TlsIT {
+class SecurityIT {
     @TempDir
     static Path dir;
     static TlsServers servers;
@@ -303,6 +303,119 @@ class TlsIT {
         Rpctl.Result r = asRedisUser("acl-noeval", "npass1").run("warm", "--activity", a, "--bloom");
         fails(r, 77, "redis side a at 127.0.0.1:" + servers.redisAPort, "user 'acl-noeval' may not run EVALSHA");
         assertFalse(r.err().contains("npass1"), r::toString);
+    }
+
+    /**
+     * The README's CREATE USER and GRANT statements for MySQL, on database {@code database}, every
+     * user with {@code password}; a role's statements are those naming its user.
+     */
+    static List<String> documentedGrants(String database, String password) throws Exception {
+        List<String> lines = java.nio.file.Files.readAllLines(Path.of("README.md"));
+        int from = lines.indexOf("### MySQL users and grants");
+        List<String> out = new java.util.ArrayList<>();
+        boolean inBlock = false;
+        for (String l : lines.subList(from, lines.size())) {
+            if (l.startsWith("```")) {
+                if (inBlock) {
+                    break;
+                }
+                inBlock = true;
+            } else if (inBlock && (l.startsWith("CREATE USER ") || l.startsWith("GRANT "))) {
+                out.add(l.replace("'PASSWORD'", "'" + password + "'").replace(" ON rpctl.", " ON " + database + ".")
+                        .replaceAll(";$", ""));
+            }
+        }
+        assertTrue(out.size() > 10, out::toString);
+        return out;
+    }
+
+    private static Rpctl asMysqlUser(String database, String user, String password) {
+        return servers.rpctl().with("RPCTL_MYSQL_DATABASE", database).with("RPCTL_MYSQL_USER", user)
+                .with("RPCTL_MYSQL_PASSWORD", password);
+    }
+
+    private static void ok(Rpctl as, String... args) {
+        Rpctl.Result r = as.run(args);
+        assertEquals(0, r.exitCode(), () -> String.join(" ", args) + ": " + r);
+    }
+
+    @Test
+    void mysql_users_with_exactly_the_documented_grants_run_each_command() throws Exception {
+        String db = "rpctl_grants";
+        String pw = "gpw" + Long.toHexString(System.nanoTime());
+        servers.rootSql("CREATE DATABASE " + db);
+        List<String> grants = documentedGrants(db, pw).stream().map(g -> g.replace("'rpctl_", "'g_")).toList();
+        // the admin first: a table grant needs the table, which db init makes
+        for (String statement : grants.stream().filter(g -> g.contains("'g_admin'")).toList()) {
+            servers.rootSql(statement);
+        }
+        ok(asMysqlUser(db, "g_admin", pw), "db", "init");
+        for (String statement : grants.stream().filter(g -> !g.contains("'g_admin'")).toList()) {
+            servers.rootSql(statement);
+        }
+        Rpctl claims = asMysqlUser(db, "g_claims", pw);
+        Rpctl ops = asMysqlUser(db, "g_ops", pw);
+        Rpctl daemonUser = asMysqlUser(db, "g_daemon", pw);
+        String a = Long.toString(Services.freshActivityId());
+        ok(claims, "activity", "create", "--activity", a, "--count", "100", "--amount", "100");
+        ok(claims, "activity", "show", "--activity", a);
+
+        Map<String, String> env = new HashMap<>(servers.env());
+        env.put("RPCTL_MYSQL_DATABASE", db);
+        env.put("RPCTL_MYSQL_USER", "g_daemon");
+        env.put("RPCTL_MYSQL_PASSWORD", pw);
+        try (App app = new App(config(env))) {
+            Config c = app.config();
+            SyncService daemon = new SyncService(new SyncRepository(app.primary(), c.mapping()), app.sides("all"),
+                    app.protocol(), c.mapping(), c.sync(), new SyncService.Options("grants-", true, false));
+            daemon.start();
+            try {
+                awaitLeading(daemon);
+                ok(claims, "claim", "--activity", a, "--user", "5");
+                ok(claims, "claim", "--activity", a, "--users", "6-30", "--concurrency", "2", "--count", "40",
+                        "--read-ratio", "0.5");
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (System.nanoTime() < until && daemon.metrics().stream().anyMatch(m -> m.rowsApplied() < 1)) {
+                    Thread.sleep(100);
+                }
+                assertTrue(daemon.metrics().stream().allMatch(m -> m.rowsApplied() >= 1), daemon.metrics()::toString);
+            } finally {
+                daemon.shutdown();
+            }
+        }
+        ok(daemonUser, "status");
+        ok(ops, "inspect", "--user", "5", "--activity", a);
+        ok(ops, "inspect", "--activity", a);
+        ok(ops, "warm", "--activity", a, "--top", "10");
+        ok(ops, "warm", "--activity", a, "--bloom");
+        ok(ops, "reconcile", "--activity", a);
+        ok(ops, "reconcile", "--since", "1h");
+    }
+
+    @Test
+    void a_mysql_user_missing_a_documented_grant_gets_77_naming_the_privilege() throws Exception {
+        String pw = "mpw" + Long.toHexString(System.nanoTime());
+        // the reconcile user without its grant on rpctl_reconcile, the daemon user without REPLICATION SLAVE
+        for (String statement : documentedGrants("rpctl", pw)) {
+            String s = statement.replace("'rpctl_", "'m_");
+            if (!s.contains("rpctl.rpctl_reconcile") && !s.startsWith("GRANT REPLICATION SLAVE")) {
+                servers.rootSql(s);
+            }
+        }
+        servers.rootSql("GRANT REPLICATION CLIENT ON *.* TO 'm_daemon'@'%'");
+        String a = Long.toString(Services.freshActivityId());
+        assertEquals(0, servers.rpctl().run("activity", "create", "--activity", a, "--count", "10", "--amount", "100")
+                .exitCode());
+        Rpctl.Result r = asMysqlUser("rpctl", "m_ops", pw).run("reconcile", "--activity", a);
+        fails(r, 77, "user 'm_ops' lacks a privilege", "rpctl_reconcile");
+        assertFalse(r.err().contains(pw), r::toString);
+
+        Map<String, String> env = new HashMap<>(servers.env());
+        env.put("RPCTL_MYSQL_USER", "m_daemon");
+        env.put("RPCTL_MYSQL_PASSWORD", pw);
+        RpctlException e = binlogFailure(config(env).mysql());
+        assertEquals(ExitCode.NOPERM, e.exitCode(), e::toString);
+        assertTrue(e.getMessage().contains("REPLICATION SLAVE"), e.getMessage());
     }
 
     /** Runs a binlog reader until it fails, and returns what it threw. */
