@@ -232,6 +232,51 @@ class SecurityIT {
     }
 
     @Test
+    void a_mysql_user_that_requires_a_client_certificate_is_served_with_the_configured_one() throws Exception {
+        servers.rootSql("CREATE USER 'x509'@'%' IDENTIFIED BY 'xpw1' REQUIRE X509",
+                "GRANT ALL PRIVILEGES ON rpctl.* TO 'x509'@'%'", "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'x509'@'%'");
+        Rpctl as = asMysqlUser("rpctl", "x509", "xpw1");
+        fails(as.run("activity", "list"), 78, "login refused for user 'x509'");
+        Rpctl withCert = as.with("RPCTL_MYSQL_TLS_CERT", servers.clientCert.toString())
+                .with("RPCTL_MYSQL_TLS_KEY", servers.clientKey.toString());
+        Rpctl.Result r = withCert.run("activity", "list");
+        assertEquals(0, r.exitCode(), r::toString);
+
+        // the binlog reader presents it too: it reads until stopped instead of failing
+        Map<String, String> env = new HashMap<>(servers.env());
+        env.put("RPCTL_MYSQL_USER", "x509");
+        env.put("RPCTL_MYSQL_PASSWORD", "xpw1");
+        env.put("RPCTL_MYSQL_TLS_CERT", servers.clientCert.toString());
+        env.put("RPCTL_MYSQL_TLS_KEY", servers.clientKey.toString());
+        CountDownLatch connected = new CountDownLatch(1);
+        BinlogSource source = new BinlogSource("x509-test", config(env).mysql(), 990_002,
+                new BinlogSource.Tables(Set.of("rp_claim"), t -> List.of(), true), Duration.ofSeconds(5), new NoListener() {
+                    @Override
+                    public void connected(boolean up) {
+                        if (up) {
+                            connected.countDown();
+                        }
+                    }
+                });
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                source.run(new BinlogPosition("binlog.000001", 4, ""));
+            } catch (Throwable e) {
+                thrown.set(e);
+            }
+        });
+        t.start();
+        try {
+            assertTrue(connected.await(30, TimeUnit.SECONDS), () -> "not connected: " + thrown.get());
+        } finally {
+            source.stop();
+            t.interrupt();
+            t.join(10_000);
+        }
+    }
+
+    @Test
     void a_redis_certificate_from_another_ca_is_refused_with_78_naming_the_side() {
         Rpctl.Result r = servers.rpctl().with("RPCTL_SIDE_B_TLS_CA", servers.otherCa.toString())
                 .run("inspect", "--user", "1", "--activity", "1");
@@ -442,7 +487,7 @@ class SecurityIT {
         return assertInstanceOf(RpctlException.class, thrown.get());
     }
 
-    private static final class NoListener implements BinlogSource.Listener {
+    private static class NoListener implements BinlogSource.Listener {
         @Override
         public void row(RowChange change) {
         }
