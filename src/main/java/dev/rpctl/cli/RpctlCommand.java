@@ -75,6 +75,10 @@ public final class RpctlCommand implements Runnable {
             description = "Print the stack trace of a failure.")
     boolean stacktrace;
 
+    @Option(names = "--strict-perms", scope = ScopeType.INHERIT, order = 6,
+            description = "Refuse (78) a config file that holds a password in clear and others may read, instead of warning.")
+    boolean strictPerms;
+
     private final Map<String, String> env;
     private final Path cwd;
     private final boolean terminal;
@@ -169,7 +173,7 @@ public final class RpctlCommand implements Runnable {
 
     public Config config() {
         if (config == null) {
-            config = new ConfigLoader(env, cwd).load(configFile, flagSettings, typedFlags);
+            config = new ConfigLoader(env, cwd).strictPerms(strictPerms).load(configFile, flagSettings, typedFlags);
             Cli.logFormat(config.logFormat());
         }
         return config;
