@@ -6,14 +6,17 @@ import com.zaxxer.hikari.pool.HikariPool;
 import dev.rpctl.errors.ExitCode;
 import dev.rpctl.errors.RpctlException;
 import dev.rpctl.config.MysqlSettings;
+import dev.rpctl.config.TlsVerify;
 import dev.rpctl.tls.Tls;
 
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
+import java.util.Properties;
 
 /** The connection pool to one MySQL server (the primary, or the replica). */
 public final class Database implements AutoCloseable {
@@ -82,11 +85,11 @@ public final class Database implements AutoCloseable {
      * session that holds a named lock; {@code urlOptions} are added to the URL ({@code &x=y}).
      */
     public Connection connect(String urlOptions) {
-        java.util.Properties p = tls.properties();
+        Properties p = tls.properties();
         p.setProperty("user", settings.user());
         p.setProperty("password", settings.password());
         try {
-            return java.sql.DriverManager.getConnection(jdbcUrl(true) + urlOptions, p);
+            return DriverManager.getConnection(jdbcUrl(true) + urlOptions, p);
         } catch (SQLException e) {
             throw translate(e);
         }
@@ -146,7 +149,7 @@ public final class Database implements AutoCloseable {
         LOG.info("{} at {}: connecting as {} to database {} (pool of up to {}, connect timeout {} ms{})", role, address(),
                 settings.user(), settings.database(), settings.poolSize(), settings.connectTimeout().toMillis(),
                 settings.tls().on() ? ", " + settings.tls().describe() : "");
-        if (settings.tls().on() && settings.tls().verify() == dev.rpctl.config.TlsVerify.NONE) {
+        if (settings.tls().on() && settings.tls().verify() == TlsVerify.NONE) {
             LOG.warn("{} at {}: mysql.tls-verify is none: the link is encrypted but the server's certificate is not"
                     + " checked, so anyone in the middle is accepted", role, address());
         }
