@@ -463,6 +463,51 @@ class SecurityIT {
         assertTrue(e.getMessage().contains("REPLICATION SLAVE"), e.getMessage());
     }
 
+    @Test
+    void the_daemon_stops_with_77_when_a_sides_user_may_not_run_evalsha() throws Exception {
+        List<String> rules = new java.util.ArrayList<>(documentedAcl("rpctl", "acl-daemon-noeval", "dpass1"));
+        assertTrue(rules.remove("+evalsha"));
+        aclUser(rules);
+        Map<String, String> env = new HashMap<>(servers.env());
+        env.put("RPCTL_SIDE_B_USER", "acl-daemon-noeval");
+        env.put("RPCTL_SIDE_B_PASSWORD", "dpass1");
+        try (App app = new App(config(env))) {
+            Config c = app.config();
+            SyncService daemon = new SyncService(new SyncRepository(app.primary(), c.mapping()), app.sides("all"),
+                    app.protocol(), c.mapping(), c.sync(), new SyncService.Options("noeval-", true, false));
+            daemon.start();
+            try {
+                awaitLeading(daemon);
+                String a = Long.toString(Services.freshActivityId());
+                ok(servers.rpctl(), "activity", "create", "--activity", a, "--count", "10", "--amount", "100");
+                ok(servers.rpctl(), "claim", "--activity", a, "--user", "1");
+                // the claim's row reaches side b's lane, whose first write is refused
+                RpctlException e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60),
+                        () -> assertThrowsRpctl(daemon::await));
+                assertEquals(ExitCode.NOPERM, e.exitCode(), e::toString);
+                assertTrue(e.getMessage().contains("redis side b at 127.0.0.1:" + servers.redisBPort)
+                        && e.getMessage().contains("user 'acl-daemon-noeval' may not run EVALSHA"), e.getMessage());
+            } finally {
+                daemon.shutdown();
+            }
+        }
+    }
+
+    private interface Blocking {
+        void run() throws Exception;
+    }
+
+    private static RpctlException assertThrowsRpctl(Blocking b) {
+        try {
+            b.run();
+        } catch (RpctlException e) {
+            return e;
+        } catch (Exception e) {
+            fail("expected an RpctlException, got " + e);
+        }
+        return fail("the daemon ended without a failure");
+    }
+
     /** Runs a binlog reader until it fails, and returns what it threw. */
     private static RpctlException binlogFailure(MysqlSettings mysql) throws Exception {
         AtomicReference<Throwable> thrown = new AtomicReference<>();
