@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * A MariaDB and two Redis servers that speak TLS only, with a CA and certificates made by
  * {@code openssl} in a temporary directory: the servers' certificates name 127.0.0.1 (an IP
  * address, not "localhost"), a client certificate is signed by the same CA, and a second CA
- * signed nothing the servers use. Ports are 23306, 26379 and 26380 plus
+ * signed nothing the servers use. Ports are 23306, 26379 and 26380 (a cluster: 29001-29003, its bus
+ * 39001-39003) plus
  * RPCTL_SERVICES_PORT_OFFSET, beside bin/services' (13306, 16379, ...), so a run disturbs no
  * one else's servers. The MariaDB has the binary log as the daemon needs it and the user rpctl
  * with a random password ({@link #password()}).
@@ -33,6 +34,8 @@ public final class TlsServers implements AutoCloseable {
     public final int mysqlPort;
     public final int redisAPort;
     public final int redisBPort;
+    /** The three masters of a TLS-only Redis Cluster, started by {@link #startCluster()}. */
+    public final List<Integer> clusterPorts;
     private final String password = random();
     private final String redisPassword = random();
     private final List<Process> redis = new ArrayList<>();
@@ -44,6 +47,7 @@ public final class TlsServers implements AutoCloseable {
         this.mysqlPort = 23306 + offset;
         this.redisAPort = 26379 + offset;
         this.redisBPort = 26380 + offset;
+        this.clusterPorts = List.of(29001 + offset, 29002 + offset, 29003 + offset);
         this.ca = dir.resolve("ca.pem");
         this.otherCa = dir.resolve("other-ca.pem");
         this.clientCert = dir.resolve("client.pem");
@@ -135,7 +139,7 @@ public final class TlsServers implements AutoCloseable {
                 "-keyout", "ca.key", "-out", "ca.pem");
         openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=another CA",
                 "-keyout", "other-ca.key", "-out", "other-ca.pem");
-        Files.writeString(dir.resolve("server.ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+        Files.writeString(dir.resolve("server.ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n");
         Files.writeString(dir.resolve("client.ext"), "extendedKeyUsage=clientAuth\n");
         for (String who : List.of("server", "client")) {
             openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=rpctl test " + who, "-keyout", who + ".key",
@@ -157,14 +161,42 @@ public final class TlsServers implements AutoCloseable {
                 "GRANT REPLICATION SLAVE, BINLOG MONITOR, SLAVE MONITOR ON *.* TO 'rpctl'@'%'");
     }
 
-    private void startRedis(int port, String side) throws IOException, InterruptedException {
+    /** Starts a Redis Cluster of three TLS-only masters (the bus over TLS too) on {@link #clusterPorts}. */
+    public void startCluster() throws IOException, InterruptedException {
+        List<String> create = new ArrayList<>(List.of("--cluster", "create"));
+        for (int port : clusterPorts) {
+            startRedis(port, "cluster-" + port, "cluster-enabled yes", "cluster-config-file nodes.conf", "tls-cluster yes");
+            create.add("127.0.0.1:" + port);
+        }
+        create.add("--cluster-yes");
+        String out = redisCli(clusterPorts.get(0), create.toArray(String[]::new));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (clusterPorts.stream().anyMatch(p -> !clusterOk(p))) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the TLS cluster did not form: " + out);
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    private boolean clusterOk(int port) {
+        try {
+            return redisCli(port, "CLUSTER", "INFO").contains("cluster_state:ok");
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+
+    private void startRedis(int port, String side, String... extra) throws IOException, InterruptedException {
         Path d = Files.createDirectories(dir.resolve("redis-" + side));
         Path conf = d.resolve("redis.conf");
-        Files.writeString(conf, String.join("\n",
+        List<String> lines = new ArrayList<>(List.of(
                 "port 0", "tls-port " + port, "bind 127.0.0.1", "dir " + d, "save \"\"", "appendonly no",
                 "tls-cert-file " + dir.resolve("server.pem"), "tls-key-file " + dir.resolve("server.key"),
                 "tls-ca-cert-file " + ca, "tls-auth-clients optional",
-                "user rpctl on >" + redisPassword + " ~* &* +@all", "") );
+                "user rpctl on >" + redisPassword + " ~* &* +@all"));
+        lines.addAll(List.of(extra));
+        Files.writeString(conf, String.join("\n", lines) + "\n");
         Process p = new ProcessBuilder("redis-server", conf.toString()).redirectErrorStream(true)
                 .redirectOutput(d.resolve("redis.log").toFile()).start();
         redis.add(p);
@@ -186,12 +218,15 @@ public final class TlsServers implements AutoCloseable {
     }
 
     private String run(List<String> cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        Path log = Files.createTempFile(dir, "run", ".out");
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
             p.destroyForcibly();
-            throw new IllegalStateException(cmd.get(0) + " did not finish");
+            throw new IllegalStateException(String.join(" ", cmd) + " did not finish: " + Files.readString(log));
         }
+        String out = Files.readString(log);
+        Files.delete(log);
         if (p.exitValue() != 0 && cmd.get(0).equals("openssl")) {
             throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
         }

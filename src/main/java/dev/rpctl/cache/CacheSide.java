@@ -446,6 +446,23 @@ public final class CacheSide implements AutoCloseable {
         }
     }
 
+    /** The failure of the first node that refuses a connection of its own (a certificate, a login), or {@code e}. */
+    private RuntimeException whyNoNodeAnswers(Set<HostAndPort> nodes, JedisClientConfig config, RuntimeException e) {
+        if (settings.tls().on()) {
+            for (HostAndPort node : nodes) {
+                try (Connection c = new Connection(node, config)) {
+                    c.ping();
+                } catch (JedisException probe) {
+                    RpctlException refused = Tls.refused(settings.tls(), "redis side " + name, address, probe);
+                    if (refused != null) {
+                        return refused;
+                    }
+                }
+            }
+        }
+        return e;
+    }
+
     private UnifiedJedis open() {
         int timeout = (int) settings.timeout().toMillis();
         DefaultJedisClientConfig.Builder b = clientConfig(timeout);
@@ -462,7 +479,13 @@ public final class CacheSide implements AutoCloseable {
             return switch (settings.mode()) {
                 case SINGLE -> new JedisPooled(nodes.iterator().next(), b.database(settings.database()).build(), pool);
                 case CLUSTER -> {
-                    ClusterConnectionProvider provider = new ClusterConnectionProvider(nodes, b.build(), pool);
+                    ClusterConnectionProvider provider;
+                    try {
+                        provider = new ClusterConnectionProvider(nodes, b.build(), pool);
+                    } catch (JedisClusterOperationException e) {
+                        // "could not initialize cluster slots cache" drops why: a node asked alone says it
+                        throw whyNoNodeAnswers(nodes, b.build(), e);
+                    }
                     routes = new ClusterRoutes(provider, name);
                     yield new JedisCluster(provider, 5, Duration.ofMillis(timeout * 5L));
                 }

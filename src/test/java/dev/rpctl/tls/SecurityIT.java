@@ -277,6 +277,20 @@ class SecurityIT {
     }
 
     @Test
+    void a_redis_cluster_side_runs_over_verified_tls_and_refuses_a_certificate_from_another_ca() throws Exception {
+        servers.startCluster();
+        String nodes = String.join(",", servers.clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList());
+        Rpctl cluster = servers.rpctl().with("RPCTL_SIDE_A_MODE", "cluster").with("RPCTL_SIDE_A_NODES", nodes);
+        String a = Long.toString(Services.freshActivityId());
+        ok(cluster, "activity", "create", "--activity", a, "--count", "10", "--amount", "100");
+        ok(cluster, "claim", "--activity", a, "--user", "2");
+        ok(cluster, "reconcile", "--activity", a);
+        ok(cluster, "inspect", "--user", "2", "--activity", a);
+        fails(cluster.with("RPCTL_SIDE_A_TLS_CA", servers.otherCa.toString()).run("inspect", "--user", "2", "--activity", a),
+                78, "redis side a at " + nodes, "certificate does not verify", "side-a.tls-ca");
+    }
+
+    @Test
     void a_redis_certificate_from_another_ca_is_refused_with_78_naming_the_side() {
         Rpctl.Result r = servers.rpctl().with("RPCTL_SIDE_B_TLS_CA", servers.otherCa.toString())
                 .run("inspect", "--user", "1", "--activity", "1");
