@@ -27,6 +27,15 @@ public final class ScratchMariadb implements AutoCloseable {
 
     /** Starts one with the given server options added, and creates the database rpctl. */
     public static ScratchMariadb start(Path dir, String... options) throws IOException, InterruptedException {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        return start(dir, port, options);
+    }
+
+    /** As {@link #start(Path, String...)}, on the given port. */
+    public static ScratchMariadb start(Path dir, int port, String... options) throws IOException, InterruptedException {
         Path data = dir.resolve("data");
         boolean root = "root".equals(System.getProperty("user.name"));
         List<String> install = new ArrayList<>(List.of("mariadb-install-db", "--no-defaults", "--datadir=" + data,
@@ -37,10 +46,6 @@ public final class ScratchMariadb implements AutoCloseable {
         Process i = new ProcessBuilder(install).redirectErrorStream(true).redirectOutput(dir.resolve("install.log").toFile()).start();
         if (!i.waitFor(60, TimeUnit.SECONDS) || i.exitValue() != 0) {
             throw new IllegalStateException("mariadb-install-db failed: " + Files.readString(dir.resolve("install.log")));
-        }
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
         }
         List<String> cmd = new ArrayList<>(List.of("mariadbd", "--no-defaults", "--datadir=" + data, "--port=" + port,
                 "--bind-address=127.0.0.1", "--socket=" + dir.resolve("s.sock"), "--pid-file=" + dir.resolve("m.pid"),

@@ -14,6 +14,7 @@ import dev.rpctl.claim.WriteThrough;
 import dev.rpctl.config.Config;
 import dev.rpctl.config.Keys;
 import dev.rpctl.config.SideSettings;
+import dev.rpctl.config.TlsVerify;
 import dev.rpctl.db.Database;
 import dev.rpctl.db.ReplicaLagProbe;
 import dev.rpctl.db.SchemaService;
@@ -90,7 +91,11 @@ public final class App implements AutoCloseable {
                 LOG.info("redis side {}: {} at {} (pool of up to {} a node, timeout {} ms{})", name,
                         s.mode().name().toLowerCase(java.util.Locale.ROOT),
                         String.join(",", s.nodes().stream().map(Object::toString).toList()), s.poolSize(), s.timeout().toMillis(),
-                        s.tls() ? ", TLS" : "");
+                        s.tls().on() ? ", " + s.tls().describe() : "");
+                if (s.tls().on() && s.tls().verify() == TlsVerify.NONE) {
+                    LOG.warn("redis side {}: side-{}.tls-verify is none: the link is encrypted but the servers'"
+                            + " certificates are not checked, so anyone in the middle is accepted", name, name);
+                }
                 sides.put(name, track(new CacheSide(s)));
             }
         }

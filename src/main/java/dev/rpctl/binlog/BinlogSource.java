@@ -12,16 +12,24 @@ import com.github.shyiko.mysql.binlog.event.RotateEventData;
 import com.github.shyiko.mysql.binlog.event.UpdateRowsEventData;
 import com.github.shyiko.mysql.binlog.event.WriteRowsEventData;
 import com.github.shyiko.mysql.binlog.event.XAPrepareEventData;
+import com.github.shyiko.mysql.binlog.network.SSLMode;
 import com.github.shyiko.mysql.binlog.network.ServerException;
 import dev.rpctl.errors.ExitCode;
 import dev.rpctl.errors.RpctlException;
 import dev.rpctl.config.MysqlSettings;
+import dev.rpctl.config.TlsVerify;
+import dev.rpctl.db.Database;
+import dev.rpctl.tls.Tls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.Serializable;
 import java.net.Socket;
+import java.net.SocketException;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -110,6 +118,7 @@ public final class BinlogSource {
     private final HeldRows held;
     private final TableShapes shapes;
 
+    private SSLContext sslContext;
     private volatile boolean stopped;
     private volatile boolean connected;
     private volatile BinaryLogClient client;
@@ -196,6 +205,16 @@ public final class BinlogSource {
             if (failure instanceof ServerException se && se.getErrorCode() == ERR_BINLOG_GONE) {
                 throw readRefused(committed, se.getMessage(), serverId);
             }
+            if (failure instanceof ServerException se && (se.getErrorCode() == Database.ER_SPECIFIC_ACCESS_DENIED
+                    || se.getErrorCode() == Database.ER_TABLEACCESS_DENIED)) {
+                throw Database.denied("pipeline " + name + ": binlog of mysql primary at " + mysql.address(), mysql.user(),
+                        RpctlException.oneLine(se.getMessage()), se);
+            }
+            RpctlException tlsRefused = failure == null ? null
+                    : Tls.refused(mysql.tls(), "pipeline " + name + ": binlog of mysql primary", mysql.address(), failure);
+            if (tlsRefused != null) {
+                throw tlsRefused;
+            }
             if (inTx) {
                 inTx = false;
                 explicit = false;
@@ -270,6 +289,14 @@ public final class BinlogSource {
         t.start();
     }
 
+    /** One TLS context for every reconnect: the PEM files are read once. */
+    private SSLContext tls() {
+        if (sslContext == null) {
+            sslContext = Tls.context(mysql.tls());
+        }
+        return sslContext;
+    }
+
     private BinaryLogClient newClient(BinlogPosition from) {
         BinaryLogClient c = new BinaryLogClient(mysql.host(), mysql.port(), mysql.user(), mysql.password());
         c.setServerId(serverId);
@@ -283,6 +310,25 @@ public final class BinlogSource {
             s.setKeepAlive(true);
             return s;
         });
+        if (mysql.tls().on()) {
+            // our own factory: the configured CA, the host name as configured (not as resolved), a client certificate
+            c.setSSLMode(mysql.tls().verify() == TlsVerify.NONE ? SSLMode.REQUIRED : SSLMode.VERIFY_CA);
+            SSLContext ctx = tls();
+            SSLParameters params = Tls.parameters(mysql.tls());
+            c.setSslSocketFactory(plain -> {
+                try {
+                    SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket(plain, mysql.host(), mysql.port(), true);
+                    s.setSSLParameters(params);
+                    return s;
+                } catch (IOException e) {
+                    SocketException se = new SocketException("TLS: " + e.getMessage());
+                    se.initCause(e);
+                    throw se;
+                }
+            });
+        } else {
+            c.setSSLMode(SSLMode.DISABLED);
+        }
         c.setEventDeserializer(EventDecoding.deserializer(shapes::unmapped));
         if (from.hasGtid()) {
             c.setGtidSet(from.gtid());
@@ -296,7 +342,8 @@ public final class BinlogSource {
             public void onConnect(BinaryLogClient client) {
                 connected = true;
                 listener.connected(true);
-                log.info("pipeline {}: reading the binlog of {} from {} as server id {}", name, mysql.address(), from, serverId);
+                log.info("pipeline {}: reading the binlog of {} from {} as server id {}{}", name, mysql.address(), from,
+                        serverId, mysql.tls().on() ? " over " + mysql.tls().describe() : "");
             }
 
             @Override

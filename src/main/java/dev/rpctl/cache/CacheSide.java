@@ -1,9 +1,12 @@
 package dev.rpctl.cache;
 
+import dev.rpctl.errors.ExitCode;
 import dev.rpctl.errors.RpctlException;
 import dev.rpctl.config.HostPort;
 import dev.rpctl.config.SideMode;
 import dev.rpctl.config.SideSettings;
+import dev.rpctl.config.TlsSettings;
+import dev.rpctl.tls.Tls;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -32,6 +35,7 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
 import redis.clients.jedis.exceptions.JedisRedirectionException;
 import redis.clients.jedis.providers.ClusterConnectionProvider;
 
+import javax.net.ssl.SSLContext;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,6 +44,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -57,6 +63,7 @@ public final class CacheSide implements AutoCloseable {
     private volatile UnifiedJedis client;
     /** A cluster side's routes, once its client is open; null for the other modes. */
     private volatile ClusterRoutes routes;
+    private SSLContext sslContext;
 
     public CacheSide(SideSettings settings) {
         this.name = settings.name();
@@ -261,7 +268,7 @@ public final class CacheSide implements AutoCloseable {
                     throw unavailable(ex);
                 }
                 if (!isNoScript(ex)) {
-                    throw ex;
+                    throw denied(ex);
                 }
                 // the script is not on that server (yet): load it there and redo this call alone;
                 // compare-and-set makes running it again harmless
@@ -319,6 +326,8 @@ public final class CacheSide implements AutoCloseable {
             // redirection: a slot that kept moving for every hop allowed
             refreshRoutes();
             throw unavailable(e);
+        } catch (JedisDataException e) {
+            throw denied(e);
         }
     }
 
@@ -333,8 +342,29 @@ public final class CacheSide implements AutoCloseable {
         }
     }
 
+    /**
+     * A command the side's ACL user may not run, or a key it may not touch, as exit 77 naming the
+     * command and the rules rpctl needs; any other reply error comes back unchanged.
+     */
+    RuntimeException denied(JedisDataException e) {
+        String m = e.getMessage() == null ? "" : e.getMessage();
+        int at = m.indexOf("NOPERM");
+        if (at < 0) {
+            return e;
+        }
+        Matcher c = NOPERM_COMMAND.matcher(m);
+        String what = c.find() ? "may not run " + c.group(1).toUpperCase(java.util.Locale.ROOT)
+                : m.contains("key") ? "may not touch one of the keys" : "is refused";
+        String user = settings.user().isBlank() ? "default" : settings.user();
+        return new RpctlException(ExitCode.NOPERM, "redis side " + name + " at " + address + ": user '" + user + "' "
+                + what + " (" + RpctlException.oneLine(m.substring(at)) + "); give it the ACL rules of README"
+                + " 'Security' (ACL SETUSER " + user + " ...)", e);
+    }
+
+    private static final Pattern NOPERM_COMMAND = Pattern.compile("run the '([^']+)' command");
+
     RpctlException unavailable(Throwable e) {
-        return RpctlException.unavailable("redis side " + name, address, e);
+        return failedToConnect(e);
     }
 
     UnifiedJedis client() {
@@ -350,10 +380,36 @@ public final class CacheSide implements AutoCloseable {
         return c;
     }
 
+    /** TLS for every connection of this side, sentinels included: the side's CA, host name check, client certificate. */
+    private DefaultJedisClientConfig.Builder tls(DefaultJedisClientConfig.Builder b) {
+        TlsSettings t = settings.tls();
+        if (t.on()) {
+            SSLContext ctx;
+            synchronized (this) {
+                if (sslContext == null) {
+                    sslContext = Tls.context(t);
+                }
+                ctx = sslContext;
+            }
+            b.ssl(true).sslSocketFactory(ctx.getSocketFactory()).sslParameters(Tls.parameters(t));
+        }
+        return b;
+    }
+
+    /**
+     * A connection failure as the operator should see it: a certificate that does not verify is a
+     * configuration problem (78), anything else the side being unreachable (69).
+     */
+    private RpctlException failedToConnect(Throwable e) {
+        RpctlException refused = Tls.refused(settings.tls(), "redis side " + name, address, e);
+        return refused != null ? refused : RpctlException.unavailable("redis side " + name, address, e);
+    }
+
     private DefaultJedisClientConfig.Builder clientConfig(int connectTimeoutMillis) {
         DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
                 .connectionTimeoutMillis(connectTimeoutMillis).socketTimeoutMillis((int) settings.timeout().toMillis())
-                .ssl(settings.tls()).clientName("rpctl-" + name);
+                .clientName("rpctl-" + name);
+        tls(b);
         if (!settings.user().isBlank()) {
             b.user(settings.user());
         }
@@ -390,6 +446,23 @@ public final class CacheSide implements AutoCloseable {
         }
     }
 
+    /** The failure of the first node that refuses a connection of its own (a certificate, a login), or {@code e}. */
+    private RuntimeException whyNoNodeAnswers(Set<HostAndPort> nodes, JedisClientConfig config, RuntimeException e) {
+        if (settings.tls().on()) {
+            for (HostAndPort node : nodes) {
+                try (Connection c = new Connection(node, config)) {
+                    c.ping();
+                } catch (JedisException probe) {
+                    RpctlException refused = Tls.refused(settings.tls(), "redis side " + name, address, probe);
+                    if (refused != null) {
+                        return refused;
+                    }
+                }
+            }
+        }
+        return e;
+    }
+
     private UnifiedJedis open() {
         int timeout = (int) settings.timeout().toMillis();
         DefaultJedisClientConfig.Builder b = clientConfig(timeout);
@@ -406,13 +479,19 @@ public final class CacheSide implements AutoCloseable {
             return switch (settings.mode()) {
                 case SINGLE -> new JedisPooled(nodes.iterator().next(), b.database(settings.database()).build(), pool);
                 case CLUSTER -> {
-                    ClusterConnectionProvider provider = new ClusterConnectionProvider(nodes, b.build(), pool);
+                    ClusterConnectionProvider provider;
+                    try {
+                        provider = new ClusterConnectionProvider(nodes, b.build(), pool);
+                    } catch (JedisClusterOperationException e) {
+                        // "could not initialize cluster slots cache" drops why: a node asked alone says it
+                        throw whyNoNodeAnswers(nodes, b.build(), e);
+                    }
                     routes = new ClusterRoutes(provider, name);
                     yield new JedisCluster(provider, 5, Duration.ofMillis(timeout * 5L));
                 }
                 case SENTINEL -> {
-                    JedisClientConfig sentinelConfig = DefaultJedisClientConfig.builder()
-                            .connectionTimeoutMillis(timeout).socketTimeoutMillis(timeout).build();
+                    JedisClientConfig sentinelConfig = tls(DefaultJedisClientConfig.builder()
+                            .connectionTimeoutMillis(timeout).socketTimeoutMillis(timeout)).build();
                     yield new JedisSentineled(settings.masterName(), b.database(settings.database()).build(), pool,
                             nodes, sentinelConfig);
                 }

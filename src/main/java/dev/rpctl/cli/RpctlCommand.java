@@ -35,6 +35,7 @@ import java.util.Map;
                 "  69  a server (MySQL, Redis, Kafka) is unreachable",
                 "  70  internal error",
                 "  75  temporary: retry later",
+                "  77  permission denied (a server refuses a command to the configured user)",
                 "  78  configuration error",
                 "",
                 "Every configuration key is also an option: --mysql-pool-size N sets mysql.pool-size,",
@@ -77,6 +78,10 @@ public final class RpctlCommand implements Runnable {
     @Option(names = "--stacktrace", scope = ScopeType.INHERIT, order = 5,
             description = "Print the stack trace of a failure.")
     boolean stacktrace;
+
+    @Option(names = "--strict-perms", scope = ScopeType.INHERIT, order = 6,
+            description = "Refuse (78) a config file that holds a password in clear and others may read, instead of warning.")
+    boolean strictPerms;
 
     private final Map<String, String> env;
     private final Path cwd;
@@ -225,7 +230,7 @@ public final class RpctlCommand implements Runnable {
                 typed = new LinkedHashMap<>(shell.typedFlags);
                 typed.putAll(typedFlags);
             }
-            config = new ConfigLoader(env, cwd).load(file, flags, typed);
+            config = new ConfigLoader(env, cwd).strictPerms(strictPerms).load(file, flags, typed);
             Cli.logFormat(config.logFormat());
         }
         return config;

@@ -95,7 +95,12 @@ public final class Config {
     public MysqlSettings mysql() {
         return new MysqlSettings(get(Keys.MYSQL_HOST), get(Keys.MYSQL_PORT), get(Keys.MYSQL_DATABASE),
                 get(Keys.MYSQL_USER), get(Keys.MYSQL_PASSWORD), get(Keys.MYSQL_POOL_SIZE),
-                get(Keys.MYSQL_CONNECT_TIMEOUT), get(Keys.MYSQL_TLS));
+                get(Keys.MYSQL_CONNECT_TIMEOUT), mysqlTls());
+    }
+
+    private TlsSettings mysqlTls() {
+        return new TlsSettings(get(Keys.MYSQL_TLS), get(Keys.MYSQL_TLS_CA), get(Keys.MYSQL_TLS_VERIFY),
+                get(Keys.MYSQL_TLS_CERT), get(Keys.MYSQL_TLS_KEY), "mysql");
     }
 
     /** The read replica; empty when {@code replica.host} is blank. Unset user and password come from the primary. */
@@ -116,7 +121,8 @@ public final class Config {
     public SideSettings side(String name) {
         Keys.SideKeys k = Keys.side(name);
         return new SideSettings(k.side(), get(k.mode()), get(k.nodes()), get(k.masterName()), get(k.user()),
-                get(k.password()), get(k.tls()), get(k.database()), get(k.timeout()), get(k.poolSize()));
+                get(k.password()), new TlsSettings(get(k.tls()), get(k.tlsCa()), get(k.tlsVerify()), get(k.tlsCert()),
+                get(k.tlsKey()), "side-" + k.side()), get(k.database()), get(k.timeout()), get(k.poolSize()));
     }
 
     public List<String> sideNames() {

@@ -7,6 +7,8 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -32,9 +34,12 @@ public final class ConfigLoader {
 
     private static final Pattern ENV_REFERENCE = Pattern.compile("\\$\\{env:([^}]*)}");
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ConfigLoader.class);
+
     private final Map<String, String> env;
     private final Path cwd;
     private final Path systemFile;
+    private boolean strictPerms;
 
     /**
      * @param env the process environment (tests pass a map)
@@ -48,6 +53,15 @@ public final class ConfigLoader {
         this.env = Map.copyOf(env);
         this.cwd = cwd;
         this.systemFile = systemFile;
+    }
+
+    /**
+     * {@code --strict-perms}: a file that holds a password in clear and that users other than its
+     * owner may read is refused (78) instead of warned about.
+     */
+    public ConfigLoader strictPerms(boolean strict) {
+        this.strictPerms = strict;
+        return this;
     }
 
     /**
@@ -127,8 +141,45 @@ public final class ConfigLoader {
             }
             fileEntry(file, entry, values, found);
         }
+        exposedSecrets(file, result.entries()).ifPresent(line -> {
+            if (strictPerms) {
+                found.add(new YamlSource.Problem(line.line(), line.message()));
+            } else {
+                LOG.warn("{}:{}: {}", file, line.line(), line.message());
+            }
+        });
         found.stream().sorted(Comparator.comparingInt(YamlSource.Problem::line))
                 .forEach(p -> problems.add(file + ":" + p.line() + ": " + p.message()));
+    }
+
+    /**
+     * The first secret written in clear in a file that its group or others may read: what to do
+     * about it (the value is never quoted). Empty when the file system has no POSIX permissions.
+     */
+    private static Optional<YamlSource.Problem> exposedSecrets(Path file, List<YamlSource.Entry> entries) {
+        Set<PosixFilePermission> perms;
+        try {
+            perms = Files.getPosixFilePermissions(file);
+        } catch (IOException | UnsupportedOperationException e) {
+            return Optional.empty();
+        }
+        boolean shared = perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ);
+        if (!shared) {
+            return Optional.empty();
+        }
+        for (YamlSource.Entry entry : entries) {
+            if (!entry.key().secret()) {
+                continue;
+            }
+            for (YamlSource.Scalar scalar : entry.values()) {
+                if (!scalar.text().isEmpty() && !ENV_REFERENCE.matcher(scalar.text()).find()) {
+                    return Optional.of(new YamlSource.Problem(scalar.line(), entry.key().name()
+                            + " is written in clear in a file others may read (" + PosixFilePermissions.toString(perms)
+                            + "); give it as " + entry.key().env() + " or ${env:NAME}, or chmod 600 the file"));
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     private String namedBy() {

@@ -16,6 +16,7 @@ public final class Keys {
     private static final ValueType<String> IDENTIFIER = ValueType.STRING.named("SQL identifier");
     private static final ValueType<String> ADDRESS = ValueType.STRING.named("host:port");
     private static final ValueType<String> ADDRESSES = ValueType.STRING.named("comma-separated host:port");
+    private static final ValueType<String> PATH = ValueType.STRING.named("file path");
 
     private static final Pattern SQL_IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
     private static final Pattern KAFKA_NAME = Pattern.compile("[A-Za-z0-9._-]{1,249}");
@@ -32,7 +33,8 @@ public final class Keys {
     public static final Key<String> MYSQL_DATABASE = define("mysql.database", ValueType.STRING, "rpctl",
             "Database that holds the claim tables and rpctl's own tables.", Keys::notBlank);
     public static final Key<String> MYSQL_USER = define("mysql.user", ValueType.STRING, "rpctl",
-            "User to log in as; the sync daemon also needs REPLICATION SLAVE and REPLICATION CLIENT.", Keys::notBlank);
+            "User to log in as; the sync daemon also needs REPLICATION SLAVE and REPLICATION CLIENT. README 'Security'"
+                    + " gives the grants of each command.", Keys::notBlank);
     public static final Key<String> MYSQL_PASSWORD = define("mysql.password", ValueType.SECRET, "",
             "Password of mysql.user. Give it through RPCTL_MYSQL_PASSWORD or ${env:NAME}, not in the file.");
     public static final Key<Integer> MYSQL_POOL_SIZE = define("mysql.pool-size", ValueType.integer(1, 512), 16,
@@ -40,7 +42,19 @@ public final class Keys {
     public static final Key<Duration> MYSQL_CONNECT_TIMEOUT = define("mysql.connect-timeout", ValueType.DURATION,
             Duration.ofSeconds(3), "How long to wait for a MySQL connection before giving up.", Keys::positive);
     public static final Key<Boolean> MYSQL_TLS = define("mysql.tls", ValueType.BOOLEAN, false,
-            "Connect to MySQL over TLS.");
+            "Connect to MySQL over TLS: the pool, the locks and the binlog stream. The replica uses the same"
+                    + " TLS settings.");
+    public static final Key<String> MYSQL_TLS_CA = define("mysql.tls-ca", PATH, "",
+            "PEM file of the CA certificate(s) that signed the MySQL server's certificate; blank trusts the"
+                    + " JVM's own CA certificates.");
+    public static final Key<TlsVerify> MYSQL_TLS_VERIFY = define("mysql.tls-verify", ValueType.oneOf(TlsVerify.class),
+            TlsVerify.FULL, "How much of the MySQL server's certificate to check: full (signed by the CA and"
+                    + " naming mysql.host), ca (signed by the CA) or none (encrypted, but a man in the middle is"
+                    + " accepted; logged as a warning).");
+    public static final Key<String> MYSQL_TLS_CERT = define("mysql.tls-cert", PATH, "",
+            "PEM file of a client certificate, for a server that requires one (REQUIRE X509); blank for none.");
+    public static final Key<String> MYSQL_TLS_KEY = define("mysql.tls-key", PATH, "",
+            "PEM file of the private key of mysql.tls-cert (PKCS#8, unencrypted); keep it readable by rpctl only.");
 
     // --- MySQL replica, shown beside the primary; fills never use it, a lagging replica would cache old versions
 
@@ -58,7 +72,8 @@ public final class Keys {
 
     /** The keys of one cache side, {@code side-a.*} or {@code side-b.*}. */
     public record SideKeys(String side, Key<SideMode> mode, Key<List<HostPort>> nodes, Key<String> masterName,
-                           Key<String> user, Key<String> password, Key<Boolean> tls, Key<Integer> database,
+                           Key<String> user, Key<String> password, Key<Boolean> tls, Key<String> tlsCa,
+                           Key<TlsVerify> tlsVerify, Key<String> tlsCert, Key<String> tlsKey, Key<Integer> database,
                            Key<Duration> timeout, Key<Integer> poolSize) {
     }
 
@@ -270,7 +285,17 @@ public final class Keys {
                         "Redis password of side " + side + "; blank for none. Give it through "
                                 + "RPCTL_SIDE_" + side.toUpperCase(java.util.Locale.ROOT)
                                 + "_PASSWORD or ${env:NAME}, not in the file."),
-                define(p + "tls", ValueType.BOOLEAN, false, "Connect to the Redis of side " + side + " over TLS."),
+                define(p + "tls", ValueType.BOOLEAN, false, "Connect to the Redis of side " + side + " over TLS"
+                        + " (every connection: pool, sentinels, direct write-through links)."),
+                define(p + "tls-ca", PATH, "", "PEM file of the CA certificate(s) that signed the Redis servers'"
+                        + " certificates of side " + side + "; blank trusts the JVM's own CA certificates."),
+                define(p + "tls-verify", ValueType.oneOf(TlsVerify.class), TlsVerify.FULL,
+                        "How much of the certificates of side " + side + " to check: full (signed by the CA and"
+                                + " naming the host connected to), ca, or none (logged as a warning)."),
+                define(p + "tls-cert", PATH, "", "PEM file of a client certificate for side " + side
+                        + ", for servers with tls-auth-clients yes; blank for none."),
+                define(p + "tls-key", PATH, "", "PEM file of the private key of side-" + side
+                        + ".tls-cert (PKCS#8, unencrypted)."),
                 define(p + "database", ValueType.integer(0, 15), 0,
                         "Redis database number of side " + side + "; must be 0 on a Redis Cluster."),
                 define(p + "timeout", ValueType.DURATION, Duration.ofSeconds(2),

@@ -6,13 +6,17 @@ import com.zaxxer.hikari.pool.HikariPool;
 import dev.rpctl.errors.ExitCode;
 import dev.rpctl.errors.RpctlException;
 import dev.rpctl.config.MysqlSettings;
+import dev.rpctl.config.TlsVerify;
+import dev.rpctl.tls.Tls;
 
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
+import java.util.Properties;
 
 /** The connection pool to one MySQL server (the primary, or the replica). */
 public final class Database implements AutoCloseable {
@@ -25,17 +29,23 @@ public final class Database implements AutoCloseable {
     private static final int ER_NO_BINARY_LOGGING = 1381;
     private static final int ER_DATA_TOO_LONG = 1406;
     private static final int ER_ACCESS_DENIED_NO_PASSWORD = 1698;
+    /** A privilege missing: on a table (1142), a column (1143), or a global one such as REPLICATION CLIENT (1227). */
+    public static final int ER_TABLEACCESS_DENIED = 1142;
+    public static final int ER_COLUMNACCESS_DENIED = 1143;
+    public static final int ER_SPECIFIC_ACCESS_DENIED = 1227;
     // "Cannot execute statement: impossible to write to binary log since ..." (binlog_format=STATEMENT or MIXED)
     private static final int ER_BINLOG_UNSAFE_FIRST = 1661;
     private static final int ER_BINLOG_UNSAFE_LAST = 1666;
 
     private final MysqlSettings settings;
     private final String role;
+    private final JdbcTls tls;
     private volatile HikariDataSource pool;
 
     public Database(MysqlSettings settings, String role) {
         this.settings = settings;
         this.role = role;
+        this.tls = new JdbcTls(settings.tls());
     }
 
     public MysqlSettings settings() {
@@ -51,13 +61,13 @@ public final class Database implements AutoCloseable {
         return settings.address();
     }
 
-    /** JDBC URL without credentials. */
+    /** JDBC URL without credentials; its TLS stores are in {@link #connect}'s properties. */
     public String jdbcUrl(boolean withDatabase) {
         long connectMs = settings.connectTimeout().toMillis();
         return "jdbc:mysql://" + settings.host() + ":" + settings.port() + "/"
                 + (withDatabase ? settings.database() : "")
                 + "?connectTimeout=" + connectMs
-                + "&sslMode=" + (settings.tls() ? "REQUIRED" : "DISABLED")
+                + "&sslMode=" + tls.sslMode()
                 + "&allowPublicKeyRetrieval=true"
                 + "&rewriteBatchedStatements=true"
                 // claims send a transaction's last statements and its commit in one round trip
@@ -68,6 +78,21 @@ public final class Database implements AutoCloseable {
                 + "&tcpKeepAlive=true"
                 // -vv: the driver logs every statement and its time (logger "MySQL")
                 + (LOG.isDebugEnabled() ? "&logger=Slf4JLogger&profileSQL=true" : "");
+    }
+
+    /**
+     * A connection of its own, outside the pool, with the pool's login and TLS settings, for a
+     * session that holds a named lock; {@code urlOptions} are added to the URL ({@code &x=y}).
+     */
+    public Connection connect(String urlOptions) {
+        Properties p = tls.properties();
+        p.setProperty("user", settings.user());
+        p.setProperty("password", settings.password());
+        try {
+            return DriverManager.getConnection(jdbcUrl(true) + urlOptions, p);
+        } catch (SQLException e) {
+            throw translate(e);
+        }
     }
 
     public Connection connection() {
@@ -109,6 +134,7 @@ public final class Database implements AutoCloseable {
         HikariConfig hc = new HikariConfig();
         hc.setPoolName("rpctl-" + role.replace(' ', '-'));
         hc.setJdbcUrl(jdbcUrl(true));
+        hc.setDataSourceProperties(tls.properties());
         hc.setUsername(settings.user());
         hc.setPassword(settings.password());
         hc.setMaximumPoolSize(settings.poolSize());
@@ -122,7 +148,11 @@ public final class Database implements AutoCloseable {
         long start = System.nanoTime();
         LOG.info("{} at {}: connecting as {} to database {} (pool of up to {}, connect timeout {} ms{})", role, address(),
                 settings.user(), settings.database(), settings.poolSize(), settings.connectTimeout().toMillis(),
-                settings.tls() ? ", TLS" : "");
+                settings.tls().on() ? ", " + settings.tls().describe() : "");
+        if (settings.tls().on() && settings.tls().verify() == TlsVerify.NONE) {
+            LOG.warn("{} at {}: mysql.tls-verify is none: the link is encrypted but the server's certificate is not"
+                    + " checked, so anyone in the middle is accepted", role, address());
+        }
         try {
             HikariDataSource ds = new HikariDataSource(hc);
             LOG.info("{} at {}: connected in {} ms", role, address(), (System.nanoTime() - start) / 1_000_000);
@@ -174,10 +204,17 @@ public final class Database implements AutoCloseable {
         String said = server == null ? "" : RpctlException.oneLine(server.getMessage());
         String at = role + " at " + address();
         String keys = role.contains("replica") ? "replica" : "mysql";
+        RpctlException tlsRefused = Tls.refused(settings.tls(), role, address(), e);
+        if (tlsRefused != null) {
+            return tlsRefused;
+        }
         if (code == ER_ACCESS_DENIED || code == ER_DBACCESS_DENIED || code == ER_ACCESS_DENIED_NO_PASSWORD
                 || (server != null && "28000".equals(server.getSQLState()))) {
             return new RpctlException(ExitCode.CONFIG, at + ": login refused for user '" + settings.user() + "' (" + said
                     + "); check " + keys + ".user and " + keys + ".password", e);
+        }
+        if (code == ER_TABLEACCESS_DENIED || code == ER_COLUMNACCESS_DENIED || code == ER_SPECIFIC_ACCESS_DENIED) {
+            return denied(at, settings.user(), said, e);
         }
         if (code == ER_BAD_DB_ERROR) {
             return new RpctlException(ExitCode.CONFIG, at + ": database '" + settings.database()
@@ -207,6 +244,12 @@ public final class Database implements AutoCloseable {
             return RpctlException.usage(at + ": a value is too long for its column (" + said + ")");
         }
         return new DatabaseException(at + ": " + RpctlException.rootMessage(e), e);
+    }
+
+    /** A privilege the user lacks, as exit 77 with the server's words, which name the privilege and the table. */
+    public static RpctlException denied(String at, String user, String serverSaid, Throwable cause) {
+        return new RpctlException(ExitCode.NOPERM, at + ": user '" + user + "' lacks a privilege (" + serverSaid
+                + "); grant it: README 'Security' lists the grants of each command", cause);
     }
 
     /** The first error the server itself sent back in a chain of causes, or null. */
@@ -253,5 +296,6 @@ public final class Database implements AutoCloseable {
         if (p != null) {
             p.close();
         }
+        tls.close();
     }
 }

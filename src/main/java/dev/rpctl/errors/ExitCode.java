@@ -9,6 +9,7 @@ public enum ExitCode {
     UNAVAILABLE(69, "a server is unreachable"),
     SOFTWARE(70, "internal error"),
     TEMPFAIL(75, "temporary failure, retry later"),
+    NOPERM(77, "permission denied"),
     CONFIG(78, "configuration error");
 
     private final int code;

@@ -1,5 +1,6 @@
 package dev.rpctl.inspect;
 
+import dev.rpctl.errors.ExitCode;
 import dev.rpctl.errors.RpctlException;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.claim.ClaimRepository;
@@ -118,6 +119,9 @@ public final class InspectService {
                 raws.add(s.get(key));
                 ttls.add(s.pttl(key));
             } catch (RpctlException e) {
+                if (e.exitCode() == ExitCode.CONFIG) {
+                    throw e; // a side rpctl may not use as configured (its certificate, a login) is not a side that is down
+                }
                 raws.add(null);
                 ttls.add(-3L);
                 if (!unreachable.contains(e.getMessage())) {
@@ -148,6 +152,9 @@ public final class InspectService {
                 bloom.put(s.name(), a == BloomFilters.Answer.NO_FILTER ? "none"
                         : a == BloomFilters.Answer.MAYBE ? "maybe" : BLOOM_NOT_A_CLAIMER);
             } catch (RpctlException e) {
+                if (e.exitCode() == ExitCode.CONFIG) {
+                    throw e; // a side rpctl may not use as configured (its certificate, a login) is not a side that is down
+                }
                 bloom.put(s.name(), "unreachable");
             }
         }

@@ -1,5 +1,6 @@
 package dev.rpctl.inspect;
 
+import dev.rpctl.errors.ExitCode;
 import dev.rpctl.errors.RpctlException;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.cache.KeyScan;
@@ -102,6 +103,9 @@ public final class KeySurvey {
                     }
                 });
             } catch (RpctlException e) {
+                if (e.exitCode() == ExitCode.CONFIG) {
+                    throw e; // a side rpctl may not use as configured (its certificate, a login) is not a side that is down
+                }
                 out.add(new SideSummary(side.name(), 0, byKind, 0, List.of(), null, null, 0, e.getMessage()));
                 continue;
             }
@@ -131,6 +135,9 @@ public final class KeySurvey {
                 raw = side.get(key);
                 ttl = side.pttl(key);
             } catch (RpctlException e) {
+                if (e.exitCode() == ExitCode.CONFIG) {
+                    throw e; // a side rpctl may not use as configured (its certificate, a login) is not a side that is down
+                }
                 out.add(new Decoded(side.name(), null, null, null, -3, e.getMessage()));
                 continue;
             }

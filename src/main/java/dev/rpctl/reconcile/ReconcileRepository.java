@@ -6,7 +6,6 @@ import dev.rpctl.db.SchemaService;
 import dev.rpctl.protocol.ClaimRow;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -166,7 +165,7 @@ public final class ReconcileRepository {
      */
     Connection lock(String scope) {
         try {
-            Connection c = DriverManager.getConnection(db.jdbcUrl(true), db.settings().user(), db.settings().password());
+            Connection c = db.connect("");
             try (PreparedStatement ps = c.prepareStatement("SELECT GET_LOCK(?, 0)")) {
                 // lock names are at most 64 characters
                 ps.setString(1, "rpctl.reconcile." + Integer.toHexString(scope.hashCode()) + "." + scope.length());

@@ -1,6 +1,7 @@
 package dev.rpctl.sync;
 
 import dev.rpctl.config.BadDataPolicy;
+import dev.rpctl.errors.ExitCode;
 import dev.rpctl.errors.RpctlException;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.protocol.CacheProtocol;
@@ -204,6 +205,12 @@ final class Lane implements Runnable {
                 }
                 return true;
             } catch (RuntimeException e) {
+                if (e instanceof RpctlException denied && denied.exitCode() == ExitCode.NOPERM) {
+                    // the side's ACL user may not run what rpctl runs: no retry makes that pass
+                    aborted = true;
+                    fail.accept(denied);
+                    return false;
+                }
                 metrics.retries.incrementAndGet();
                 retryError = RpctlException.rootMessage(e);
                 if (retryingSinceMillis == 0) {

@@ -13,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
@@ -41,6 +42,7 @@ public final class MetricsServer implements AutoCloseable {
     public MetricsServer(String hostPort, String setBy, Supplier<List<SyncMetrics>> metrics, Supplier<List<String>> problems) {
         int colon = hostPort.lastIndexOf(':');
         InetSocketAddress address = new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+        limitRequests();
         try {
             server = HttpServer.create(address, 16);
         } catch (IOException e) {
@@ -49,11 +51,21 @@ public final class MetricsServer implements AutoCloseable {
                     + (setBy == null ? " (the default)" : "") + " cannot be listened on: " + RpctlException.rootMessage(e)
                     + "; pick a free port with --metrics HOST:PORT or metrics.address", e);
         }
-        server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4", render(metrics.get())));
-        server.createContext("/health", ex -> {
-            List<String> why = problems.get();
-            respond(ex, why.isEmpty() ? 200 : 503, "text/plain",
-                    why.isEmpty() ? "ok\n" : "unhealthy\n" + String.join("\n", why) + "\n");
+        server.createContext("/", ex -> {
+            // only GET of the two exact paths; a request body is never read (the server drains a bounded amount)
+            String path = ex.getRequestURI().getRawPath();
+            if (!path.equals("/metrics") && !path.equals("/health")) {
+                respond(ex, 404, "text/plain", "not found: /metrics and /health only\n");
+            } else if (!ex.getRequestMethod().equals("GET")) {
+                ex.getResponseHeaders().set("Allow", "GET");
+                respond(ex, 405, "text/plain", "method not allowed: GET only\n");
+            } else if (path.equals("/metrics")) {
+                respond(ex, 200, "text/plain; version=0.0.4", render(metrics.get()));
+            } else {
+                List<String> why = problems.get();
+                respond(ex, why.isEmpty() ? 200 : 503, "text/plain",
+                        why.isEmpty() ? "ok\n" : "unhealthy\n" + String.join("\n", why) + "\n");
+            }
         });
         int port = server.getAddress().getPort();
         handler = Executors.newSingleThreadExecutor(r -> {
@@ -64,6 +76,23 @@ public final class MetricsServer implements AutoCloseable {
         });
         server.setExecutor(handler);
         server.start();
+    }
+
+    /**
+     * Bounds of the JDK's HTTP server, read once when it first starts: a request's headers (count
+     * and bytes), how long a client may take to send one, and idle connections kept. A value the
+     * operator set with -D stays.
+     */
+    private static void limitRequests() {
+        Map<String, String> limits = Map.of("sun.net.httpserver.maxReqHeaders", "64",
+                "sun.net.httpserver.maxReqHeaderSize", "16384", "sun.net.httpserver.maxReqTime", "10",
+                "sun.net.httpserver.maxRspTime", "30", "sun.net.httpserver.maxIdleConnections", "16",
+                "sun.net.httpserver.drainAmount", "4096");
+        limits.forEach((k, v) -> {
+            if (System.getProperty(k) == null) {
+                System.setProperty(k, v);
+            }
+        });
     }
 
     public int port() {

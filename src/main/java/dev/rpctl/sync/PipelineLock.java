@@ -8,7 +8,6 @@ import org.slf4j.LoggerFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -69,8 +68,7 @@ final class PipelineLock implements AutoCloseable {
         try {
             if (connection == null || !connection.isValid(2)) {
                 closeQuietly();
-                connection = DriverManager.getConnection(db.jdbcUrl(true) + "&socketTimeout=10000",
-                        db.settings().user(), db.settings().password());
+                connection = db.connect("&socketTimeout=10000");
                 try (PreparedStatement ps = connection.prepareStatement("SELECT CONNECTION_ID()");
                      ResultSet rs = ps.executeQuery()) {
                     rs.next();

@@ -620,4 +620,32 @@ class ConfigLoaderTest {
         assertEquals(Duration.ofSeconds(1), config.claim().writeThroughTimeout());
         assertEquals(local + ":2", config.where(Keys.CLAIM_WRITE_THROUGH_TIMEOUT));
     }
+
+    private Path withPerms(Path f, String perms) throws IOException {
+        Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString(perms));
+        return f;
+    }
+
+    @Test
+    void strict_perms_refuses_a_password_in_clear_in_a_file_others_may_read_without_quoting_it() throws IOException {
+        Path f = withPerms(file("mysql:", "  host: db1", "  password: hunter2-secret"), "rw-r--r--");
+        List<String> problems = assertThrows(ConfigException.class,
+                () -> loader(Map.of()).strictPerms(true).load(f, Map.of())).problems();
+        assertEquals(1, problems.size(), problems::toString);
+        String p = problems.get(0);
+        assertTrue(p.startsWith(f + ":3: mysql.password is written in clear in a file others may read (rw-r--r--)"), p);
+        assertTrue(p.contains("RPCTL_MYSQL_PASSWORD") && p.contains("chmod 600"), p);
+        assertFalse(p.contains("hunter2"), p);
+        // without --strict-perms it is a warning: the file loads
+        assertEquals("hunter2-secret", loader(Map.of()).load(f, Map.of()).mysql().password());
+    }
+
+    @Test
+    void strict_perms_accepts_a_private_file_and_secrets_by_reference() throws IOException {
+        Path owner = withPerms(write("private.yaml", "side-a:", "  password: s3cret"), "rw-------");
+        assertEquals("s3cret", loader(Map.of()).strictPerms(true).load(owner, Map.of()).side("a").password());
+        Path shared = withPerms(write("shared.yaml", "side-a:", "  password: ${env:REDIS_PW}", "mysql:",
+                "  password: \"\""), "rw-r--r--");
+        assertEquals("x", loader(Map.of("REDIS_PW", "x")).strictPerms(true).load(shared, Map.of()).side("a").password());
+    }
 }

@@ -148,7 +148,7 @@ class ConfigTest {
         SideSettings a = config.side("a");
         assertEquals(SideMode.CLUSTER, a.mode());
         assertEquals(3, a.nodes().size());
-        assertTrue(a.tls());
+        assertTrue(a.tls().on());
         assertEquals("cache-b", config.side("b").masterName());
         assertEquals(4_000_000_000L, config.sync().serverIdBase());
         assertEquals(BadDataPolicy.SKIP, config.sync().onBadData());

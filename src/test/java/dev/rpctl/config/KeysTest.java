@@ -33,7 +33,7 @@ class KeysTest {
             assertFalse(key.description().isBlank(), key.name());
             assertSame(key, Keys.byName(key.name()).orElseThrow());
         }
-        assertEquals(64, Keys.all().size());
+        assertEquals(76, Keys.all().size());
         assertTrue(Keys.byName("mysql.nope").isEmpty());
     }
 

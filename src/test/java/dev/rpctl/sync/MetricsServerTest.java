@@ -47,4 +47,53 @@ class MetricsServerTest {
             assertTrue(!e.getMessage().contains("\n"), e.getMessage());
         }
     }
+
+    @Test
+    void it_answers_get_of_metrics_and_health_only() throws Exception {
+        try (MetricsServer server = new MetricsServer("127.0.0.1:0", null, List::of, List::of)) {
+            HttpClient http = HttpClient.newHttpClient();
+            String base = "http://127.0.0.1:" + server.port();
+            HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics"))
+                    .POST(HttpRequest.BodyPublishers.ofString("x".repeat(100_000))).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(405, post.statusCode());
+            assertEquals("GET", post.headers().firstValue("Allow").orElseThrow());
+            HttpResponse<String> delete = http.send(HttpRequest.newBuilder(URI.create(base + "/health")).DELETE().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(405, delete.statusCode());
+            for (String path : List.of("/", "/metrics/x", "/metricsx", "/healthz", "/health/../metrics")) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(404, r.statusCode(), path);
+            }
+            assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode());
+        }
+    }
+
+    @Test
+    void a_request_with_oversized_headers_is_refused_and_the_server_goes_on() throws Exception {
+        try (MetricsServer server = new MetricsServer("127.0.0.1:0", null, List::of, List::of)) {
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", server.port())) {
+                java.io.OutputStream out = s.getOutputStream();
+                out.write("GET /metrics HTTP/1.1\r\nHost: x\r\n".getBytes());
+                String big = "X-Big: " + "a".repeat(64 * 1024) + "\r\n";
+                String status = "";
+                try {
+                    for (int i = 0; i < 64; i++) {
+                        out.write(big.getBytes());
+                    }
+                    out.write("\r\n".getBytes());
+                    out.flush();
+                    status = new String(s.getInputStream().readNBytes(12));
+                } catch (java.io.IOException closedByServer) {
+                    // the server may close the connection before all 4 MB are sent: refused as well
+                }
+                assertTrue(!status.contains("200"), status);
+            }
+            HttpResponse<String> after = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/health")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, after.statusCode());
+        }
+    }
 }

@@ -1,0 +1,254 @@
+package dev.rpctl;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.security.SecureRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A MariaDB and two Redis servers that speak TLS only, with a CA and certificates made by
+ * {@code openssl} in a temporary directory: the servers' certificates name 127.0.0.1 (an IP
+ * address, not "localhost"), a client certificate is signed by the same CA, and a second CA
+ * signed nothing the servers use. Ports are 23306, 26379 and 26380 (a cluster: 29001-29003, its bus
+ * 39001-39003) plus
+ * RPCTL_SERVICES_PORT_OFFSET, beside bin/services' (13306, 16379, ...), so a run disturbs no
+ * one else's servers. The MariaDB has the binary log as the daemon needs it and the user rpctl
+ * with a random password ({@link #password()}).
+ */
+public final class TlsServers implements AutoCloseable {
+    public final Path dir;
+    public final Path ca;
+    public final Path otherCa;
+    public final Path clientCert;
+    public final Path clientKey;
+    public final int mysqlPort;
+    public final int redisAPort;
+    public final int redisBPort;
+    /** The three masters of a TLS-only Redis Cluster, started by {@link #startCluster()}. */
+    public final List<Integer> clusterPorts;
+    private final String password = random();
+    private final String redisPassword = random();
+    private final List<Process> redis = new ArrayList<>();
+    private ScratchMariadb mysql;
+
+    private TlsServers(Path dir) {
+        this.dir = dir;
+        int offset = Integer.parseInt(System.getenv().getOrDefault("RPCTL_SERVICES_PORT_OFFSET", "0"));
+        this.mysqlPort = 23306 + offset;
+        this.redisAPort = 26379 + offset;
+        this.redisBPort = 26380 + offset;
+        this.clusterPorts = List.of(29001 + offset, 29002 + offset, 29003 + offset);
+        this.ca = dir.resolve("ca.pem");
+        this.otherCa = dir.resolve("other-ca.pem");
+        this.clientCert = dir.resolve("client.pem");
+        this.clientKey = dir.resolve("client.key");
+    }
+
+    /** Makes the certificates and starts the three servers; the caller closes them. */
+    public static TlsServers start(Path dir) throws Exception {
+        TlsServers t = new TlsServers(dir);
+        try {
+            t.certificates();
+            t.startMysql();
+            t.startRedis(t.redisAPort, "a");
+            t.startRedis(t.redisBPort, "b");
+            return t;
+        } catch (Exception e) {
+            t.close();
+            throw e;
+        }
+    }
+
+    /** The password of the MySQL user rpctl (random, for the check that no output shows it). */
+    public String password() {
+        return password;
+    }
+
+    /** The password of the Redis user rpctl on both sides. */
+    public String redisPassword() {
+        return redisPassword;
+    }
+
+    /**
+     * The environment of rpctl on these servers, TLS on and fully verified against the test CA:
+     * MySQL as rpctl, the sides as the Redis ACL user rpctl.
+     */
+    public Map<String, String> env() {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("RPCTL_MYSQL_HOST", "127.0.0.1");
+        env.put("RPCTL_MYSQL_PORT", Integer.toString(mysqlPort));
+        env.put("RPCTL_MYSQL_USER", "rpctl");
+        env.put("RPCTL_MYSQL_PASSWORD", password);
+        env.put("RPCTL_MYSQL_DATABASE", "rpctl");
+        env.put("RPCTL_MYSQL_TLS", "true");
+        env.put("RPCTL_MYSQL_TLS_CA", ca.toString());
+        for (String side : List.of("A", "B")) {
+            int port = side.equals("A") ? redisAPort : redisBPort;
+            env.put("RPCTL_SIDE_" + side + "_NODES", "127.0.0.1:" + port);
+            env.put("RPCTL_SIDE_" + side + "_TLS", "true");
+            env.put("RPCTL_SIDE_" + side + "_TLS_CA", ca.toString());
+            env.put("RPCTL_SIDE_" + side + "_USER", "rpctl");
+            env.put("RPCTL_SIDE_" + side + "_PASSWORD", redisPassword);
+        }
+        return env;
+    }
+
+    /** rpctl with {@link #env()} and nothing else of the test process's environment. */
+    public Rpctl rpctl() {
+        Rpctl r = Rpctl.isolated(dir);
+        for (Map.Entry<String, String> e : env().entrySet()) {
+            r = r.with(e.getKey(), e.getValue());
+        }
+        return r;
+    }
+
+    /** A connection as the server's root user (no password), over TLS (not verified: the fixture's own). */
+    public Connection root() throws SQLException {
+        return DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + mysqlPort + "/rpctl?sslMode=REQUIRED",
+                "root", "");
+    }
+
+    public void rootSql(String... statements) throws SQLException {
+        try (Connection c = root(); Statement st = c.createStatement()) {
+            for (String s : statements) {
+                st.execute(s);
+            }
+        }
+    }
+
+    /** Runs redis-cli over TLS as the Redis default user against one side, and returns what it printed. */
+    public String redisCli(int port, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("redis-cli", "--tls", "--cacert", ca.toString(), "-h", "127.0.0.1",
+                "-p", Integer.toString(port), "--no-auth-warning"));
+        cmd.addAll(List.of(args));
+        return run(cmd);
+    }
+
+    private void certificates() throws IOException, InterruptedException {
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=rpctl test CA",
+                "-keyout", "ca.key", "-out", "ca.pem");
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=another CA",
+                "-keyout", "other-ca.key", "-out", "other-ca.pem");
+        Files.writeString(dir.resolve("server.ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n");
+        Files.writeString(dir.resolve("client.ext"), "extendedKeyUsage=clientAuth\n");
+        for (String who : List.of("server", "client")) {
+            openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=rpctl test " + who, "-keyout", who + ".key",
+                    "-out", who + ".csr");
+            openssl("x509", "-req", "-in", who + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                    "-days", "2", "-extfile", who + ".ext", "-out", who + ".pem");
+        }
+    }
+
+    private void startMysql() throws IOException, InterruptedException, SQLException {
+        Path m = Files.createDirectories(dir.resolve("mariadb"));
+        mysql = ScratchMariadb.start(m, mysqlPort, "--ssl-ca=" + ca, "--ssl-cert=" + dir.resolve("server.pem"),
+                "--ssl-key=" + dir.resolve("server.key"), "--require-secure-transport=ON",
+                "--log-bin=" + m.resolve("binlog"), "--binlog-format=ROW", "--binlog-row-image=FULL",
+                "--binlog-row-metadata=FULL", "--server-id=1", "--performance-schema=ON", "--log-bin-trust-function-creators=1",
+                "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci");
+        rootSql("CREATE USER 'rpctl'@'%' IDENTIFIED BY '" + password + "'",
+                "GRANT ALL PRIVILEGES ON rpctl.* TO 'rpctl'@'%'",
+                "GRANT REPLICATION SLAVE, BINLOG MONITOR, SLAVE MONITOR ON *.* TO 'rpctl'@'%'");
+    }
+
+    /** Starts a Redis Cluster of three TLS-only masters (the bus over TLS too) on {@link #clusterPorts}. */
+    public void startCluster() throws IOException, InterruptedException {
+        List<String> create = new ArrayList<>(List.of("--cluster", "create"));
+        for (int port : clusterPorts) {
+            startRedis(port, "cluster-" + port, "cluster-enabled yes", "cluster-config-file nodes.conf", "tls-cluster yes");
+            create.add("127.0.0.1:" + port);
+        }
+        create.add("--cluster-yes");
+        String out = redisCli(clusterPorts.get(0), create.toArray(String[]::new));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (clusterPorts.stream().anyMatch(p -> !clusterOk(p))) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the TLS cluster did not form: " + out);
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    private boolean clusterOk(int port) {
+        try {
+            return redisCli(port, "CLUSTER", "INFO").contains("cluster_state:ok");
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+
+    private void startRedis(int port, String side, String... extra) throws IOException, InterruptedException {
+        Path d = Files.createDirectories(dir.resolve("redis-" + side));
+        Path conf = d.resolve("redis.conf");
+        List<String> lines = new ArrayList<>(List.of(
+                "port 0", "tls-port " + port, "bind 127.0.0.1", "dir " + d, "save \"\"", "appendonly no",
+                "tls-cert-file " + dir.resolve("server.pem"), "tls-key-file " + dir.resolve("server.key"),
+                "tls-ca-cert-file " + ca, "tls-auth-clients optional",
+                "user rpctl on >" + redisPassword + " ~* &* +@all"));
+        lines.addAll(List.of(extra));
+        Files.writeString(conf, String.join("\n", lines) + "\n");
+        Process p = new ProcessBuilder("redis-server", conf.toString()).redirectErrorStream(true)
+                .redirectOutput(d.resolve("redis.log").toFile()).start();
+        redis.add(p);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!redisCli(port, "PING").strip().equals("PONG")) {
+            if (!p.isAlive() || System.nanoTime() > deadline) {
+                throw new IllegalStateException("redis with TLS did not start on " + port + ": "
+                        + Files.readString(d.resolve("redis.log")));
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private void openssl(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add("openssl");
+        cmd.addAll(List.of(args));
+        run(cmd);
+    }
+
+    private String run(List<String> cmd) throws IOException, InterruptedException {
+        Path log = Files.createTempFile(dir, "run", ".out");
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException(String.join(" ", cmd) + " did not finish: " + Files.readString(log));
+        }
+        String out = Files.readString(log);
+        Files.delete(log);
+        if (p.exitValue() != 0 && cmd.get(0).equals("openssl")) {
+            throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
+        }
+        return out;
+    }
+
+    private static String random() {
+        byte[] b = new byte[12];
+        new SecureRandom().nextBytes(b);
+        return "pw" + HexFormat.of().formatHex(b);
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (Process p : redis) {
+            p.destroy();
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        }
+        if (mysql != null) {
+            mysql.close();
+        }
+    }
+}
