@@ -78,6 +78,8 @@ final class Shell {
                 .parser(new DefaultParser()).completer(new ShellCompleter(Shell::model, seen));
         if (history != null) {
             builder.variable(LineReader.HISTORY_FILE, history);
+            // a line carrying a secret (--mysql-password ...) is never written to the history
+            builder.variable(LineReader.HISTORY_IGNORE, "*password*:*PASSWORD*");
         }
         LineReader reader = builder.build();
         terminal.handle(Terminal.Signal.INT, signal -> interrupt());
@@ -210,12 +212,21 @@ final class Shell {
             }
             dir = Path.of(home, ".local", "state", "rpctl");
         }
+        Path file = dir.resolve("history");
         try {
             Files.createDirectories(dir);
+            // the history is the user's alone: a folder and a file only its owner reads
+            if (Files.getFileStore(dir).supportsFileAttributeView("posix")) {
+                Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+                if (!Files.exists(file)) {
+                    Files.createFile(file);
+                }
+                Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            }
         } catch (IOException e) {
             return null;
         }
-        return dir.resolve("history");
+        return file;
     }
 
     /** The command running now. */

@@ -238,8 +238,11 @@ final class KafkaApplier {
             for (Change c : changes) {
                 put(p, tx, c);
             }
-        } catch (StopRouting e) {
-            // the message stays unfinished: no offset passes it
+        } catch (RuntimeException | Error e) {
+            // the message stays unfinished, whatever stopped it: no offset passes it
+            stopped = true;
+            throw e;
+        } catch (InterruptedException e) {
             stopped = true;
             throw e;
         } finally {

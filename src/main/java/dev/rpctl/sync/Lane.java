@@ -88,8 +88,17 @@ final class Lane implements Runnable {
         this.fail = fail;
     }
 
+    /**
+     * Queues an item, waiting while the queue is full; a lane that ended (aborted, or failed on
+     * bad data or a refused command) takes nothing more, and the caller is interrupted out of the
+     * wait instead of blocking on a queue nobody empties.
+     */
     void put(Item item) throws InterruptedException {
-        queue.put(item);
+        while (!queue.offer(item, 100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            if (aborted) {
+                throw new InterruptedException("lane " + name + " has ended");
+            }
+        }
     }
 
     /** Asks the lane to write what its queue holds and then end. */
