@@ -213,11 +213,7 @@ class ClaimIT {
             // that transaction holds no shard: it waits for one the holder has
             java.util.concurrent.CompletableFuture<ClaimTransaction.Decided> decided = async(() -> tx.decide(first.unserved(),
                     null, ClaimTransaction.NONE));
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (!decided.isDone() && lockWaits(a) == 0 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertEquals(1, lockWaits(a), "the users left wait for a held shard");
+            assertEquals(1, awaitLockWait(a, decided), "the users left wait for a held shard");
             holder.rollback();
             ClaimTransaction.Decided rest = decided.get(30, java.util.concurrent.TimeUnit.SECONDS);
             assertEquals(List.of(), rest.unserved());
@@ -295,11 +291,7 @@ class ClaimIT {
             st.executeQuery("SELECT shard FROM " + SchemaService.budgetTable(app.config().mapping()) + " WHERE activity_id = "
                     + a + " FOR UPDATE").close();
             java.util.concurrent.CompletableFuture<ClaimService.Outcome> claim = async(() -> app.claimService().claim(a, 1, "again"));
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (lockWaits(a) == 0 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertEquals(1, lockWaits(a), "the group waits for its shard");
+            assertEquals(1, awaitLockWait(a, claim), "the group waits for its shard");
             try (Connection c = app.primary().connection(); Statement del = c.createStatement()) {
                 // a refund: the row goes, its tombstone is version 2
                 del.executeUpdate("DELETE FROM " + table + " WHERE activity_id = " + a + " AND user_id = 1");
@@ -338,11 +330,7 @@ class ClaimIT {
             st.executeQuery("SELECT shard FROM " + SchemaService.budgetTable(app.config().mapping()) + " WHERE activity_id = "
                     + a + " FOR UPDATE").close();
             java.util.concurrent.CompletableFuture<ClaimService.Outcome> claim = async(() -> app.claimService().claim(a, 7, "mine"));
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (lockWaits(a) == 0 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertEquals(1, lockWaits(a), "the group waits for its shard");
+            assertEquals(1, awaitLockWait(a, claim), "the group waits for its shard");
             try (Connection c = app.primary().connection(); Statement other = c.createStatement()) {
                 other.executeUpdate("INSERT INTO " + table + " (activity_id, user_id, amount, status, request_id, version)"
                         + " VALUES (" + a + ", 7, 1, 'paid', 'outside', 1)");
@@ -380,6 +368,18 @@ class ClaimIT {
 
     static ClaimRequest request(Activity a, long user) {
         return new ClaimRequest(a, user, "r" + user, Instant.now(), new java.util.concurrent.CompletableFuture<>());
+    }
+
+    /**
+     * Waits until a claim of the activity waits for a shard lock, or the work ended without
+     * waiting (the assertion after it then fails), and returns the waiting statements.
+     */
+    long awaitLockWait(long activity, java.util.concurrent.Future<?> work) throws Exception {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!work.isDone() && lockWaits(activity) == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        return lockWaits(activity);
     }
 
     /**

@@ -496,8 +496,20 @@ class SecurityIT {
                 ok(servers.rpctl(), "activity", "create", "--activity", a, "--count", "10", "--amount", "100");
                 ok(servers.rpctl(), "claim", "--activity", a, "--user", "1");
                 // the claim's row reaches side b's lane, whose first write is refused
-                RpctlException e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60),
+                // await returns when the daemon stops; a daemon that retried the refused write for
+                // ever would never return, so the wait runs beside the test, which gives up on it
+                // after minutes (a hang guard, not a figure) and fails
+                java.util.concurrent.FutureTask<RpctlException> stopped = new java.util.concurrent.FutureTask<>(
                         () -> assertThrowsRpctl(daemon::await));
+                Thread waiter = new Thread(stopped, "await-daemon");
+                waiter.setDaemon(true);
+                waiter.start();
+                RpctlException e;
+                try {
+                    e = stopped.get(5, java.util.concurrent.TimeUnit.MINUTES);
+                } catch (java.util.concurrent.TimeoutException hung) {
+                    e = fail("the daemon kept running after its side refused EVALSHA");
+                }
                 assertEquals(ExitCode.NOPERM, e.exitCode(), e::toString);
                 assertTrue(e.getMessage().contains("redis side b at 127.0.0.1:" + servers.redisBPort)
                         && e.getMessage().contains("user 'acl-daemon-noeval' may not run EVALSHA"), e.getMessage());
