@@ -21,8 +21,8 @@ import java.util.stream.Stream;
 
 /**
  * The run the launcher's class-data-sharing archive is made from ({@code RPCTL_CDS=make rpctl}):
- * the JVM dumps every class this process loaded, so the classes a command needs at start are
- * mapped from the archive instead of read, verified and linked from the jars. It loads every
+ * the JVM lists every class this process loaded and archives them, so the classes a command
+ * needs at start are mapped from the archive instead of read, verified and linked from the jars. It loads every
  * class of rpctl and of the libraries its commands use, and runs the command lines an operator
  * types most, each against a server that is not there (127.0.0.1:1), so that what runs at start
  * (the drivers' set-up included) is loaded as it is at run time; nothing is connected to, no
@@ -33,10 +33,10 @@ public final class StartupTraining {
     /**
      * The libraries whose every class is archived: what a command reaches once connected (a
      * result set, a pipeline, a JSON document) is loaded here, since nothing connects here.
-     * picocli's classes are older than the archive can hold (Java 5); jline is the shell's only.
+     * jline is the shell's only.
      */
     private static final Pattern LIBRARIES = Pattern.compile(
-            "(mysql-connector-j|mysql-binlog-connector-java|jedis|commons-pool2|HikariCP|logback-classic|logback-core|slf4j-api"
+            "(picocli|mysql-connector-j|mysql-binlog-connector-java|jedis|commons-pool2|HikariCP|logback-classic|logback-core|slf4j-api"
                     + "|jackson-core|jackson-databind|jackson-dataformat-yaml|snakeyaml|HdrHistogram)-[0-9].*\\.jar");
 
     private StartupTraining() {

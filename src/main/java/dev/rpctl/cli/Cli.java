@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
@@ -21,24 +22,58 @@ public final class Cli {
     private Cli() {
     }
 
-    /** The command line with every option, the key table's included (for a line not known in advance). */
+    /** The command line with every subcommand and every option, the key table's included. */
     public static CommandLine commandLine(RpctlCommand root) {
-        CommandLine cl = new CommandLine(root);
+        CommandLine cl = model(root);
         root.addKeyOptions(cl.getCommandSpec());
         return configure(cl, root);
     }
 
+    /** The whole command model, every subcommand built from its annotations, without the key table's options. */
+    static CommandLine model(RpctlCommand root) {
+        CommandLine cl = new CommandLine(root);
+        for (Class<?> command : RpctlCommand.SUBCOMMANDS) {
+            cl.addSubcommand(command);
+        }
+        return cl;
+    }
+
     /**
-     * The command line for these arguments: the key table's hidden options are added only when an
-     * argument may be one (an option no command declares, a misspelt one included, so that the
-     * suggestion still names the key). Adding them to every command is a tenth of a start.
+     * The command line for these arguments. Only the subcommands an argument names are built from
+     * their annotations (the options, fields and methods of every command are most of a start);
+     * the others are outlines (name, aliases, header and description), enough for the root's help
+     * and for the suggestion after a misspelt command. The key table's hidden options are added
+     * only when an argument may be one (an option no command declares, a misspelt one included, so
+     * that the suggestion still names the key).
      */
     static CommandLine commandLine(RpctlCommand root, String... args) {
+        Set<String> words = new HashSet<>();
+        for (String arg : args) {
+            if (arg.equals("--")) {
+                break;
+            }
+            words.add(arg);
+        }
         CommandLine cl = new CommandLine(root);
+        for (Class<?> command : RpctlCommand.SUBCOMMANDS) {
+            CommandLine.Command named = command.getAnnotation(CommandLine.Command.class);
+            if (words.contains(named.name()) || Arrays.stream(named.aliases()).anyMatch(words::contains)) {
+                cl.addSubcommand(command);
+            } else {
+                cl.addSubcommand(named.name(), outline(named), named.aliases());
+            }
+        }
         if (mayNameAKey(cl.getCommandSpec(), args)) {
             root.addKeyOptions(cl.getCommandSpec());
         }
         return configure(cl, root);
+    }
+
+    /** A subcommand as the root's help lists it; never run (a line that names it builds it whole). */
+    private static CommandLine.Model.CommandSpec outline(CommandLine.Command named) {
+        CommandLine.Model.CommandSpec spec = CommandLine.Model.CommandSpec.create();
+        spec.usageMessage().header(named.header()).description(named.description()).hidden(named.hidden());
+        return spec;
     }
 
     static boolean mayNameAKey(CommandLine.Model.CommandSpec root, String... args) {

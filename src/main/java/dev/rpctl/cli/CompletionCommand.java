@@ -22,8 +22,8 @@ final class CompletionCommand extends BaseCommand {
     @Override
     public Integer call() {
         String script = switch (shell) {
-            case "bash" -> Completions.bash(spec.root().commandLine());
-            case "zsh" -> Completions.zsh(spec.root().commandLine());
+            case "bash" -> Completions.bash(Cli.commandLine(new RpctlCommand()));
+            case "zsh" -> Completions.zsh(Cli.commandLine(new RpctlCommand()));
             default -> throw RpctlException.usage("completion is for bash or zsh, got \"" + shell + "\"");
         };
         out().out().print(script);

@@ -39,23 +39,26 @@ import java.util.Map;
                 "  78  configuration error",
                 "",
                 "Every configuration key is also an option: --mysql-pool-size N sets mysql.pool-size,",
-                "over RPCTL_MYSQL_POOL_SIZE and the file ('rpctl config show' lists the keys)."},
-        subcommands = {
-                ConfigCommand.class,
-                DbCommand.class,
-                ActivityCommand.class,
-                ClaimCommand.class,
-                InspectCommand.class,
-                ReconcileCommand.class,
-                WarmCommand.class,
-                SyncDaemonCommand.class,
-                StatusCommand.class,
-                PipelineCommand.class,
-                ShellCommand.class,
-                CompletionCommand.class,
-                CommandLine.HelpCommand.class,
-        })
+                "over RPCTL_MYSQL_POOL_SIZE and the file ('rpctl config show' lists the keys)."})
 public final class RpctlCommand implements Runnable {
+    /**
+     * The subcommands, in the order help lists them. Not in the annotation: a command line builds
+     * only the ones it names (see {@link Cli#commandLine(RpctlCommand, String...)}).
+     */
+    static final List<Class<?>> SUBCOMMANDS = List.of(
+            ConfigCommand.class,
+            DbCommand.class,
+            ActivityCommand.class,
+            ClaimCommand.class,
+            InspectCommand.class,
+            ReconcileCommand.class,
+            WarmCommand.class,
+            SyncDaemonCommand.class,
+            StatusCommand.class,
+            PipelineCommand.class,
+            ShellCommand.class,
+            CompletionCommand.class,
+            CommandLine.HelpCommand.class);
 
     @Spec
     CommandSpec spec;

@@ -112,7 +112,7 @@ final class Shell {
      * option of every configuration key, which would bury the command's own.
      */
     static picocli.CommandLine.Model.CommandSpec model() {
-        return new picocli.CommandLine(new RpctlCommand()).getCommandSpec();
+        return Cli.model(new RpctlCommand()).getCommandSpec();
     }
 
     /** Runs one line; EXIT for exit or quit. */

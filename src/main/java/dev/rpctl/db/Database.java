@@ -138,7 +138,9 @@ public final class Database implements AutoCloseable {
         hc.setUsername(settings.user());
         hc.setPassword(settings.password());
         hc.setMaximumPoolSize(settings.poolSize());
-        hc.setMinimumIdle(Math.min(2, settings.poolSize()));
+        // one connection made at start (a server that is down fails the command at once); the rest as
+        // work asks for them, so a one-shot command does not open a second one it never uses
+        hc.setMinimumIdle(1);
         hc.setConnectionTimeout(Math.max(250, settings.connectTimeout().toMillis()));
         // fail at once when the server is down, instead of retrying for the connection timeout
         hc.setInitializationFailTimeout(1);

@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The key table's options are added to the command line only when an argument may be one of them. */
 class KeyOptionsTest {
     private static CommandLine.Model.CommandSpec spec() {
-        return new CommandLine(new RpctlCommand(Map.of(), Path.of("."), false)).getCommandSpec();
+        return Cli.model(new RpctlCommand(Map.of(), Path.of("."), false)).getCommandSpec();
     }
 
     @Test
