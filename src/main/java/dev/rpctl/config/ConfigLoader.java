@@ -300,6 +300,11 @@ public final class ConfigLoader {
 
     /** Rules that involve more than one key, checked on the merged values. */
     private static void crossCheck(Map<Key<?>, Config.Resolved> values, List<String> problems) {
+        Config.Resolved mechanism = values.get(Keys.KAFKA_SASL_MECHANISM);
+        if (!((String) mechanism.value()).isBlank() && ((String) values.get(Keys.KAFKA_USER).value()).isBlank()) {
+            problems.add(at(mechanism) + Keys.KAFKA_SASL_MECHANISM.name() + ": a SASL login needs "
+                    + Keys.KAFKA_USER.name() + " (and " + Keys.KAFKA_PASSWORD.name() + ")");
+        }
         for (Keys.SideKeys side : Keys.sides()) {
             Object mode = values.get(side.mode()).value();
             String masterName = (String) values.get(side.masterName()).value();
