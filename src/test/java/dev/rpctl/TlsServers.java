@@ -251,6 +251,8 @@ public final class TlsServers implements AutoCloseable {
             openssl("x509", "-req", "-in", who + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
                     "-days", "2", "-extfile", who + ".ext", "-out", who + ".pem");
         }
+        // as an operator keeps them: rpctl warns about a key others may read
+        Files.setPosixFilePermissions(clientKey, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     }
 
     private void startMysql() throws IOException, InterruptedException, SQLException {
