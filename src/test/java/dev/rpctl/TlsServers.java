@@ -35,6 +35,8 @@ public final class TlsServers implements AutoCloseable {
     public final int mysqlPort;
     public final int redisAPort;
     public final int redisBPort;
+    /** A TLS-only Redis that requires a client certificate signed by the CA, started by {@link #startRedisRequiringClientCertificates()}. */
+    public final int redisClientCertPort;
     /** The three masters of a TLS-only Redis Cluster, started by {@link #startCluster()}. */
     public final List<Integer> clusterPorts;
     private final String password = random();
@@ -55,6 +57,7 @@ public final class TlsServers implements AutoCloseable {
         this.mysqlPort = 23306 + offset;
         this.redisAPort = 26379 + offset;
         this.redisBPort = 26380 + offset;
+        this.redisClientCertPort = 26381 + offset;
         this.clusterPorts = List.of(29001 + offset, 29002 + offset, 29003 + offset);
         this.kafkaTlsPort = 29092 + offset;
         this.kafkaSaslPort = 29093 + offset;
@@ -232,8 +235,9 @@ public final class TlsServers implements AutoCloseable {
 
     /** Runs redis-cli over TLS as the Redis default user against one side, and returns what it printed. */
     public String redisCli(int port, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("redis-cli", "--tls", "--cacert", ca.toString(), "-h", "127.0.0.1",
-                "-p", Integer.toString(port), "--no-auth-warning"));
+        List<String> cmd = new ArrayList<>(List.of("redis-cli", "--tls", "--cacert", ca.toString(), "--cert",
+                clientCert.toString(), "--key", clientKey.toString(), "-h", "127.0.0.1", "-p", Integer.toString(port),
+                "--no-auth-warning"));
         cmd.addAll(List.of(args));
         return run(cmd);
     }
@@ -265,6 +269,11 @@ public final class TlsServers implements AutoCloseable {
         rootSql("CREATE USER 'rpctl'@'%' IDENTIFIED BY '" + password + "'",
                 "GRANT ALL PRIVILEGES ON rpctl.* TO 'rpctl'@'%'",
                 "GRANT REPLICATION SLAVE, BINLOG MONITOR, SLAVE MONITOR ON *.* TO 'rpctl'@'%'");
+    }
+
+    /** Starts a TLS-only Redis with tls-auth-clients yes on {@link #redisClientCertPort}. */
+    public void startRedisRequiringClientCertificates() throws IOException, InterruptedException {
+        startRedis(redisClientCertPort, "client-cert", "tls-auth-clients yes");
     }
 
     /** Starts a Redis Cluster of three TLS-only masters (the bus over TLS too) on {@link #clusterPorts}. */

@@ -402,6 +402,11 @@ public final class CacheSide implements AutoCloseable {
      */
     private RpctlException failedToConnect(Throwable e) {
         RpctlException refused = Tls.refused(settings.tls(), "redis side " + name, address, e);
+        if (refused == null) {
+            HostPort first = settings.nodes().get(0);
+            refused = Tls.clientCertificateRefused(settings.tls(), "redis side " + name, address, first.host(), first.port(),
+                    (int) Math.min(2000, settings.timeout().toMillis()), e);
+        }
         return refused != null ? refused : RpctlException.unavailable("redis side " + name, address, e);
     }
 

@@ -150,7 +150,22 @@ class KafkaSecurityIT {
         Map<String, String> env = new HashMap<>(broker.kafkaEnv(broker.kafkaTlsPort));
         env.put("RPCTL_KAFKA_TLS_CA", broker.otherCa.toString());
         env.put("RPCTL_KAFKA_TLS_VERIFY", "none");
-        assertEquals(2, clients(env).ensureTopic("rpctl.none"));
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                "dev.rpctl.kafka.KafkaSecurity");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+                new ch.qos.logback.core.read.ListAppender<>();
+        seen.start();
+        log.addAppender(seen);
+        KafkaClients none;
+        try {
+            none = clients(env);
+        } finally {
+            log.detachAppender(seen);
+        }
+        assertEquals(List.of("WARN kafka at 127.0.0.1:" + broker.kafkaTlsPort + ": kafka.tls-verify is none: the link is"
+                + " encrypted but the brokers' certificates are not checked, so anyone in the middle is accepted"),
+                seen.list.stream().map(e -> e.getLevel() + " " + e.getFormattedMessage()).toList());
+        assertEquals(2, none.ensureTopic("rpctl.none"));
 
         // the certificate names 127.0.0.1, not localhost: full refuses the name, ca accepts it
         Map<String, String> byName = new HashMap<>(broker.kafkaEnv(broker.kafkaTlsPort));
