@@ -37,6 +37,8 @@ public final class TlsServers implements AutoCloseable {
     public final int redisBPort;
     /** A TLS-only Redis that requires a client certificate signed by the CA, started by {@link #startRedisRequiringClientCertificates()}. */
     public final int redisClientCertPort;
+    /** A TLS-only Sentinel watching side a's Redis as master "rpmaster", started by {@link #startSentinel()}. */
+    public final int sentinelPort;
     /** The three masters of a TLS-only Redis Cluster, started by {@link #startCluster()}. */
     public final List<Integer> clusterPorts;
     private final String password = random();
@@ -58,6 +60,7 @@ public final class TlsServers implements AutoCloseable {
         this.redisAPort = 26379 + offset;
         this.redisBPort = 26380 + offset;
         this.redisClientCertPort = 26381 + offset;
+        this.sentinelPort = 26390 + offset;
         this.clusterPorts = List.of(29001 + offset, 29002 + offset, 29003 + offset);
         this.kafkaTlsPort = 29092 + offset;
         this.kafkaSaslPort = 29093 + offset;
@@ -276,6 +279,13 @@ public final class TlsServers implements AutoCloseable {
         startRedis(redisClientCertPort, "client-cert", "tls-auth-clients yes");
     }
 
+    /** Starts a Sentinel that speaks TLS only, to its clients and to the master it watches (side a's Redis). */
+    public void startSentinel() throws IOException, InterruptedException {
+        List<String> lines = new ArrayList<>(tlsOnly(sentinelPort, "sentinel"));
+        lines.addAll(List.of("tls-replication yes", "sentinel monitor rpmaster 127.0.0.1 " + redisAPort + " 1"));
+        launchRedis(sentinelPort, "sentinel", lines, true);
+    }
+
     /** Starts a Redis Cluster of three TLS-only masters (the bus over TLS too) on {@link #clusterPorts}. */
     public void startCluster() throws IOException, InterruptedException {
         List<String> create = new ArrayList<>(List.of("--cluster", "create"));
@@ -303,16 +313,28 @@ public final class TlsServers implements AutoCloseable {
     }
 
     private void startRedis(int port, String side, String... extra) throws IOException, InterruptedException {
+        List<String> lines = new ArrayList<>(tlsOnly(port, side));
+        lines.addAll(List.of("save \"\"", "appendonly no", "user rpctl on >" + redisPassword + " ~* &* +@all"));
+        lines.addAll(List.of(extra));
+        launchRedis(port, side, lines, false);
+    }
+
+    private List<String> tlsOnly(int port, String side) {
+        return List.of("port 0", "tls-port " + port, "bind 127.0.0.1", "dir " + dir.resolve("redis-" + side),
+                "tls-cert-file " + dir.resolve("server.pem"), "tls-key-file " + dir.resolve("server.key"),
+                "tls-ca-cert-file " + ca, "tls-auth-clients optional");
+    }
+
+    private void launchRedis(int port, String side, List<String> lines, boolean sentinel)
+            throws IOException, InterruptedException {
         Path d = Files.createDirectories(dir.resolve("redis-" + side));
         Path conf = d.resolve("redis.conf");
-        List<String> lines = new ArrayList<>(List.of(
-                "port 0", "tls-port " + port, "bind 127.0.0.1", "dir " + d, "save \"\"", "appendonly no",
-                "tls-cert-file " + dir.resolve("server.pem"), "tls-key-file " + dir.resolve("server.key"),
-                "tls-ca-cert-file " + ca, "tls-auth-clients optional",
-                "user rpctl on >" + redisPassword + " ~* &* +@all"));
-        lines.addAll(List.of(extra));
         Files.writeString(conf, String.join("\n", lines) + "\n");
-        Process p = new ProcessBuilder("redis-server", conf.toString()).redirectErrorStream(true)
+        List<String> cmd = new ArrayList<>(List.of("redis-server", conf.toString()));
+        if (sentinel) {
+            cmd.add("--sentinel");
+        }
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(d.resolve("redis.log").toFile()).start();
         redis.add(p);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);

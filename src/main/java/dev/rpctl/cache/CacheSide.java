@@ -497,8 +497,13 @@ public final class CacheSide implements AutoCloseable {
                 case SENTINEL -> {
                     JedisClientConfig sentinelConfig = tls(DefaultJedisClientConfig.builder()
                             .connectionTimeoutMillis(timeout).socketTimeoutMillis(timeout)).build();
-                    yield new JedisSentineled(settings.masterName(), b.database(settings.database()).build(), pool,
-                            nodes, sentinelConfig);
+                    try {
+                        yield new JedisSentineled(settings.masterName(), b.database(settings.database()).build(), pool,
+                                nodes, sentinelConfig);
+                    } catch (JedisException e) {
+                        // "All sentinels down" drops why: a sentinel asked alone says it (a certificate, a login)
+                        throw whyNoNodeAnswers(nodes, sentinelConfig, e);
+                    }
                 }
             };
         } catch (JedisException e) {
