@@ -14,6 +14,7 @@ import com.github.shyiko.mysql.binlog.event.WriteRowsEventData;
 import com.github.shyiko.mysql.binlog.event.XAPrepareEventData;
 import com.github.shyiko.mysql.binlog.network.SSLMode;
 import com.github.shyiko.mysql.binlog.network.ServerException;
+import dev.rpctl.config.BadDataPolicy;
 import dev.rpctl.errors.ExitCode;
 import dev.rpctl.errors.RpctlException;
 import dev.rpctl.config.MysqlSettings;
@@ -35,6 +36,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -133,6 +135,9 @@ public final class BinlogSource {
     private boolean explicit;
     /** Rows handed over in the open group, for the warning about a group that ends in ROLLBACK. */
     private long handed;
+    private int maxEventBytes = Integer.MAX_VALUE;
+    private BadDataPolicy onOversized = BadDataPolicy.FAIL;
+    private AtomicLong oversizedCount = new AtomicLong();
 
     public BinlogSource(String name, MysqlSettings mysql, long serverId, Tables tables, Duration keepalive,
                         Listener listener) {
@@ -151,6 +156,18 @@ public final class BinlogSource {
         this.listener = listener;
         this.held = new HeldRows(maxHeldRows);
         this.shapes = new TableShapes(name, mysql.database().toLowerCase(Locale.ROOT), tables);
+    }
+
+    /**
+     * Bounds what is read of one event: a rows event of a mapped table longer than
+     * {@code maxEventBytes} is passed over unread and handled by {@code policy} (fail: exit 65
+     * naming its place; warn; skip), counted in {@code count}. Unbounded unless set.
+     */
+    public BinlogSource bound(int maxEventBytes, BadDataPolicy policy, AtomicLong count) {
+        this.maxEventBytes = maxEventBytes;
+        this.onOversized = policy;
+        this.oversizedCount = count;
+        return this;
     }
 
     public boolean connected() {
@@ -329,7 +346,7 @@ public final class BinlogSource {
         } else {
             c.setSSLMode(SSLMode.DISABLED);
         }
-        c.setEventDeserializer(EventDecoding.deserializer(shapes::unmapped));
+        c.setEventDeserializer(EventDecoding.deserializer(shapes::unmapped, maxEventBytes));
         if (from.hasGtid()) {
             c.setGtidSet(from.gtid());
         } else {
@@ -379,6 +396,10 @@ public final class BinlogSource {
 
     private void handle(Event event) throws InterruptedException {
         EventType type = event.getHeader().getEventType();
+        if (event.getData() instanceof EventDecoding.Oversized o) {
+            oversized(event, o);
+            return;
+        }
         switch (type) {
             case ROTATE -> file = ((RotateEventData) event.getData()).getBinlogFilename();
             case MARIADB_GTID -> {
@@ -495,6 +516,32 @@ public final class BinlogSource {
             committed = end;
         }
         return end;
+    }
+
+    /**
+     * A rows event longer than sync.max-event-bytes, by sync.on-bad-data. One of a table the
+     * pipeline does not read is no concern of it; one of a mapped table loses its rows under warn
+     * and skip (reconcile repairs their keys).
+     */
+    private void oversized(Event event, EventDecoding.Oversized o) {
+        TableShapes.Shape info = shapes.info(o.tableId());
+        if (info == null) {
+            return;
+        }
+        String what = "a rows event of " + info.name();
+        oversizedCount.incrementAndGet();
+        EventHeaderV4 h = (EventHeaderV4) event.getHeader();
+        String at = file + ":" + (h.getNextPosition() - h.getEventLength());
+        String problem = what + " at " + at + " holds " + o.bytes() + " bytes, more than sync.max-event-bytes ("
+                + maxEventBytes + ")";
+        if (onOversized == BadDataPolicy.FAIL) {
+            throw RpctlException.badData("pipeline " + name + ": " + problem + "; not read (sync.on-bad-data=fail;"
+                    + " raise sync.max-event-bytes, or set sync.on-bad-data to warn or skip to go past it)");
+        }
+        if (onOversized == BadDataPolicy.WARN) {
+            log.warn("pipeline {}: {}; skipped unread, its rows are not applied (reconcile repairs their keys)", name,
+                    problem);
+        }
     }
 
     private void rows(Event event) throws InterruptedException {

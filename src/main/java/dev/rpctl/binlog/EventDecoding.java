@@ -1,5 +1,6 @@
 package dev.rpctl.binlog;
 
+import com.github.shyiko.mysql.binlog.event.EventData;
 import com.github.shyiko.mysql.binlog.event.EventType;
 import com.github.shyiko.mysql.binlog.event.LRUCache;
 import com.github.shyiko.mysql.binlog.event.TableMapEventData;
@@ -39,6 +40,17 @@ final class EventDecoding {
      * mapped table only: a rows event of any other table is skipped whole, undecoded.
      */
     static EventDeserializer deserializer(LongPredicate unmapped) {
+        return deserializer(unmapped, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #deserializer(LongPredicate)}, and a rows event whose data is longer than
+     * {@code maxEventBytes} is not decoded: it arrives as {@link Oversized}, its data skipped as it
+     * streams past (the connector reads an event below 16 MiB from the socket as it decodes it).
+     * Other events are left unbounded: the connector casts some (TABLE_MAP), and a query event is
+     * a statement (DDL, BEGIN), whose loss would leave the column tracking wrong.
+     */
+    static EventDeserializer deserializer(LongPredicate unmapped, int maxEventBytes) {
         Map<Long, TableMapEventData> tableMaps = new LRUCache<>(100, 0.75f, 10_000);
         Map<EventType, EventDataDeserializer> by = new EnumMap<>(EventType.class);
         by.put(EventType.FORMAT_DESCRIPTION, new FormatDescriptionEventDataDeserializer());
@@ -61,10 +73,34 @@ final class EventDecoding {
             by.put(ext ? EventType.EXT_DELETE_ROWS : EventType.DELETE_ROWS,
                     new SkippingDeletes(tableMaps, unmapped).setMayContainExtraInformation(ext));
         }
+        if (maxEventBytes < Integer.MAX_VALUE) {
+            by.replaceAll((type, inner) -> EventType.isRowMutation(type) ? new Bounded(type, inner, maxEventBytes) : inner);
+        }
         EventDeserializer d = new EventDeserializer(new EventHeaderV4Deserializer(), new NullEventDataDeserializer(), by, tableMaps);
         d.setCompatibilityMode(EventDeserializer.CompatibilityMode.DATE_AND_TIME_AS_LONG_MICRO,
                 EventDeserializer.CompatibilityMode.CHAR_AND_BINARY_AS_BYTE_ARRAY);
         return d;
+    }
+
+    /**
+     * An event whose data was longer than the bound, not decoded.
+     *
+     * @param tableId the table of the rows event
+     */
+    record Oversized(EventType type, long tableId, long bytes) implements EventData {
+    }
+
+    /** Decodes an event's data only when it is within the bound. */
+    private record Bounded(EventType type, EventDataDeserializer<?> inner, int max) implements EventDataDeserializer<EventData> {
+        @Override
+        public EventData deserialize(ByteArrayInputStream in) throws IOException {
+            int bytes = in.available();  // the event's data, as the connector blocked it off
+            if (bytes <= max) {
+                return inner.deserialize(in);
+            }
+            // a rows event starts with its 6-byte table id; the connector skips the rest of the block
+            return new Oversized(type, in.readLong(6), bytes);
+        }
     }
 
     /** Reads past the rest of a rows event; the row deserializers then see nothing left and stop. */

@@ -402,6 +402,11 @@ public final class CacheSide implements AutoCloseable {
      */
     private RpctlException failedToConnect(Throwable e) {
         RpctlException refused = Tls.refused(settings.tls(), "redis side " + name, address, e);
+        if (refused == null) {
+            HostPort first = settings.nodes().get(0);
+            refused = Tls.clientCertificateRefused(settings.tls(), "redis side " + name, address, first.host(), first.port(),
+                    (int) Math.min(2000, settings.timeout().toMillis()), e);
+        }
         return refused != null ? refused : RpctlException.unavailable("redis side " + name, address, e);
     }
 
@@ -492,8 +497,13 @@ public final class CacheSide implements AutoCloseable {
                 case SENTINEL -> {
                     JedisClientConfig sentinelConfig = tls(DefaultJedisClientConfig.builder()
                             .connectionTimeoutMillis(timeout).socketTimeoutMillis(timeout)).build();
-                    yield new JedisSentineled(settings.masterName(), b.database(settings.database()).build(), pool,
-                            nodes, sentinelConfig);
+                    try {
+                        yield new JedisSentineled(settings.masterName(), b.database(settings.database()).build(), pool,
+                                nodes, sentinelConfig);
+                    } catch (JedisException e) {
+                        // "All sentinels down" drops why: a sentinel asked alone says it (a certificate, a login)
+                        throw whyNoNodeAnswers(nodes, sentinelConfig, e);
+                    }
                 }
             };
         } catch (JedisException e) {

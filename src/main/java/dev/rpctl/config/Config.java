@@ -153,7 +153,7 @@ public final class Config {
         return new SyncSettings(get(Keys.SYNC_LANES), get(Keys.SYNC_QUEUE_CAPACITY), get(Keys.SYNC_BATCH_SIZE),
                 get(Keys.SYNC_CHECKPOINT_INTERVAL), get(Keys.SYNC_HEARTBEAT_INTERVAL),
                 get(Keys.SYNC_SERVER_ID_BASE), get(Keys.SYNC_KEEPALIVE_INTERVAL), get(Keys.SYNC_ON_BAD_DATA),
-                get(Keys.SYNC_UNHEALTHY_LAG));
+                get(Keys.SYNC_UNHEALTHY_LAG), get(Keys.SYNC_MAX_EVENT_BYTES));
     }
 
     public ClaimSettings claim() {
@@ -163,7 +163,11 @@ public final class Config {
 
     public KafkaSettings kafka() {
         return new KafkaSettings(get(Keys.KAFKA_BOOTSTRAP), get(Keys.KAFKA_TOPIC), get(Keys.KAFKA_GROUP_PREFIX),
-                get(Keys.KAFKA_PARTITIONS), get(Keys.KAFKA_DEAD_LETTER_TOPIC));
+                get(Keys.KAFKA_PARTITIONS), get(Keys.KAFKA_DEAD_LETTER_TOPIC),
+                new TlsSettings(get(Keys.KAFKA_TLS), get(Keys.KAFKA_TLS_CA), get(Keys.KAFKA_TLS_VERIFY),
+                        get(Keys.KAFKA_TLS_CERT), get(Keys.KAFKA_TLS_KEY), "kafka"),
+                get(Keys.KAFKA_SASL_MECHANISM), get(Keys.KAFKA_USER), get(Keys.KAFKA_PASSWORD),
+                get(Keys.SYNC_MAX_EVENT_BYTES));
     }
 
     public String metricsAddress() {

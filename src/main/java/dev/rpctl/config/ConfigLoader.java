@@ -110,6 +110,7 @@ public final class ConfigLoader {
         readEnv(values, problems);
         readFlags(given, typed == null ? Map.of() : typed, values, problems);
         crossCheck(values, problems);
+        exposedKeyFiles(values, problems);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
@@ -300,6 +301,11 @@ public final class ConfigLoader {
 
     /** Rules that involve more than one key, checked on the merged values. */
     private static void crossCheck(Map<Key<?>, Config.Resolved> values, List<String> problems) {
+        Config.Resolved mechanism = values.get(Keys.KAFKA_SASL_MECHANISM);
+        if (!((String) mechanism.value()).isBlank() && ((String) values.get(Keys.KAFKA_USER).value()).isBlank()) {
+            problems.add(at(mechanism) + Keys.KAFKA_SASL_MECHANISM.name() + ": a SASL login needs "
+                    + Keys.KAFKA_USER.name() + " (and " + Keys.KAFKA_PASSWORD.name() + ")");
+        }
         for (Keys.SideKeys side : Keys.sides()) {
             Object mode = values.get(side.mode()).value();
             String masterName = (String) values.get(side.masterName()).value();
@@ -312,6 +318,38 @@ public final class ConfigLoader {
                 problems.add(at(values.get(side.database())) + side.database().name()
                         + ": must be 0 when " + side.mode().name() + " is cluster (a Redis Cluster has only"
                         + " database 0), got " + database);
+            }
+        }
+    }
+
+    /**
+     * A TLS private key file (mysql, a side, kafka) that its group or others may read: warned
+     * about, or a problem with {@code --strict-perms}, as a password in clear in the config file is.
+     * A file that cannot be read is left to the connection, which names it.
+     */
+    private void exposedKeyFiles(Map<Key<?>, Config.Resolved> values, List<String> problems) {
+        List<Key<String>> keyFiles = new ArrayList<>(List.of(Keys.MYSQL_TLS_KEY, Keys.KAFKA_TLS_KEY));
+        Keys.sides().forEach(side -> keyFiles.add(side.tlsKey()));
+        for (Key<String> key : keyFiles) {
+            Config.Resolved r = values.get(key);
+            String file = (String) r.value();
+            if (file.isBlank()) {
+                continue;
+            }
+            Set<PosixFilePermission> perms;
+            try {
+                perms = Files.getPosixFilePermissions(cwd.resolve(file));
+            } catch (IOException | UnsupportedOperationException | java.nio.file.InvalidPathException e) {
+                continue;
+            }
+            if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
+                String message = key.name() + ": the private key " + file + " may be read by users other than its owner ("
+                        + PosixFilePermissions.toString(perms) + "); chmod 600 it";
+                if (strictPerms) {
+                    problems.add(at(r) + message);
+                } else {
+                    LOG.warn("{}{}", at(r), message);
+                }
             }
         }
     }

@@ -177,6 +177,11 @@ public final class Keys {
             ValueType.oneOf(BadDataPolicy.class), BadDataPolicy.FAIL,
             "What to do with an undecodable binlog row or cache entry: fail (exit 65), warn and go on,"
                     + " or skip it counting only in the metrics; going on past a cache entry replaces it.");
+    public static final Key<Integer> SYNC_MAX_EVENT_BYTES = define("sync.max-event-bytes",
+            ValueType.integer(1024, 1 << 30), 16 << 20,
+            "Largest binlog event or Kafka message (key and value) rpctl reads, in bytes; a larger one is bad data"
+                    + " (sync.on-bad-data) and is passed over unread. An event of 16 MiB or more arrives whole from"
+                    + " the binlog library, within the server's max_allowed_packet.");
     public static final Key<Duration> SYNC_UNHEALTHY_LAG = define("sync.unhealthy-lag", ValueType.DURATION,
             Duration.ofSeconds(30), "Lag of a side, or time a lane has retried one batch, beyond which /health answers 503"
                     + " (a side down, a stuck lane).",
@@ -213,6 +218,28 @@ public final class Keys {
                     + " naming where it was and why; blank: none.", Keys::blankOrKafkaName);
     public static final Key<Integer> KAFKA_PARTITIONS = define("kafka.partitions", ValueType.integer(1, 10_000), 12,
             "Partitions of kafka.topic when the publisher creates it: the most appliers one side can spread over.");
+    public static final Key<Boolean> KAFKA_TLS = define("kafka.tls", ValueType.BOOLEAN, false,
+            "Connect to the Kafka brokers over TLS (security.protocol SSL, or SASL_SSL with kafka.sasl-mechanism):"
+                    + " the publisher, the appliers and status.");
+    public static final Key<String> KAFKA_TLS_CA = define("kafka.tls-ca", PATH, "",
+            "PEM file of the CA certificate(s) that signed the brokers' certificates; blank trusts the JVM's own CA"
+                    + " certificates.");
+    public static final Key<TlsVerify> KAFKA_TLS_VERIFY = define("kafka.tls-verify", ValueType.oneOf(TlsVerify.class),
+            TlsVerify.FULL, "How much of the brokers' certificates to check: full (signed by the CA and naming the host"
+                    + " connected to, as the brokers advertise it), ca (signed by the CA), or none (encrypted, but a man in"
+                    + " the middle is accepted; logged as a warning).");
+    public static final Key<String> KAFKA_TLS_CERT = define("kafka.tls-cert", PATH, "",
+            "PEM file of a client certificate, for brokers with ssl.client.auth=required; blank for none.");
+    public static final Key<String> KAFKA_TLS_KEY = define("kafka.tls-key", PATH, "",
+            "PEM file of the private key of kafka.tls-cert (PKCS#8, unencrypted); keep it readable by rpctl only.");
+    public static final Key<String> KAFKA_SASL_MECHANISM = define("kafka.sasl-mechanism", ValueType.STRING, "",
+            "SASL login to the brokers as kafka.user: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; blank for none."
+                    + " Without kafka.tls, PLAIN sends the password as it is (logged as a warning).",
+            Keys::saslMechanism);
+    public static final Key<String> KAFKA_USER = define("kafka.user", ValueType.STRING, "",
+            "SASL user of kafka.sasl-mechanism.");
+    public static final Key<String> KAFKA_PASSWORD = define("kafka.password", ValueType.SECRET, "",
+            "Password of kafka.user. Give it through RPCTL_KAFKA_PASSWORD or ${env:NAME}, not in the file.");
 
     // --- Operations
 
@@ -346,6 +373,14 @@ public final class Keys {
         return SQL_IDENTIFIER.matcher(v).matches() ? null
                 : "expected an SQL identifier (letters, digits and _, not starting with a digit, at most 64),"
                         + " got \"" + v + "\"";
+    }
+
+    /** The SASL mechanisms rpctl can log in with, as Kafka names them. */
+    public static final List<String> SASL_MECHANISMS = List.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512");
+
+    private static String saslMechanism(String v) {
+        return v.isBlank() || SASL_MECHANISMS.contains(v.trim().toUpperCase(java.util.Locale.ROOT)) ? null
+                : "expected PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or blank, got \"" + v + "\"";
     }
 
     private static String blankOrKafkaName(String v) {

@@ -36,9 +36,12 @@ public final class KafkaClients {
     private static final long ADMIN_TIMEOUT_MS = 10_000;
 
     private final KafkaSettings settings;
+    private final KafkaSecurity security;
 
     public KafkaClients(KafkaSettings settings) {
         this.settings = settings;
+        this.security = new KafkaSecurity(settings);
+        security.warnAtStart();
     }
 
     public KafkaSettings settings() {
@@ -61,6 +64,7 @@ public final class KafkaClients {
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+        security.apply(p);
         return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
     }
 
@@ -78,6 +82,11 @@ public final class KafkaClients {
         p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 1_000);
         p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
                 "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+        // what one fetch may bring; a single batch above it still comes (Kafka's rule, so a consumer
+        // never sticks), and the applier passes a message above sync.max-event-bytes over as bad data
+        p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, settings.maxMessageBytes());
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.min(1 << 20, settings.maxMessageBytes()));
+        security.apply(p);
         return new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
     }
 
@@ -86,6 +95,7 @@ public final class KafkaClients {
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrap());
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT_MS);
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT_MS);
+        security.apply(p);
         return Admin.create(p);
     }
 
@@ -204,10 +214,17 @@ public final class KafkaClients {
         return lag < 0 || at < 0 ? -1 : lag + Math.max(0, now - at - commitIntervalMillis);
     }
 
-    /** Kafka did not answer: exit 69, naming the brokers. */
+    /**
+     * Kafka did not answer: exit 69, naming the brokers; or 78 when it answered but refused the
+     * TLS handshake or the login (see {@link KafkaSecurity#refused}).
+     */
     public RpctlException unavailable(Throwable cause) {
         if (cause instanceof KafkaUnavailable k) {
             cause = k.getCause();
+        }
+        RpctlException refused = security.refused(cause);
+        if (refused != null) {
+            return refused;
         }
         return new RpctlException(ExitCode.UNAVAILABLE, "kafka at " + settings.bootstrap() + " is unreachable: "
                 + RpctlException.rootMessage(cause) + " (check kafka.bootstrap)", cause);

@@ -223,6 +223,12 @@ final class KafkaApplier {
             if (hook != null) {
                 hook.before(group, r);
             }
+            int bytes = Math.max(0, r.serializedKeySize()) + Math.max(0, r.serializedValueSize());
+            if (bytes > clients.settings().maxMessageBytes()) {
+                badMessage(r, "it holds " + bytes + " bytes, more than sync.max-event-bytes ("
+                        + clients.settings().maxMessageBytes() + "); not read");
+                return;
+            }
             List<Change> changes;
             try {
                 changes = format.decode(r.value());

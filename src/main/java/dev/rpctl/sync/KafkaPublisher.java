@@ -111,7 +111,7 @@ final class KafkaPublisher implements BinlogSource.Listener, Leadership {
         this.ackHook = ackHook;
         this.source = new BinlogSource(name, repo.database().settings(), serverId,
                 new BinlogSource.Tables(Set.of(claimTable, heartbeatTable), repo::columns, namesInEvents),
-                settings.keepaliveInterval(), this);
+                settings.keepaliveInterval(), this).bound(settings.maxEventBytes(), settings.onBadData(), metrics.badData);
     }
 
     @Override

@@ -91,7 +91,7 @@ final class Pipeline implements BinlogSource.Listener, Leadership {
         this.hook = hook;
         this.source = new BinlogSource(name, repo.database().settings(), serverId,
                 new BinlogSource.Tables(Set.of(claimTable, heartbeatTable), repo::columns, namesInEvents),
-                settings.keepaliveInterval(), this);
+                settings.keepaliveInterval(), this).bound(settings.maxEventBytes(), settings.onBadData(), metrics.badData);
     }
 
     @Override

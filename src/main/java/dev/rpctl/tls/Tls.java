@@ -8,6 +8,8 @@ import dev.rpctl.errors.RpctlException;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -15,6 +17,7 @@ import javax.net.ssl.X509TrustManager;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -135,6 +138,9 @@ public final class Tls {
                         + ")" + hint, failure);
             }
             String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(java.util.Locale.ROOT);
+            if (t instanceof SSLException && refusesClientCertificate(m)) {
+                return clientCertificate(s, what, address, t, failure);
+            }
             if (m.contains("does not support ssl") || m.contains("server does not support tls")) {
                 return new RpctlException(ExitCode.CONFIG, what + " at " + address + " does not offer TLS, and "
                         + s.keys() + ".tls is on; turn TLS on in the server, or " + s.keys() + ".tls off", failure);
@@ -144,6 +150,66 @@ public final class Tls {
             }
         }
         return null;
+    }
+
+    /** The alerts a server sends when it does not accept the client's certificate, or its absence. */
+    private static boolean refusesClientCertificate(String message) {
+        return message.contains("certificate_required") || message.contains("bad_certificate")
+                || message.contains("unknown_ca") || message.contains("certificate_unknown");
+    }
+
+    private static RpctlException clientCertificate(TlsSettings s, String what, String address, Throwable alert,
+                                                    Throwable failure) {
+        String hint = s.hasClientCertificate()
+                ? "; check " + s.keys() + ".tls-cert and " + s.keys() + ".tls-key: the server must trust the CA that signed it"
+                : "; the server requires one: set " + s.keys() + ".tls-cert and " + s.keys() + ".tls-key";
+        return new RpctlException(ExitCode.CONFIG, what + " at " + address + " refused the TLS client certificate ("
+                + RpctlException.oneLine(alert.getMessage()) + ")" + hint, failure);
+    }
+
+    /**
+     * Whether a server whose link dropped at its first use (a broken pipe, a reset) refuses rpctl's
+     * client certificate or its absence. Under TLS 1.3 the client's handshake ends before the server
+     * has judged the certificate; its verdict comes as an alert, which a write that fails first
+     * never reads. A fresh handshake, then a read, hears it. Null when the server says nothing of
+     * the kind (it is down, it waits for a command).
+     */
+    public static RpctlException clientCertificateRefused(TlsSettings s, String what, String address, String host,
+                                                          int port, int timeoutMillis, Throwable failure) {
+        if (!s.on() || !linkDropped(failure)) {
+            return null;
+        }
+        try (SSLSocket socket = (SSLSocket) context(s).getSocketFactory().createSocket()) {
+            socket.connect(new InetSocketAddress(host, port), timeoutMillis);
+            // the verdict follows the handshake within a round trip; a server content with the certificate says nothing
+            socket.setSoTimeout(Math.min(500, timeoutMillis));
+            try (SSLSocket tls = (SSLSocket) context(s).getSocketFactory().createSocket(socket, host, port, false)) {
+                tls.setSSLParameters(parameters(s));
+                tls.startHandshake();
+                tls.getInputStream().read();
+            }
+        } catch (SSLException e) {
+            String m = e.getMessage() == null ? "" : e.getMessage().toLowerCase(java.util.Locale.ROOT);
+            if (refusesClientCertificate(m)) {
+                return clientCertificate(s, what, address, e, failure);
+            }
+        } catch (IOException | RuntimeException e) {
+            // down, timed out, or another story: the caller's own failure stands
+        }
+        return null;
+    }
+
+    private static boolean linkDropped(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(java.util.Locale.ROOT);
+            if (t instanceof java.net.SocketException && (m.contains("broken pipe") || m.contains("connection reset"))) {
+                return true;
+            }
+            if (t instanceof java.io.EOFException || m.contains("unexpected end of stream")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static List<X509Certificate> certificates(TlsSettings s, String file, String key) {

@@ -648,4 +648,47 @@ class ConfigLoaderTest {
                 "  password: \"\""), "rw-r--r--");
         assertEquals("x", loader(Map.of("REDIS_PW", "x")).strictPerms(true).load(shared, Map.of()).side("a").password());
     }
+
+    /** What ConfigLoader logs while {@code r} runs, as WARN lines. */
+    private static List<String> warnings(Runnable r) {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ConfigLoader.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+                new ch.qos.logback.core.read.ListAppender<>();
+        seen.start();
+        log.addAppender(seen);
+        try {
+            r.run();
+        } finally {
+            log.detachAppender(seen);
+        }
+        return seen.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+    }
+
+    @Test
+    void a_tls_key_file_others_may_read_is_a_warning_and_refused_with_strict_perms() throws IOException {
+        Path key = withPerms(write("client.key", "-----BEGIN PRIVATE KEY-----"), "rw-r-----");
+        Map<String, String> env = Map.of("RPCTL_KAFKA_TLS_KEY", key.toString());
+        List<String> warned = warnings(() -> loader(env).load(null, Map.of()));
+        assertEquals(List.of("env RPCTL_KAFKA_TLS_KEY: kafka.tls-key: the private key " + key
+                + " may be read by users other than its owner (rw-r-----); chmod 600 it"), warned);
+
+        Path f = withPerms(file("mysql:", "  tls-key: client.key"), "rw-------");
+        List<String> problems = assertThrows(ConfigException.class,
+                () -> loader(Map.of()).strictPerms(true).load(f, Map.of())).problems();
+        assertEquals(List.of(f + ":2: mysql.tls-key: the private key client.key may be read by users other than its"
+                + " owner (rw-r-----); chmod 600 it"), problems);
+        // the command line's --strict-perms is 78, as for a password in clear
+        dev.rpctl.Rpctl.Result r = dev.rpctl.Rpctl.isolated(dir).with("RPCTL_SIDE_B_TLS_KEY", key.toString())
+                .run("--strict-perms", "config", "check");
+        assertEquals(78, r.exitCode(), r::toString);
+        assertTrue(r.err().contains("side-b.tls-key: the private key " + key), r::toString);
+    }
+
+    @Test
+    void a_tls_key_file_only_its_owner_may_read_passes_strict_perms_without_a_warning() throws IOException {
+        Path key = withPerms(write("own.key", "-----BEGIN PRIVATE KEY-----"), "rw-------");
+        Map<String, String> env = Map.of("RPCTL_SIDE_A_TLS_KEY", key.toString(), "RPCTL_MYSQL_TLS_KEY", "missing.key");
+        assertEquals(List.of(), warnings(() -> loader(env).strictPerms(true).load(null, Map.of())));
+    }
 }

@@ -33,7 +33,7 @@ class KeysTest {
             assertFalse(key.description().isBlank(), key.name());
             assertSame(key, Keys.byName(key.name()).orElseThrow());
         }
-        assertEquals(76, Keys.all().size());
+        assertEquals(85, Keys.all().size());
         assertTrue(Keys.byName("mysql.nope").isEmpty());
     }
 
@@ -65,7 +65,8 @@ class KeysTest {
     @Test
     void exactly_the_passwords_are_secret() {
         List<String> secrets = Keys.all().stream().filter(Key::secret).map(Key::name).toList();
-        assertEquals(List.of("mysql.password", "replica.password", "side-a.password", "side-b.password"), secrets);
+        assertEquals(List.of("mysql.password", "replica.password", "side-a.password", "side-b.password", "kafka.password"),
+                secrets);
     }
 
     @Test

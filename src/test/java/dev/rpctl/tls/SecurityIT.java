@@ -299,6 +299,38 @@ class SecurityIT {
     }
 
     @Test
+    void a_redis_side_that_requires_a_client_certificate_is_served_with_the_configured_one_and_refused_without() throws Exception {
+        servers.startRedisRequiringClientCertificates();
+        Rpctl side = servers.rpctl().with("RPCTL_SIDE_A_NODES", "127.0.0.1:" + servers.redisClientCertPort);
+        // under TLS 1.3 the refusal comes after the handshake; without its alert this was "unreachable: Broken pipe", 69
+        fails(side.run("inspect", "--user", "1", "--activity", "1"), 78,
+                "redis side a at 127.0.0.1:" + servers.redisClientCertPort + " refused the TLS client certificate",
+                "the server requires one: set side-a.tls-cert and side-a.tls-key");
+        Rpctl withCert = side.with("RPCTL_SIDE_A_TLS_CERT", servers.clientCert.toString())
+                .with("RPCTL_SIDE_A_TLS_KEY", servers.clientKey.toString());
+        String a = Long.toString(Services.freshActivityId());
+        ok(withCert, "activity", "create", "--activity", a, "--count", "10", "--amount", "100");
+        ok(withCert, "claim", "--activity", a, "--user", "4");
+        String entry = servers.redisCli(servers.redisClientCertPort, "GET", "rp:claim:" + a + ":4").strip();
+        assertTrue(entry.startsWith("R|"), entry);
+    }
+
+    @Test
+    void a_sentinel_side_finds_its_master_and_writes_to_it_over_verified_tls() throws Exception {
+        servers.startSentinel();
+        Rpctl sentinel = servers.rpctl().with("RPCTL_SIDE_A_MODE", "sentinel").with("RPCTL_SIDE_A_MASTER_NAME", "rpmaster")
+                .with("RPCTL_SIDE_A_NODES", "127.0.0.1:" + servers.sentinelPort);
+        String a = Long.toString(Services.freshActivityId());
+        ok(sentinel, "activity", "create", "--activity", a, "--count", "10", "--amount", "100");
+        ok(sentinel, "claim", "--activity", a, "--user", "6");
+        ok(sentinel, "inspect", "--user", "6", "--activity", a);
+        String entry = servers.redisCli(servers.redisAPort, "GET", "rp:claim:" + a + ":6").strip();
+        assertTrue(entry.startsWith("R|"), entry);
+        fails(sentinel.with("RPCTL_SIDE_A_TLS_CA", servers.otherCa.toString()).run("inspect", "--user", "6", "--activity", a),
+                78, "redis side a at 127.0.0.1:" + servers.sentinelPort, "certificate does not verify", "side-a.tls-ca");
+    }
+
+    @Test
     void a_redis_side_without_tls_configured_cannot_talk_to_a_tls_only_server() {
         // the control: the servers really refuse plain connections, so the other tests prove TLS is used
         Rpctl.Result r = servers.rpctl().with("RPCTL_SIDE_A_TLS", "false").with("RPCTL_SIDE_A_TIMEOUT", "1s")
