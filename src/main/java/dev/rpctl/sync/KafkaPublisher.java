@@ -380,7 +380,10 @@ final class KafkaPublisher implements BinlogSource.Listener, Leadership {
             producer.send(record, (meta, e) -> {
                 if (e != null) {
                     metrics.errors.incrementAndGet();
-                    failed(new RpctlException(ExitCode.UNAVAILABLE, "pipeline " + name + ": kafka at "
+                    RpctlException why = clients.failure(e, KafkaClients.Use.PUBLISH, topic);
+                    failed(why.exitCode() != ExitCode.UNAVAILABLE
+                            ? new RpctlException(why.exitCode(), "pipeline " + name + ": " + why.getMessage(), e)
+                            : new RpctlException(ExitCode.UNAVAILABLE, "pipeline " + name + ": kafka at "
                             + clients.settings().bootstrap() + " did not take a message for " + topic + ": "
                             + RpctlException.rootMessage(e), e));
                     return;
@@ -402,9 +405,9 @@ final class KafkaPublisher implements BinlogSource.Listener, Leadership {
                 tx.done();
             });
         } catch (RuntimeException e) {
-            // the producer is closed (stopping) or the topic's metadata did not come within max.block.ms
+            // the producer is closed (stopping), the topic's metadata did not come within max.block.ms, or it was refused
             if (stopping.getCount() > 0) {
-                failed(clients.unavailable(e));
+                failed(clients.failure(e, KafkaClients.Use.PUBLISH, topic));
             }
         }
     }
