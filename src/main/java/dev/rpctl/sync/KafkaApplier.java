@@ -22,6 +22,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -411,8 +412,14 @@ final class KafkaApplier {
             consumer.commitAsync(out, (offsets, e) -> {
                 if (e != null) {
                     metrics.errors.incrementAndGet();
-                    log.warn("applier {}: committing offsets failed: {}; the next commit covers them", group,
-                            RpctlException.rootMessage(e));
+                    if (e instanceof RebalanceInProgressException) {
+                        // every commit while the group rebalances (a member joining or leaving) meets this: not news
+                        log.debug("applier {}: committing offsets waits for the rebalance: {}", group,
+                                RpctlException.rootMessage(e));
+                    } else {
+                        log.warn("applier {}: committing offsets failed: {}; the next commit covers them", group,
+                                RpctlException.rootMessage(e));
+                    }
                     // committed again next time round
                     offsets.keySet().forEach(tp -> {
                         Partition p = partitions.get(tp);
