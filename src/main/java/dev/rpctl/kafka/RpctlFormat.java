@@ -146,10 +146,7 @@ public final class RpctlFormat implements MessageFormat {
             }
             case "update" -> {
                 ClaimRow b = row(m, "before");
-                ClaimRow a = row(m, "after");
-                yield b.activityId() == a.activityId() && b.userId() == a.userId()
-                        ? List.of(Change.row(a))
-                        : List.of(Change.deleted(b.activityId(), b.userId(), b.version()), Change.row(a));
+                yield Change.update(b, row(m, "after"));
             }
             default -> throw new BadMessageException("unknown op \"" + op + "\" (expected insert, update, delete or heartbeat)");
         };
@@ -219,10 +216,7 @@ public final class RpctlFormat implements MessageFormat {
                     case "insert" -> after == null ? null : List.of(Change.row(after));
                     case "delete" -> before == null ? null : List.of(Change.deleted(before.activityId(), before.userId(),
                             before.version()));
-                    case "update" -> before == null || after == null ? null
-                            : before.activityId() == after.activityId() && before.userId() == after.userId()
-                            ? List.of(Change.row(after))
-                            : List.of(Change.deleted(before.activityId(), before.userId(), before.version()), Change.row(after));
+                    case "update" -> before == null || after == null ? null : Change.update(before, after);
                     default -> null;
                 };
             } catch (IOException | RuntimeException e) {
