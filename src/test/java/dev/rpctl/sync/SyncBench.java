@@ -381,9 +381,13 @@ public final class SyncBench {
         return from;
     }
 
-    /** Seconds until every daemon's metrics of each side add up to {@code rows} applied, or 600 s. */
-    private static double untilApplied(List<SyncService> daemons, int rows, long t0) throws InterruptedException {
+    /**
+     * Seconds until every daemon's metrics of each side add up to {@code rows} applied, or 600 s;
+     * and, in {@code [1]}, until the first row was applied (start-up: a consumer group's join).
+     */
+    private static double[] untilApplied(List<SyncService> daemons, int rows, long t0) throws InterruptedException {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
+        double first = -1;
         while (System.nanoTime() < until) {
             Map<String, Long> bySide = new HashMap<>();
             for (SyncService d : daemons) {
@@ -391,12 +395,15 @@ public final class SyncBench {
                     bySide.merge(m.side(), m.rowsApplied(), Long::sum);
                 }
             }
+            if (first < 0 && bySide.values().stream().anyMatch(n -> n > 0)) {
+                first = (System.nanoTime() - t0) / 1e9;
+            }
             if (bySide.values().stream().allMatch(n -> n >= rows)) {
                 break;
             }
             Thread.sleep(20);
         }
-        return (System.nanoTime() - t0) / 1e9;
+        return new double[]{(System.nanoTime() - t0) / 1e9, Math.max(0, first)};
     }
 
     private static void kafkaCatchup(SyncFixture f, int rows, int perTx) throws Exception {
@@ -407,7 +414,7 @@ public final class SyncBench {
         SyncService direct = f.service("all", false);
         long t0 = System.nanoTime();
         direct.start();
-        double directSecs = untilApplied(List.of(direct), rows, t0);
+        double[] directSecs = untilApplied(List.of(direct), rows, t0);
         direct.shutdown();
         double floor = plainSets(f, rows);
 
@@ -423,7 +430,7 @@ public final class SyncBench {
         double publishSecs = (System.nanoTime() - t0) / 1e9;
         publisher.shutdown();
 
-        double[] applierSecs = new double[2];
+        double[][] applierSecs = new double[2][];
         for (int n = 1; n <= 2; n++) {
             // a group of its own, reading the topic from its start
             f.env.put("RPCTL_KAFKA_GROUP_PREFIX", "bench" + f.id + "-" + n);
@@ -450,17 +457,26 @@ public final class SyncBench {
             }
         }
         int lanes = f.app().config().sync().lanes();
-        System.out.printf(Locale.ROOT, "direct pipelines, both sides (%d lanes each): %.2f s, %.0f rows/s, %.3fx of plain SETs%n",
-                lanes, directSecs, rows / directSecs, floor / directSecs);
-        System.out.printf(Locale.ROOT, "plain pipelined SETs of as many keys to both sides: %.2f s, %.0f keys/s%n", floor, rows / floor);
-        System.out.printf(Locale.ROOT, "publisher, binlog -> topic (%d partitions): %.2f s, %.0f rows/s%n",
-                Integer.getInteger("bench.partitions", 12), publishSecs, rows / publishSecs);
+        System.out.printf(Locale.ROOT, "%ncatch-up of %d rows, one run (a shared machine: read the ratios, not the rates):%n", rows);
+        System.out.printf(Locale.ROOT, "%-50s %8s %9s %8s %14s%n", "PATH", "SECONDS", "ROWS/S", "X SETS", "AFTER START-UP");
+        row("plain pipelined SETs of as many keys, both sides", floor, 0, rows, floor);
+        row("direct pipelines, both sides (" + lanes + " lanes each)", directSecs[0], directSecs[1], rows, floor);
+        row("publisher, binlog -> topic (" + Integer.getInteger("bench.partitions", 12) + " partitions)", publishSecs, 0,
+                rows, floor);
         for (int n = 1; n <= 2; n++) {
-            double rate = rows / applierSecs[n - 1];
-            System.out.printf(Locale.ROOT, "%d applier(s) a side, topic -> both sides: %.2f s, %.0f rows/s (%.0f per applier),"
-                    + " %.3fx of plain SETs (per applier: %.3fx)%n", n, applierSecs[n - 1], rate, rate / n,
-                    floor / applierSecs[n - 1], floor / applierSecs[n - 1] / n);
+            row(n + " applier" + (n == 1 ? "" : "s") + " a side, topic -> both sides", applierSecs[n - 1][0],
+                    applierSecs[n - 1][1], rows, floor);
+            if (n > 1) {
+                row("  the same, per applier", applierSecs[n - 1][0] * n, applierSecs[n - 1][1] * n, rows, floor);
+            }
         }
+        System.out.println("AFTER START-UP: rows/s from the first row applied (an applier's first includes its group's join)");
+    }
+
+    /** One row of the catch-up table: its rate and its ratio to plain SETs, and its rate after start-up. */
+    private static void row(String what, double secs, double startup, int rows, double floorSecs) {
+        System.out.printf(Locale.ROOT, "%-50s %8.2f %9.0f %7.3fx %14.0f%n", what, secs, rows / secs, floorSecs / secs,
+                startup > 0 ? rows / (secs - startup) : rows / secs);
     }
 
     /**
