@@ -13,20 +13,29 @@ import org.HdrHistogram.Histogram;
 import redis.clients.jedis.PipelineBase;
 import redis.clients.jedis.params.SetParams;
 
+import java.io.IOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -198,7 +207,7 @@ public final class SyncBench {
         }
         AtomicInteger next = new AtomicInteger();
         AtomicInteger deadlocks = new AtomicInteger();
-        List<Throwable> writerFailures = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Throwable> writerFailures = Collections.synchronizedList(new ArrayList<>());
         long start = System.nanoTime();
         // heartbeats applied before the counted rows (start-up, warm-up) are left out of the figures
         Histogram[] beatsBefore = new Histogram[sides.size()];
@@ -347,17 +356,17 @@ public final class SyncBench {
      * once. A short random pause first, as the claim service's retry, so two victims do not meet again.
      */
     private static void insertRetryingVictims(PreparedStatement ps, AtomicInteger deadlocks)
-            throws java.sql.SQLException, InterruptedException {
+            throws SQLException, InterruptedException {
         for (int attempt = 1; ; attempt++) {
             try {
                 ps.executeUpdate();
                 return;
-            } catch (java.sql.SQLException e) {
+            } catch (SQLException e) {
                 if (attempt == 20 || !(ROLLED_BACK.equals(e.getSQLState()) || e.getErrorCode() == 1213)) {
                     throw e;
                 }
                 deadlocks.incrementAndGet();
-                Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(1, 2 + Math.min(attempt, 10) * 2L));
+                Thread.sleep(ThreadLocalRandom.current().nextLong(1, 2 + Math.min(attempt, 10) * 2L));
             }
         }
     }
@@ -489,16 +498,16 @@ public final class SyncBench {
         private final long brokerBefore = brokerTicks();
 
         CpuUse() {
-            java.lang.management.ThreadMXBean t = ManagementFactory.getThreadMXBean();
+            ThreadMXBean t = ManagementFactory.getThreadMXBean();
             for (long id : t.getAllThreadIds()) {
                 before.put(id, Math.max(0, t.getThreadCpuTime(id)));
             }
         }
 
         void print(double wallSecs) {
-            java.lang.management.ThreadMXBean t = ManagementFactory.getThreadMXBean();
-            Map<String, Long> byKind = new java.util.TreeMap<>();
-            for (java.lang.management.ThreadInfo i : t.getThreadInfo(t.getAllThreadIds())) {
+            ThreadMXBean t = ManagementFactory.getThreadMXBean();
+            Map<String, Long> byKind = new TreeMap<>();
+            for (ThreadInfo i : t.getThreadInfo(t.getAllThreadIds())) {
                 if (i == null) {
                     continue;
                 }
@@ -520,11 +529,11 @@ public final class SyncBench {
         /** utime + stime of the local broker in clock ticks (100 a second), or -1. */
         private static long brokerTicks() {
             try {
-                String pid = java.nio.file.Files.readString(java.nio.file.Path.of(".local/kafka/kafka.pid")).trim();
-                String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+                String pid = Files.readString(Path.of(".local/kafka/kafka.pid")).trim();
+                String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
                 String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
                 return Long.parseLong(f[11]) + Long.parseLong(f[12]);
-            } catch (java.io.IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException e) {
                 return -1;
             }
         }
