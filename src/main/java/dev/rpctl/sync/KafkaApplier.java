@@ -22,6 +22,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -156,6 +157,9 @@ final class KafkaApplier {
                 }
             }
         } catch (KafkaException e) {
+            if (e instanceof InterruptException || e instanceof WakeupException) {
+                throw e;
+            }
             // the broker refused the group or the topic (77), or the client its configuration (78)
             RpctlException why = clients.failure(e, KafkaClients.Use.CONSUME, topic);
             synchronized (this) {
