@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Kafka-mode figures against the local services (with their KRaft broker), each beside its baseline from the same run.
-#   bench/kafka-bench.sh lag [RATE] [SECONDS]       commit-to-both-sides lag through the publisher, the topic and one applier a side
+#   bench/kafka-bench.sh lag [RATE] [SECONDS]       commit-to-both-sides lag through the publisher, the topic and one applier a side,
+#                                                   beside the direct pipelines' lag in the same run, and where the time goes stage by stage
 #   bench/kafka-bench.sh catchup [ROWS] [PER_TX]    backlog rows/s: direct pipelines, plain SETs, the publisher, 1 and 2 appliers a side
-# JVM options in BENCH_JAVA_OPTS (default -Xmx256m); -Dbench.partitions=N sizes the topic (default 12).
+# JVM options in BENCH_JAVA_OPTS (default -Xmx256m); -Dbench.partitions=N sizes the topic (default 12);
+# -Dbench.rounds=N alternates the direct and the Kafka lag passes N times and prints their medians.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"

@@ -388,7 +388,8 @@ public final class Keys {
     }
 
     private static String kafkaName(String v) {
-        return KAFKA_NAME.matcher(v).matches() ? null
+        // Kafka takes neither "." nor ".." as a topic name
+        return KAFKA_NAME.matcher(v).matches() && !v.equals(".") && !v.equals("..") ? null
                 : "expected a Kafka name (letters, digits, '.', '_' and '-'), got \"" + v + "\"";
     }
 

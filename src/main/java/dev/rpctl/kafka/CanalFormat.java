@@ -1,7 +1,6 @@
 package dev.rpctl.kafka;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rpctl.protocol.ClaimRow;
 
 import java.util.ArrayList;
@@ -26,11 +25,8 @@ public final class CanalFormat implements MessageFormat {
 
     @Override
     public List<Change> decode(byte[] value) {
-        if (value == null || value.length == 0) {
-            return List.of();
-        }
-        JsonNode m = RpctlFormat.Json.parse(value);
-        if (m.path("isDdl").asBoolean(false)) {
+        JsonNode m = ClaimColumns.message(value);
+        if (m == null || m.path("isDdl").asBoolean(false)) {
             return List.of();
         }
         JsonNode table = m.get("table");
@@ -54,16 +50,9 @@ public final class CanalFormat implements MessageFormat {
                 case "INSERT" -> out.add(Change.row(r));
                 case "DELETE" -> out.add(Change.deleted(r.activityId(), r.userId(), r.version()));
                 default -> {
-                    JsonNode was = old != null && old.isArray() && i < old.size() ? old.get(i) : null;
-                    if (was != null && was.isObject() && data.get(i).isObject()) {
-                        ObjectNode before = ((ObjectNode) data.get(i)).deepCopy();
-                        before.setAll((ObjectNode) was);
-                        ClaimRow b = columns.row(before, "old[" + i + "]");
-                        if (b.activityId() != r.activityId() || b.userId() != r.userId()) {
-                            out.add(Change.deleted(b.activityId(), b.userId(), b.version()));
-                        }
-                    }
-                    out.add(Change.row(r));
+                    ClaimRow b = columns.before(data.get(i), old != null && old.isArray() && i < old.size() ? old.get(i) : null,
+                            "old[" + i + "]");
+                    out.addAll(b == null ? List.of(Change.row(r)) : Change.update(b, r));
                 }
             }
         }

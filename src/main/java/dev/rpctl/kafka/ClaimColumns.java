@@ -1,6 +1,7 @@
 package dev.rpctl.kafka;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rpctl.protocol.ClaimRow;
 
 import java.time.Instant;
@@ -35,6 +36,24 @@ final class ClaimColumns {
     }
 
     /** The row in {@code row}; throws {@link BadMessageException} naming the column that is missing or wrong. */
+    /**
+     * The row before an update as Maxwell and Canal give it: the row after ({@code data}) with the
+     * changed columns' old values ({@code old}) laid over it; null when there is no {@code old} object.
+     */
+    ClaimRow before(JsonNode data, JsonNode old, String what) {
+        if (old == null || !old.isObject() || data == null || !data.isObject()) {
+            return null;
+        }
+        ObjectNode before = ((ObjectNode) data).deepCopy();
+        before.setAll((ObjectNode) old);
+        return row(before, what);
+    }
+
+    /** A message's JSON object; null for an empty value (a Kafka tombstone, which carries nothing). */
+    static JsonNode message(byte[] value) {
+        return value == null || value.length == 0 ? null : RpctlFormat.Json.parse(value);
+    }
+
     ClaimRow row(JsonNode row, String what) {
         if (row == null || !row.isObject()) {
             throw new BadMessageException("no " + what + " row");

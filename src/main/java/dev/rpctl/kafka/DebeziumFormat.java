@@ -25,10 +25,10 @@ public final class DebeziumFormat implements MessageFormat {
 
     @Override
     public List<Change> decode(byte[] value) {
-        if (value == null || value.length == 0) {
+        JsonNode root = ClaimColumns.message(value);
+        if (root == null) {
             return List.of();
         }
-        JsonNode root = RpctlFormat.Json.parse(value);
         JsonNode m = root.has("payload") && root.has("schema") ? root.get("payload") : root;
         if (m == null || m.isNull()) {
             return List.of();
@@ -56,9 +56,7 @@ public final class DebeziumFormat implements MessageFormat {
                 if (before == null || before.isNull()) {
                     yield List.of(Change.row(a));
                 }
-                ClaimRow b = columns.row(before, "before");
-                yield b.activityId() == a.activityId() && b.userId() == a.userId() ? List.of(Change.row(a))
-                        : List.of(Change.deleted(b.activityId(), b.userId(), b.version()), Change.row(a));
+                yield Change.update(columns.row(before, "before"), a);
             }
             case "t", "m" -> List.of();
             default -> throw new BadMessageException("unknown op \"" + op + "\" (expected c, r, u, d, t or m)");

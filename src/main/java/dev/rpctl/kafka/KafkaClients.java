@@ -13,7 +13,21 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.ClusterAuthorizationException;
+import org.apache.kafka.common.errors.GroupAuthorizationException;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.errors.InvalidPartitionsException;
+import org.apache.kafka.common.errors.InvalidReplicationFactorException;
+import org.apache.kafka.common.errors.InvalidRequestException;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.PolicyViolationException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -26,6 +40,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.TreeSet;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -65,7 +81,11 @@ public final class KafkaClients {
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
         security.apply(p);
-        return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        try {
+            return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        } catch (KafkaException e) {
+            throw failure(e, Use.PUBLISH, null);
+        }
     }
 
     /** An applier's consumer in {@code group}: offsets are committed by the applier, never automatically. */
@@ -87,26 +107,41 @@ public final class KafkaClients {
         p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, settings.maxMessageBytes());
         p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.min(1 << 20, settings.maxMessageBytes()));
         security.apply(p);
-        return new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        try {
+            return new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        } catch (KafkaException e) {
+            throw failure(e, Use.CONSUME, settings.topic());
+        }
     }
 
+    /** @throws RpctlException 78 when the client refuses its configuration (kafka.bootstrap resolves to nothing) */
     public Admin admin() {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrap());
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT_MS);
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT_MS);
         security.apply(p);
-        return Admin.create(p);
+        try {
+            return Admin.create(p);
+        } catch (KafkaException e) {
+            throw failure(e, Use.DESCRIBE, null);
+        }
     }
 
     /**
      * The partition count of {@code topic}, creating it with kafka.partitions when it is missing.
      *
-     * @throws RpctlException 69 when no broker answers
+     * @throws RpctlException 69 when no broker answers, 77 when the broker's ACLs refuse, 78 when
+     *                        the broker refuses to create the topic as configured
      */
     public int ensureTopic(String topic) {
         try (Admin admin = admin()) {
-            Optional<Integer> have = partitions(admin, topic);
+            Optional<Integer> have;
+            try {
+                have = partitions(admin, topic);
+            } catch (KafkaUnavailable e) {
+                throw failure(e.getCause(), Use.DESCRIBE, topic);
+            }
             if (have.isPresent()) {
                 return have.get();
             }
@@ -115,7 +150,7 @@ public final class KafkaClients {
                         .all().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw unavailable(e.getCause());
+                    throw failure(e.getCause(), Use.CREATE, topic);
                 }
             }
             return partitions(admin, topic).orElseThrow(() -> unavailable(new IllegalStateException(
@@ -185,8 +220,10 @@ public final class KafkaClients {
                 lag = recorded < 0 ? lag : Math.max(lag, recorded);
             }
             return new GroupLag(group, members, messages, lag);
-        } catch (ExecutionException | TimeoutException | KafkaUnavailable e) {
-            throw unavailable(e instanceof ExecutionException ? e.getCause() : e);
+        } catch (ExecutionException | KafkaUnavailable e) {
+            throw failure(e.getCause(), Use.DESCRIBE, topic);
+        } catch (TimeoutException e) {
+            throw unavailable(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw RpctlException.temporary("interrupted while reading group " + group);
@@ -212,6 +249,88 @@ public final class KafkaClients {
             }
         }
         return lag < 0 || at < 0 ? -1 : lag + Math.max(0, now - at - commitIntervalMillis);
+    }
+
+    /**
+     * What a Kafka client was doing, for naming the ACL operation a refusal is about: per kind
+     * of resource (topic, consumer group, cluster), the operation the broker checks.
+     */
+    public enum Use {
+        /** the publisher's producer, the dead-letter copies */
+        PUBLISH("WRITE", "WRITE", "IDEMPOTENT_WRITE"),
+        /** an applier's consumer: fetching, joining the group, committing offsets */
+        CONSUME("READ", "READ", "DESCRIBE"),
+        /** creating a missing topic */
+        CREATE("CREATE", "DESCRIBE", "CREATE"),
+        /** describing a topic, a group's members and offsets ('rpctl status') */
+        DESCRIBE("DESCRIBE", "DESCRIBE", "DESCRIBE");
+
+        final String onTopic;
+        final String onGroup;
+        final String onCluster;
+
+        Use(String onTopic, String onGroup, String onCluster) {
+            this.onTopic = onTopic;
+            this.onGroup = onGroup;
+            this.onCluster = onCluster;
+        }
+    }
+
+    /**
+     * The exit and the one line for a failure of a Kafka client doing {@code use} (on
+     * {@code topic}, where it was one topic's): the broker's ACLs refused (77, naming the topic,
+     * group or cluster and the operation to grant); the client or the broker refused what the
+     * configuration asks for (78, naming the key); anything else is the broker not answering (69).
+     */
+    public RpctlException failure(Throwable e, Use use, String topic) {
+        Throwable c = e;
+        while ((c instanceof ExecutionException || c instanceof CompletionException || c instanceof KafkaUnavailable
+                || (c != null && c.getClass() == KafkaException.class)) && c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        String at = "kafka at " + settings.bootstrap();
+        if (c instanceof TopicAuthorizationException t) {
+            String topics = t.unauthorizedTopics() == null || t.unauthorizedTopics().isEmpty()
+                    ? (topic == null ? settings.topic() : topic) : String.join(", ", new TreeSet<>(t.unauthorizedTopics()));
+            return denied(at, use.onTopic, "topic " + topics, c);
+        }
+        if (c instanceof GroupAuthorizationException g) {
+            return denied(at, use.onGroup, "group " + (g.groupId() == null ? "?" : g.groupId()), c);
+        }
+        if (c instanceof ClusterAuthorizationException) {
+            return denied(at, use.onCluster, "the cluster", c);
+        }
+        // a wrong SASL login or a TLS handshake refused: the configuration's (78), as for MySQL and Redis
+        RpctlException refused = security.refused(c);
+        if (refused != null) {
+            return refused;
+        }
+        if (c instanceof AuthorizationException || c instanceof AuthenticationException) {
+            return new RpctlException(ExitCode.NOPERM, at + " refused this client: " + RpctlException.rootMessage(c), c);
+        }
+        if (c instanceof ConfigException) {
+            String m = RpctlException.rootMessage(c);
+            String key = m.contains(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG) ? "kafka.bootstrap" : null;
+            return new RpctlException(ExitCode.CONFIG, key != null
+                    ? "kafka.bootstrap \"" + settings.bootstrap() + "\" is not usable: " + m
+                    + " (set kafka.bootstrap to the brokers' host:port, comma-separated)"
+                    : "the kafka client refused its configuration: " + m, c);
+        }
+        if (use == Use.CREATE && (c instanceof InvalidTopicException || c instanceof PolicyViolationException
+                || c instanceof InvalidReplicationFactorException || c instanceof InvalidPartitionsException
+                || c instanceof InvalidConfigurationException || c instanceof InvalidRequestException)) {
+            return new RpctlException(ExitCode.CONFIG, "topic " + topic + " does not exist and " + at
+                    + " refused to create it with " + settings.partitions() + " partitions: " + RpctlException.rootMessage(c)
+                    + " (set kafka.topic to a topic that exists or that the broker creates, kafka.partitions to a count it"
+                    + " accepts, or create the topic)", c);
+        }
+        return unavailable(c);
+    }
+
+    private static RpctlException denied(String at, String operation, String resource, Throwable cause) {
+        return new RpctlException(ExitCode.NOPERM, at + " denied " + operation + " on " + resource
+                + " to this client's principal (" + cause.getClass().getSimpleName() + "); grant it with an ACL allowing "
+                + operation + " on " + resource, cause);
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.rpctl.kafka;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rpctl.protocol.ClaimRow;
 
 import java.util.List;
@@ -24,10 +23,10 @@ public final class MaxwellFormat implements MessageFormat {
 
     @Override
     public List<Change> decode(byte[] value) {
-        if (value == null || value.length == 0) {
+        JsonNode m = ClaimColumns.message(value);
+        if (m == null) {
             return List.of();
         }
-        JsonNode m = RpctlFormat.Json.parse(value);
         String type = RpctlFormat.Json.text(m, "type");
         if (type.startsWith("table-") || type.startsWith("database-") || type.equals("bootstrap-start")
                 || type.equals("bootstrap-complete")) {
@@ -44,18 +43,9 @@ public final class MaxwellFormat implements MessageFormat {
                 yield List.of(Change.deleted(b.activityId(), b.userId(), b.version()));
             }
             case "update" -> {
-                JsonNode data = m.get("data");
-                ClaimRow a = columns.row(data, "data");
-                JsonNode old = m.get("old");
-                if (old == null || !old.isObject() || !data.isObject()) {
-                    yield List.of(Change.row(a));
-                }
-                // the row before: data with the changed columns' old values
-                ObjectNode before = ((ObjectNode) data).deepCopy();
-                before.setAll((ObjectNode) old);
-                ClaimRow b = columns.row(before, "old");
-                yield b.activityId() == a.activityId() && b.userId() == a.userId() ? List.of(Change.row(a))
-                        : List.of(Change.deleted(b.activityId(), b.userId(), b.version()), Change.row(a));
+                ClaimRow a = columns.row(m.get("data"), "data");
+                ClaimRow b = columns.before(m.get("data"), m.get("old"), "old");
+                yield b == null ? List.of(Change.row(a)) : Change.update(b, a);
             }
             default -> throw new BadMessageException("unknown type \"" + type + "\" (expected insert, update or delete)");
         };

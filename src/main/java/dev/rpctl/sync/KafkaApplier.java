@@ -20,7 +20,10 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -151,6 +154,17 @@ final class KafkaApplier {
                     commit(false, partitions.keySet());
                     nextCommit = now + settings.checkpointInterval().toMillis();
                     consumerLag();
+                }
+            }
+        } catch (KafkaException e) {
+            if (e instanceof InterruptException || e instanceof WakeupException) {
+                throw e;
+            }
+            // the broker refused the group or the topic (77), or the client its configuration (78)
+            RpctlException why = clients.failure(e, KafkaClients.Use.CONSUME, topic);
+            synchronized (this) {
+                if (failure == null) {
+                    failure = new RpctlException(why.exitCode(), "applier " + group + ": " + why.getMessage(), e);
                 }
             }
         } finally {
@@ -352,9 +366,11 @@ final class KafkaApplier {
             Thread.currentThread().interrupt();
             throw new StopRouting();
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
-            RpctlException failed = new RpctlException(ExitCode.UNAVAILABLE, "applier " + group + ": could not copy the bad"
+            RpctlException why = clients.failure(e, KafkaClients.Use.PUBLISH, deadLetterTopic);
+            RpctlException failed = new RpctlException(why.exitCode(), "applier " + group + ": could not copy the bad"
                     + " message at topic " + r.topic() + " partition " + r.partition() + " offset " + r.offset() + " to "
-                    + deadLetterTopic + ": " + RpctlException.rootMessage(e), e);
+                    + deadLetterTopic + ": " + (why.exitCode() == ExitCode.UNAVAILABLE ? RpctlException.rootMessage(e)
+                    : why.getMessage()), e);
             synchronized (this) {
                 if (failure == null) {
                     failure = failed;
@@ -406,8 +422,14 @@ final class KafkaApplier {
             consumer.commitAsync(out, (offsets, e) -> {
                 if (e != null) {
                     metrics.errors.incrementAndGet();
-                    log.warn("applier {}: committing offsets failed: {}; the next commit covers them", group,
-                            RpctlException.rootMessage(e));
+                    if (e instanceof RebalanceInProgressException) {
+                        // every commit while the group rebalances (a member joining or leaving) meets this: not news
+                        log.debug("applier {}: committing offsets waits for the rebalance: {}", group,
+                                RpctlException.rootMessage(e));
+                    } else {
+                        log.warn("applier {}: committing offsets failed: {}; the next commit covers them", group,
+                                RpctlException.rootMessage(e));
+                    }
                     // committed again next time round
                     offsets.keySet().forEach(tp -> {
                         Partition p = partitions.get(tp);

@@ -1,46 +1,104 @@
 package dev.rpctl.sync;
 
-import dev.rpctl.errors.RpctlException;
 import dev.rpctl.binlog.BinlogPosition;
 import dev.rpctl.binlog.BinlogSource;
 import dev.rpctl.binlog.ClaimDecoder;
 import dev.rpctl.binlog.RowChange;
 import dev.rpctl.binlog.Values;
 import dev.rpctl.binlog.XaId;
-import dev.rpctl.cache.CacheSide;
 import dev.rpctl.config.BadDataPolicy;
 import dev.rpctl.config.MappingSettings;
 import dev.rpctl.config.SyncSettings;
+import dev.rpctl.errors.RpctlException;
 import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.protocol.ClaimRow;
-import dev.rpctl.protocol.Entry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
- * One leadership of one pipeline: binlog source -> per-user lanes -> one cache side, with the
- * checkpointer and the heartbeat writer beside them. Checkpoints are saved through the pipeline's
- * lock ({@link PipelineLock#save}); a save the lock refuses means this session no longer holds the
- * lock (another daemon may lead already), and the pipeline stops on the spot: lanes aborted
- * before their next write, reader closed, nothing saved ({@link #stopForLostLock()}).
+ * One leadership of one pipeline: the binlog source, read from the checkpoint, and its claim
+ * changes handed to a {@link Sink}: the ordered lanes of one cache side ({@link SideSink}), or
+ * the Kafka topic ({@link KafkaPublisher}); with the checkpointer and the heartbeat writer beside
+ * them. Checkpoints are saved through the pipeline's lock ({@link PipelineLock#save}); a save the
+ * lock refuses means this session no longer holds the lock (another daemon may lead already), and
+ * the pipeline stops on the spot: the sink aborted before its next write, reader closed, nothing
+ * saved ({@link #stopForLostLock()}).
  */
-final class Pipeline implements BinlogSource.Listener, Leadership {
+final class Pipeline implements BinlogSource.Listener {
     private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
 
+    /**
+     * Where a pipeline's changes go, called on the reader thread (but {@link #abort} and
+     * {@link #drain}). Each change is counted in the transaction the sink gets it under
+     * ({@link TxTracker.Tx#add()}) and done when it is written, so the checkpoint passes a
+     * transaction only once the sink has written all of it.
+     */
+    interface Sink {
+        /**
+         * Before the reader starts: make the lanes or the producer. {@code stopping} opens when the
+         * pipeline stops; {@code fail} ends it (bad data under sync.on-bad-data=fail, a refused
+         * command, a send the producer gave up on).
+         */
+        void open(BinlogPosition from, TxTracker tracker, CountDownLatch stopping, Consumer<RpctlException> fail);
+
+        /** This pipeline's heartbeat row, written at {@code beatMillis}, read back from the binlog. */
+        void beat(long beatMillis) throws InterruptedException;
+
+        /** A claim row inserted ({@code before} null), updated, or deleted ({@code after} null). */
+        void change(ClaimRow before, ClaimRow after) throws InterruptedException;
+
+        /** After each row of the claim table, read or skipped. */
+        default void rowRead() {
+        }
+
+        /** The transaction read so far ends at {@code end}; before the tracker closes it. */
+        void commit(BinlogPosition end);
+
+        /** An XA transaction was prepared, its rows held by the reader until it is resolved. */
+        default void prepared(BinlogPosition end) {
+        }
+
+        /** The rows of a committed XA transaction follow, counted under {@code held}. */
+        void resolving(TxTracker.Tx held);
+
+        /** They have all been read (or reading them failed). */
+        void resolvingEnds();
+
+        /** After the rows of a resolved XA transaction ending at {@code end}, counted under {@code tx}. */
+        default void resolved(TxTracker.Tx tx, BinlogPosition end) {
+        }
+
+        /** The transaction being read is dropped: it is read again from {@code resumeFrom}. */
+        default void abandon(BinlogPosition resumeFrom) {
+        }
+
+        /** Stops at once, before the next write; what is in hand stays unwritten (and unchecked). */
+        void abort();
+
+        /** After an {@link #abort}: waits, until {@code untilNanos}, for the sink's threads to end. */
+        default void awaitAborted(long untilNanos) {
+        }
+
+        /** Writes what it holds, within {@code untilNanos}; what it cannot by then stays above the checkpoint. */
+        void drain(long untilNanos);
+    }
+
+    /** Test hook: runs on the reader thread before a claim row is handed to the sink, so a test can hold it mid-transaction. */
+    interface RowHook {
+        void before(String pipeline, RowChange change) throws InterruptedException;
+    }
+
     private final String name;
-    private final CacheSide side;
-    private final CacheProtocol protocol;
-    private final MappingSettings mapping;
     private final SyncSettings settings;
     private final SyncRepository repo;
     private final PipelineLock lock;
@@ -49,38 +107,32 @@ final class Pipeline implements BinlogSource.Listener, Leadership {
     private final String claimTable;
     private final String heartbeatTable;
     private final ClaimDecoder decoder;
+    private final CacheProtocol versionsChecked;
+    private final RowHook hook;
+    private final Sink sink;
     /** Prepared XA transactions by id, each holding the checkpoint until resolved; reader thread only. */
     private final Map<XaId, TxTracker.Tx> prepared = new HashMap<>();
-    private final List<Lane> lanes = new ArrayList<>();
-    private final List<Thread> laneThreads = new ArrayList<>();
     private final CountDownLatch ended = new CountDownLatch(1);
     private final CountDownLatch stopping = new CountDownLatch(1);
     private TxTracker tracker;
     private Thread sourceThread;
     private Thread checkpointer;
     private Thread heartbeat;
-    private Thread pinger;
     private volatile Throwable failure;
     private volatile boolean lockLost;
     private volatile BinlogPosition saved;
     private long savedBeat;
-    /** Where rows are counted instead of the transaction being read: a resolved XA prepare; reader thread only. */
-    private TxTracker.Tx routing;
-    private final RowHook hook;
 
-    /** Test hook: runs on the reader thread before a claim row is routed, so a test can hold it mid-transaction. */
-    interface RowHook {
-        void before(String pipeline, RowChange change) throws InterruptedException;
-    }
-
-    /** @param namesInEvents the server logs column names (binlog_row_metadata=FULL) */
-    Pipeline(String name, long serverId, CacheSide side, CacheProtocol protocol, MappingSettings mapping,
-             SyncSettings settings, SyncRepository repo, PipelineLock lock, SyncMetrics metrics, boolean namesInEvents,
-             RowHook hook) {
+    /**
+     * @param namesInEvents the server logs column names (binlog_row_metadata=FULL)
+     * @param versionsChecked where an update whose version did not rise is reported as bad data,
+     *                        naming its cache key: the direct pipeline, which writes the caches;
+     *                        null for the publisher, which passes the row on
+     */
+    Pipeline(String name, long serverId, MappingSettings mapping, SyncSettings settings, SyncRepository repo,
+             PipelineLock lock, SyncMetrics metrics, boolean namesInEvents, RowHook hook, CacheProtocol versionsChecked,
+             Sink sink) {
         this.name = name;
-        this.side = side;
-        this.protocol = protocol;
-        this.mapping = mapping;
         this.settings = settings;
         this.repo = repo;
         this.lock = lock;
@@ -89,32 +141,17 @@ final class Pipeline implements BinlogSource.Listener, Leadership {
         this.heartbeatTable = mapping.heartbeatTable().toLowerCase(Locale.ROOT);
         this.decoder = new ClaimDecoder(mapping.versionColumn());
         this.hook = hook;
+        this.versionsChecked = versionsChecked;
+        this.sink = sink;
         this.source = new BinlogSource(name, repo.database().settings(), serverId,
                 new BinlogSource.Tables(Set.of(claimTable, heartbeatTable), repo::columns, namesInEvents),
                 settings.keepaliveInterval(), this).bound(settings.maxEventBytes(), settings.onBadData(), metrics.badData);
     }
 
-    @Override
-    public void start(BinlogPosition from) {
+    void start(BinlogPosition from) {
         tracker = new TxTracker(from);
         saved = from;
-        for (int i = 0; i < settings.lanes(); i++) {
-            Lane lane = new Lane(name + "-" + i, settings.queueCapacity(), settings.batchSize(), side, protocol, metrics,
-                    settings.onBadData(), this::laneFailed);
-            lanes.add(lane);
-            laneThreads.add(thread("lane-" + name + "-" + i, lane));
-        }
-        metrics.laneDepths(() -> lanes.stream().map(Lane::depth).toList());
-        metrics.laneRetries(() -> {
-            List<SyncMetrics.LaneRetry> out = new ArrayList<>();
-            for (int i = 0; i < lanes.size(); i++) {
-                long since = lanes.get(i).retryingSinceMillis();
-                if (since > 0) {
-                    out.add(new SyncMetrics.LaneRetry(i, since, lanes.get(i).retryError()));
-                }
-            }
-            return out;
-        });
+        sink.open(from, tracker, stopping, this::fail);
         sourceThread = thread("binlog-" + name, () -> {
             try {
                 source.run(from);
@@ -128,10 +165,15 @@ final class Pipeline implements BinlogSource.Listener, Leadership {
         });
         checkpointer = thread("checkpoint-" + name, this::checkpointLoop);
         heartbeat = thread("heartbeat-" + name, this::heartbeatLoop);
-        pinger = thread("ping-" + name, this::pingLoop);
     }
 
-    private static Thread thread(String name, Runnable r) {
+    /** The lane of a user among n: consecutive ids are spread; one user always maps to the same lane. */
+    static int laneOf(long userId, int n) {
+        long h = userId * 0x9E3779B97F4A7C15L;
+        return (int) Math.floorMod(h ^ (h >>> 32), (long) n);
+    }
+
+    static Thread thread(String name, Runnable r) {
         Thread t = new Thread(r, name);
         t.setDaemon(true);
         t.start();
@@ -139,15 +181,16 @@ final class Pipeline implements BinlogSource.Listener, Leadership {
     }
 
     /**
-     * A lane met bad data under sync.on-bad-data=fail: the pipeline ends with it. The reader may be
-     * waiting on that lane's full queue, so it is interrupted as well as disconnected.
+     * The sink failed for good (bad data under sync.on-bad-data=fail, a send the producer gave
+     * up on): the pipeline ends with it. The reader may be waiting on the sink (a full lane), so
+     * it is interrupted as well as disconnected.
      */
-    private void laneFailed(RpctlException e) {
+    private void fail(RpctlException e) {
         synchronized (this) {
             if (failure != null) {
                 return;
             }
-            failure = new RpctlException(e.exitCode(), "pipeline " + name + ": " + e.getMessage(), e);
+            failure = e;
         }
         source.stop();
         Thread reader = sourceThread;
@@ -157,35 +200,30 @@ final class Pipeline implements BinlogSource.Listener, Leadership {
     }
 
     /** Waits until the source ends by itself (a failure, a lost lock) or the timeout passes; true when ended. */
-    @Override
-    public boolean awaitEnd(long millis) throws InterruptedException {
+    boolean awaitEnd(long millis) throws InterruptedException {
         return ended.await(millis, TimeUnit.MILLISECONDS);
     }
 
-    @Override
-    public Throwable failure() {
+    Throwable failure() {
         return failure;
     }
 
     /** Whether the pipeline stopped because its session no longer holds the lock. */
-    @Override
-    public boolean lostLock() {
+    boolean lostLock() {
         return lockLost;
     }
 
     /**
      * The pipeline's lock is no longer this session's: stops writing at once, from whichever thread
-     * found out. The lanes are aborted before their next batch (one already sent is not recalled),
+     * found out. The sink is aborted before its next write (one already sent is not recalled),
      * the reader is closed, and nothing more is saved; {@link #stop} then only waits for the threads.
      */
-    @Override
-    public void stopForLostLock() {
+    void stopForLostLock() {
         if (lockLost) {
             return;
         }
         lockLost = true;
-        lanes.forEach(Lane::abort);
-        laneThreads.forEach(Thread::interrupt);
+        sink.abort();
         stopping.countDown();
         source.stop();
         ended.countDown();
@@ -196,47 +234,31 @@ final class Pipeline implements BinlogSource.Listener, Leadership {
     }
 
     /**
-     * Stops reading. With {@code drain}, lets the lanes write what they hold and saves the
-     * checkpoint, within the deadline whatever the side does: a lane that has not finished by then
-     * (its side down or stuck) is left with its batch unapplied, and the checkpoint stays behind
-     * that batch, so the next start applies it. Without, drops everything as a crash would.
+     * Stops reading. With {@code drain}, lets the sink write what it holds and saves the
+     * checkpoint, within the deadline whatever the side or the broker does: what the sink has not
+     * written by then is left, and the checkpoint stays behind it, so the next start reads it
+     * again. Without, drops everything as a crash would.
      */
-    @Override
-    public void stop(boolean drain, Duration deadline) {
+    void stop(boolean drain, Duration deadline) {
         long until = System.nanoTime() + deadline.toNanos();
         stopping.countDown();
         source.stop();
+        heartbeat.interrupt();
         if (!drain || lockLost) {
-            lanes.forEach(Lane::abort);
+            sink.abort();
             sourceThread.interrupt();
-            laneThreads.forEach(Thread::interrupt);
             checkpointer.interrupt();
-            heartbeat.interrupt();
-            pinger.interrupt();
             // a lane in the middle of a batch finishes that one call; none starts another
-            for (Thread t : laneThreads) {
-                join(t, until);
-            }
+            sink.awaitAborted(until);
             join(sourceThread, until);
             return;
         }
-        heartbeat.interrupt();
-        pinger.interrupt();
         join(sourceThread, Math.min(until, System.nanoTime() + 1_000_000_000L));
         if (sourceThread.isAlive()) {
-            // the reader waits on a full lane: what it has not routed is not checkpointed either
+            // the reader waits on a full lane: what it has not handed over is not checkpointed either
             sourceThread.interrupt();
         }
-        lanes.forEach(Lane::drain);
-        for (Thread t : laneThreads) {
-            join(t, until - 500_000_000L);
-        }
-        for (int i = 0; i < lanes.size(); i++) {
-            if (laneThreads.get(i).isAlive()) {
-                lanes.get(i).abort();
-                laneThreads.get(i).interrupt();
-            }
-        }
+        sink.drain(until);
         checkpointer.interrupt();
         join(checkpointer, until);
         try {
@@ -247,7 +269,7 @@ final class Pipeline implements BinlogSource.Listener, Leadership {
         log.info("pipeline {}: stopped at {}", name, saved);
     }
 
-    private static void join(Thread t, long untilNanos) {
+    static void join(Thread t, long untilNanos) {
         long ms = Math.max(1, (untilNanos - System.nanoTime()) / 1_000_000);
         try {
             t.join(ms);
@@ -285,7 +307,7 @@ final class Pipeline implements BinlogSource.Listener, Leadership {
             if (!lock.save(p, beat, metrics.lagMillis(System.currentTimeMillis()))) {
                 metrics.errors.incrementAndGet();
                 log.warn("pipeline {}: the checkpoint save was refused: the lock's session no longer holds the pipeline's"
-                        + " lock; stopping its lanes and reader", name);
+                        + " lock; stopping its writes and reader", name);
                 stopForLostLock();
                 return;
             }
@@ -293,42 +315,6 @@ final class Pipeline implements BinlogSource.Listener, Leadership {
             savedBeat = beat;
         }
         metrics.checkpointSaved(saved, System.currentTimeMillis());
-    }
-
-    /**
-     * Pings the side once a second: rpctl_sync_side_up, and one log line when the side stops
-     * answering and one when it answers again (a lane that cannot write retries without a word).
-     */
-    private void pingLoop() {
-        boolean up = true;
-        while (stopping.getCount() > 0) {
-            boolean now;
-            String why = null;
-            try {
-                side.ping();
-                now = true;
-            } catch (RuntimeException e) {
-                now = false;
-                why = RpctlException.rootMessage(e);
-            }
-            metrics.sideUp(now);
-            if (now != up) {
-                if (now) {
-                    log.info("pipeline {}: side {} answers again", name, side.name());
-                } else {
-                    log.warn("pipeline {}: side {} at {} does not answer ({}); its changes wait in the lanes", name,
-                            side.name(), side.address(), why);
-                }
-                up = now;
-            }
-            try {
-                if (stopping.await(1000, TimeUnit.MILLISECONDS)) {
-                    return;
-                }
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
     }
 
     private void heartbeatLoop() {
@@ -369,10 +355,7 @@ final class Pipeline implements BinlogSource.Listener, Leadership {
             if (after != null && name.equals(Values.asString(RowChange.value(after, RowChange.indexOf(c.columns(), "pipeline"))))) {
                 Long beat = Values.asLong(RowChange.value(after, RowChange.indexOf(c.columns(), "beat_millis")));
                 if (beat != null) {
-                    Lane.Beat b = new Lane.Beat(beat, lanes.size());
-                    for (Lane lane : lanes) {
-                        lane.put(new Lane.Item(null, null, -1, -1, tx(), b, -1));
-                    }
+                    sink.beat(beat);
                 }
             }
             return;
@@ -385,22 +368,18 @@ final class Pipeline implements BinlogSource.Listener, Leadership {
         }
         try {
             switch (c.kind()) {
-                case INSERT -> putRow(decoder.after(c));
-                case DELETE -> putTombstone(decoder.before(c));
+                case INSERT -> sink.change(null, decoder.after(c));
+                case DELETE -> sink.change(decoder.before(c), null);
                 case UPDATE -> {
                     ClaimRow before = decoder.before(c);
                     ClaimRow after = decoder.after(c);
+                    sink.change(before, after);
                     boolean sameKey = before.activityId() == after.activityId() && before.userId() == after.userId();
-                    if (!sameKey) {
-                        // the old key's row is gone: announce that, and fill the new key
-                        putTombstone(before);
-                    }
-                    putRow(after);
-                    if (sameKey && after.version() <= before.version()) {
+                    if (versionsChecked != null && sameKey && after.version() <= before.version()) {
                         // applied all the same: it is the row as it is now; but the caches' compare-and-set
                         // keeps whatever it already holds at this version, so a writer bypassed the version rule
                         badData(c, "its version did not rise (" + before.version() + " -> " + after.version()
-                                + ") for " + protocol.key(after.activityId(), after.userId())
+                                + ") for " + versionsChecked.key(after.activityId(), after.userId())
                                 + "; every write must raise it, or a cache entry of that version stays as it was", "applied");
                     }
                 }
@@ -408,6 +387,7 @@ final class Pipeline implements BinlogSource.Listener, Leadership {
         } catch (IllegalArgumentException | ArithmeticException | NullPointerException e) {
             badData(c, "undecodable: " + e.getMessage(), "skipped");
         }
+        sink.rowRead();
     }
 
     /** The sync.on-bad-data policy: fail (exit 65), warn and go on, or count only. */
@@ -424,35 +404,10 @@ final class Pipeline implements BinlogSource.Listener, Leadership {
         }
     }
 
-    private void putRow(ClaimRow r) throws InterruptedException {
-        lane(r.userId()).put(new Lane.Item(protocol.key(r.activityId(), r.userId()), Entry.row(r), r.activityId(), r.userId(), tx(), null,
-                r.updatedAtMillis()));
-    }
-
-    private void putTombstone(ClaimRow r) throws InterruptedException {
-        lane(r.userId()).put(new Lane.Item(protocol.key(r.activityId(), r.userId()), Entry.tombstone(r.version() + 1), r.activityId(), r.userId(),
-                tx(), null, -1));
-    }
-
-    private TxTracker.Tx tx() {
-        TxTracker.Tx t = routing != null ? routing : tracker.current();
-        t.add();
-        return t;
-    }
-
-    private Lane lane(long userId) {
-        return lanes.get(laneOf(userId, lanes.size()));
-    }
-
-    /** The lane of a user among n: consecutive ids are spread; one user always maps to the same lane. */
-    static int laneOf(long userId, int n) {
-        long h = userId * 0x9E3779B97F4A7C15L;
-        return (int) Math.floorMod(h ^ (h >>> 32), (long) n);
-    }
-
     @Override
     public void commit(BinlogPosition end) {
         metrics.transactions.incrementAndGet();
+        sink.commit(end);
         tracker.commit(end);
     }
 
@@ -460,6 +415,7 @@ final class Pipeline implements BinlogSource.Listener, Leadership {
     public void prepared(XaId xid, BinlogPosition end) {
         metrics.transactions.incrementAndGet();
         prepared.put(xid, tracker.hold(end));
+        sink.prepared(end);
     }
 
     @Override
@@ -472,14 +428,16 @@ final class Pipeline implements BinlogSource.Listener, Leadership {
                     committed ? " its rows are not applied: run 'rpctl reconcile'" : " nothing to undo");
         } else if (committed) {
             // under the prepare's transaction: the checkpoint passes the prepare only once they are written
-            routing = held;
+            TxTracker.Tx under = held != null ? held : tracker.current();
+            sink.resolving(held);
             try {
                 for (RowChange c : rows) {
                     row(c);
                 }
             } finally {
-                routing = null;
+                sink.resolvingEnds();
             }
+            sink.resolved(under, end);
         }
         if (held != null) {
             held.done();
@@ -489,6 +447,7 @@ final class Pipeline implements BinlogSource.Listener, Leadership {
 
     @Override
     public void abandon(BinlogPosition resumeFrom) {
+        sink.abandon(resumeFrom);
         tracker.abandon(resumeFrom);
     }
 

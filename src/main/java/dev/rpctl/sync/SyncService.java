@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -415,17 +416,17 @@ public final class SyncService {
                 return;
             }
             long serverId = serverId(settings.serverIdBase(), lock.slot());
-            Leadership p;
+            Pipeline p;
             if (side == null) {
                 log.info("pipeline {}: leading as {}; to topic {} at {}, from {}", name, PipelineLock.PROCESS,
                         kafka.settings().topic(), kafka.settings().bootstrap(), from);
-                p = new KafkaPublisher(name, serverId, mapping, settings, repo, lock, metrics, namesInEvents, kafka, rowHook,
-                        ackHook);
+                p = new Pipeline(name, serverId, mapping, settings, repo, lock, metrics, namesInEvents, rowHook, null,
+                        new KafkaPublisher(name, mapping.claimTable().toLowerCase(Locale.ROOT), metrics, kafka, ackHook));
             } else {
                 log.info("pipeline {}: leading as {}; side {} at {}, from {}", name, PipelineLock.PROCESS, side.name(),
                         side.address(), from);
-                p = new Pipeline(name, serverId, side, protocol, mapping, settings, repo, lock, metrics, namesInEvents,
-                        rowHook);
+                p = new Pipeline(name, serverId, mapping, settings, repo, lock, metrics, namesInEvents, rowHook, protocol,
+                        new SideSink(name, side, protocol, settings, metrics));
             }
             p.start(from);
             try {

@@ -63,6 +63,33 @@ class ExitCodesIT {
     }
 
     @Test
+    void kafka_mode_with_a_bootstrap_that_resolves_to_nothing_exits_78_naming_kafka_bootstrap() {
+        Rpctl.Result r = rpctl.with("RPCTL_KAFKA_BOOTSTRAP", "no-such-broker.invalid:9092")
+                .run("sync-daemon", "--source", "kafka", "--side", "a");
+        fails(r, 78, "kafka.bootstrap \"no-such-broker.invalid:9092\" is not usable", "bootstrap");
+    }
+
+    @Test
+    void kafka_mode_with_a_topic_the_broker_refuses_to_create_exits_78_naming_the_topic_and_the_key() throws Exception {
+        // the broker refuses a topic whose name differs from an existing one's only by '.' and '_'
+        String id = Long.toString(Services.freshActivityId());
+        String taken = "rpctl.it." + id + ".collide";
+        String wanted = "rpctl_it_" + id + "_collide";
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", Services.env().get("RPCTL_KAFKA_BOOTSTRAP"));
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+            admin.createTopics(java.util.List.of(new org.apache.kafka.clients.admin.NewTopic(taken, 1, (short) 1)))
+                    .all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            try {
+                Rpctl.Result r = rpctl.with("RPCTL_KAFKA_TOPIC", wanted).run("sync-daemon", "--source", "kafka", "--side", "a");
+                fails(r, 78, "topic " + wanted + " does not exist", "refused to create it", "collides", "kafka.topic");
+            } finally {
+                admin.deleteTopics(java.util.List.of(taken)).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
     void sync_daemon_with_both_kafka_ends_or_an_unknown_format_is_a_usage_error() {
         fails(rpctl.run("sync-daemon", "--sink", "kafka", "--source", "kafka"), 64, "--sink kafka", "two daemons");
         fails(rpctl.run("sync-daemon", "--source", "kafka", "--format", "avro"), 64, "unknown --format avro",

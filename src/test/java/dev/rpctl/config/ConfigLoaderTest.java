@@ -313,6 +313,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void a_topic_name_kafka_does_not_take_is_refused_with_its_line() throws IOException {
+        Path f = file("kafka:", "  topic: '..'", "  dead-letter-topic: rpctl.dead letters");
+        assertEquals(List.of(
+                f + ":2: kafka.topic: expected a Kafka name (letters, digits, '.', '_' and '-'), got \"..\"",
+                f + ":3: kafka.dead-letter-topic: expected a Kafka name (letters, digits, '.', '_' and '-'),"
+                        + " got \"rpctl.dead letters\""), problems(f));
+    }
+
+    @Test
     void a_mapping_is_refused_where_a_value_is_expected() throws IOException {
         Path f = file(
                 "mysql:",

@@ -5,26 +5,37 @@ import com.github.shyiko.mysql.binlog.event.EventHeaderV4;
 import com.github.shyiko.mysql.binlog.event.deserialization.EventDeserializer;
 import dev.rpctl.app.App;
 import dev.rpctl.binlog.BinlogPosition;
+import dev.rpctl.binlog.RowChange;
+import dev.rpctl.binlog.Values;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.cache.RawRedis;
 import org.HdrHistogram.Histogram;
 import redis.clients.jedis.PipelineBase;
 import redis.clients.jedis.params.SetParams;
 
+import java.io.IOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -39,7 +50,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * counted. The default rate, 6,800 rows/s, is half the new-claim peak measured by {@code bench/claims}.
  * {@code catchup ROWS [PER_TX]}: a backlog applied by both pipelines vs a bare BinaryLogClient
  * tail with a no-op handler over the same binlog range.
- * {@code kafka-lag RATE SECONDS}: as {@code lag}, through Kafka: the publisher and one applier a side.
+ * {@code kafka-lag RATE SECONDS}: as {@code lag}, through Kafka (the publisher and one applier a
+ * side), beside the direct pipelines' {@code lag} in the same run, with each row's time at every
+ * stage of the way; {@code -Dbench.rounds=N} alternates the two N times and prints the medians.
  * {@code kafka-catchup ROWS [PER_TX]}: in one run, the direct pipelines' catch-up, plain pipelined
  * SETs of as many keys, the publisher's backlog into the topic, and the topic applied to both sides
  * by one and then by two appliers a side ({@code -Dbench.partitions}, default 12).
@@ -47,26 +60,81 @@ import java.util.concurrent.atomic.AtomicLongArray;
 public final class SyncBench {
     public static void main(String[] args) throws Exception {
         String mode = args.length > 0 ? args[0] : "lag";
-        try (SyncFixture f = new SyncFixture()) {
-            // the bench writes millions of entries: let the sides forget them soon after
-            f.env.put("RPCTL_MAPPING_ENTRY_TTL", "5m");
-            boolean kafka = mode.startsWith("kafka-");
+        boolean kafka = mode.startsWith("kafka-");
+        if (mode.endsWith("lag")) {
+            int rate = args.length > 1 ? Integer.parseInt(args[1]) : 6800;
+            int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
             if (kafka) {
-                KafkaPipelineIT.useKafka(f, Integer.getInteger("bench.partitions", 12));
-            }
-            if (mode.endsWith("lag")) {
-                lag(f, args.length > 1 ? Integer.parseInt(args[1]) : 6800, args.length > 2 ? Integer.parseInt(args[2]) : 20, kafka);
-            } else if (kafka) {
-                kafkaCatchup(f, args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000,
-                        args.length > 2 ? Integer.parseInt(args[2]) : 10_000);
+                kafkaLag(rate, seconds);
             } else {
-                catchup(f, args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000,
-                        args.length > 2 ? Integer.parseInt(args[2]) : 10_000);
+                try (SyncFixture f = fixture(false)) {
+                    lag(f, rate, seconds, false);
+                }
+            }
+            return;
+        }
+        try (SyncFixture f = fixture(kafka)) {
+            int rows = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
+            int perTx = args.length > 2 ? Integer.parseInt(args[2]) : 10_000;
+            if (kafka) {
+                kafkaCatchup(f, rows, perTx);
+            } else {
+                catchup(f, rows, perTx);
             }
         }
     }
 
-    private static void lag(SyncFixture f, int rate, int seconds, boolean kafka) throws Exception {
+    /** A fixture of its own (table, activity, pipelines, topic) for one measured pass. */
+    private static SyncFixture fixture(boolean kafka) throws Exception {
+        SyncFixture f = new SyncFixture();
+        // the bench writes millions of entries: let the sides forget them soon after
+        f.env.put("RPCTL_MAPPING_ENTRY_TTL", "5m");
+        if (kafka) {
+            KafkaPipelineIT.useKafka(f, Integer.getInteger("bench.partitions", 12));
+        }
+        return f;
+    }
+
+    /**
+     * {@code -Dbench.rounds} rounds (default 1) of the direct pipelines' lag and then the lag
+     * through Kafka, each pass on a table and topic of its own, at the same rate; then the medians
+     * of both over the rounds, side by side. The machine's noise moves both alike.
+     */
+    private static void kafkaLag(int rate, int seconds) throws Exception {
+        int rounds = Integer.getInteger("bench.rounds", 1);
+        List<double[]> direct = new ArrayList<>();
+        List<double[]> through = new ArrayList<>();
+        for (int r = 1; r <= rounds; r++) {
+            System.out.printf("%n== round %d of %d: direct pipelines%n", r, rounds);
+            try (SyncFixture f = fixture(false)) {
+                direct.add(lag(f, rate, seconds, false));
+            }
+            System.out.printf("%n== round %d of %d: through Kafka%n", r, rounds);
+            try (SyncFixture f = fixture(true)) {
+                through.add(lag(f, rate, seconds, true));
+            }
+        }
+        double[] d = medians(direct);
+        double[] k = medians(through);
+        System.out.printf(Locale.ROOT, "%ncommit -> both sides at %d rows/s, medians of %d round(s):%n", rate, rounds);
+        System.out.printf(Locale.ROOT, "%-22s %9s %9s %9s%n", "PATH", "P50 MS", "P99 MS", "P99.9 MS");
+        System.out.printf(Locale.ROOT, "%-22s %9.2f %9.2f %9.2f%n", "direct pipelines", d[0], d[1], d[2]);
+        System.out.printf(Locale.ROOT, "%-22s %9.2f %9.2f %9.2f%n", "through Kafka", k[0], k[1], k[2]);
+        System.out.printf(Locale.ROOT, "%-22s %8.1fx %8.1fx %8.1fx%n", "Kafka / direct", k[0] / d[0], k[1] / d[1], k[2] / d[2]);
+    }
+
+    private static double[] medians(List<double[]> runs) {
+        double[] out = new double[3];
+        for (int k = 0; k < out.length; k++) {
+            int col = k;
+            double[] v = runs.stream().mapToDouble(x -> x[col]).sorted().toArray();
+            out[k] = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        }
+        return out;
+    }
+
+    /** One lag pass; returns commit -> both sides p50, p99 and p99.9 in milliseconds. */
+    private static double[] lag(SyncFixture f, int rate, int seconds, boolean kafka) throws Exception {
         int warmup = Integer.getInteger("bench.warmup", 3);
         int writers = Integer.getInteger("bench.writers", 8);
         int perTx = Integer.getInteger("bench.rows-per-tx", 8);
@@ -83,7 +151,32 @@ public final class SyncBench {
         // through Kafka: the publisher from now, and one applier a side whose lanes are observed
         SyncService publisher = kafka ? KafkaPipelineIT.publisher(f, true) : null;
         SyncService daemon = kafka ? KafkaPipelineIT.applier(f, "all") : f.service("all", true);
+        // through Kafka, each row's time at every stage: read from the binlog, acknowledged by the broker, polled by each side
+        AtomicLongArray read = new AtomicLongArray(total);
+        AtomicLongArray acked = new AtomicLongArray(total);
+        AtomicLongArray[] polled = {new AtomicLongArray(total), new AtomicLongArray(total)};
         if (publisher != null) {
+            // user u is row u - 1 of this run; each hook costs a parse and an array write
+            publisher.beforeRow((pipeline, c) -> {
+                Object[] row = c.after() != null ? c.after() : c.before();
+                Long user = Values.asLong(RowChange.value(row, RowChange.indexOf(c.columns(), "user_id")));
+                if (user != null && user >= 1 && user <= total) {
+                    read.compareAndSet((int) (user - 1), 0, micros());
+                }
+            });
+            publisher.onAcknowledged(key -> {
+                long user = userOfMessageKey(key);
+                if (user >= 1 && user <= total) {
+                    acked.compareAndSet((int) (user - 1), 0, micros());
+                }
+            });
+            List<String> groups = daemon.metrics().stream().map(SyncMetrics::pipeline).toList();
+            daemon.beforeRecord((group, r) -> {
+                long user = userOfMessageKey(r.key());
+                if (user >= 1 && user <= total) {
+                    polled[groups.indexOf(group)].compareAndSet((int) (user - 1), 0, micros());
+                }
+            });
             publisher.start();
             SyncFixture.awaitLeading(publisher);
         }
@@ -98,6 +191,7 @@ public final class SyncBench {
             });
         }
         daemon.start();
+        CpuUse cpu = new CpuUse();
         while (!sides.stream().allMatch(m -> m.appliedBeatMillis() > 0)) {
             Thread.sleep(50);
         }
@@ -112,6 +206,8 @@ public final class SyncBench {
             sql.append(r == 0 ? "" : ", ").append("(?, ?, 100, 'bench', 1)");
         }
         AtomicInteger next = new AtomicInteger();
+        AtomicInteger deadlocks = new AtomicInteger();
+        List<Throwable> writerFailures = Collections.synchronizedList(new ArrayList<>());
         long start = System.nanoTime();
         // heartbeats applied before the counted rows (start-up, warm-up) are left out of the figures
         Histogram[] beatsBefore = new Histogram[sides.size()];
@@ -130,6 +226,8 @@ public final class SyncBench {
         for (int w = 0; w < writers; w++) {
             Thread t = new Thread(() -> {
                 try (Connection c = f.connect(); PreparedStatement ps = c.prepareStatement(sql.toString())) {
+                    // as the claim service's pool: no gap locks, so inserts of neighbouring users seldom deadlock
+                    c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
                     int from;
                     while ((from = next.getAndAdd(perTx)) < total) {
                         long due = start + from * 1_000_000_000L / rate;
@@ -142,7 +240,7 @@ public final class SyncBench {
                             ps.setLong(2 * r + 2, from + r + 1);
                         }
                         long before = micros();
-                        ps.executeUpdate();
+                        insertRetryingVictims(ps, deadlocks);
                         long after = micros();
                         for (int r = 0; r < perTx; r++) {
                             called[from + r] = before;
@@ -150,7 +248,7 @@ public final class SyncBench {
                         }
                     }
                 } catch (Exception e) {
-                    throw new IllegalStateException(e);
+                    writerFailures.add(e);
                 }
             });
             t.start();
@@ -189,6 +287,25 @@ public final class SyncBench {
         print("commit -> side " + sides.get(1).side(), each[1]);
         print("call -> both sides", fromCall);
         print("commit call", commit);
+        if (kafka) {
+            // where the time goes through Kafka, stage by stage, for the counted rows of side a
+            Histogram[] stages = new Histogram[4];
+            for (int k = 0; k < stages.length; k++) {
+                stages[k] = new Histogram(3_600_000_000L, 3);
+            }
+            for (int i = first; i < total; i++) {
+                long[] at = {returned[i], read.get(i), acked.get(i), polled[0].get(i), applied[0].get(i)};
+                for (int k = 0; k < stages.length; k++) {
+                    if (at[k] > 0 && at[k + 1] > 0) {
+                        stages[k].recordValue(Math.max(0, at[k + 1] - at[k]));
+                    }
+                }
+            }
+            print("  commit -> read", stages[0]);
+            print("  read -> acknowledged", stages[1]);
+            print("  acknowledged -> polled", stages[2]);
+            print("  polled -> on side a", stages[3]);
+        }
         mark.join();
         for (int s = 0; s < sides.size(); s++) {
             SyncMetrics m = sides.get(s);
@@ -198,12 +315,59 @@ public final class SyncBench {
                     h.getTotalCount(), h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getValueAtPercentile(99.9),
                     h.getMaxValue());
         }
-        if (late > 0) {
-            System.out.printf("NOT APPLIED within 60 s of the last commit: %d rows%n", late);
-        }
+        cpu.print(secs);
         daemon.shutdown();
         if (publisher != null) {
             publisher.shutdown();
+        }
+        // the run counts only when every row is in the table once and every counted one reached both sides
+        Map<String, String> expected = f.expectedRows();
+        long inTable = expected.size();
+        System.out.printf("writers: %d transactions retried as deadlock victims; %d rows in the table of %d written%n",
+                deadlocks.get(), inTable, total);
+        List<String> wrong = new ArrayList<>();
+        writerFailures.forEach(e -> wrong.add("a writer failed: " + e));
+        if (inTable != total) {
+            wrong.add("the table holds " + inTable + " of the " + total + " rows written");
+        }
+        if (late > 0) {
+            wrong.add("NOT APPLIED within 60 s of the last commit: " + late + " rows");
+        }
+        if (!wrong.isEmpty()) {
+            wrong.forEach(System.out::println);
+            throw new IllegalStateException("the lag run is not valid: " + String.join("; ", wrong));
+        }
+        // and each side holds every row at the table's version
+        for (SyncMetrics m : sides) {
+            f.awaitSide(m.side(), expected, 10);
+        }
+        System.out.println("end check: every row written is in the table once and on both sides at its version");
+        return new double[]{both.getValueAtPercentile(50) / 1000.0, both.getValueAtPercentile(99) / 1000.0,
+                both.getValueAtPercentile(99.9) / 1000.0};
+    }
+
+    /** MySQL's deadlock victim (1213) and rpctl's own retry signal share this SQLState: the transaction was rolled back whole. */
+    private static final String ROLLED_BACK = "40001";
+
+    /**
+     * Runs the writer's autocommit INSERT, again when InnoDB rolled it back as a deadlock victim
+     * (the version triggers' locking reads of the tombstone table can deadlock two inserts of
+     * neighbouring keys); nothing of a victim is committed, so running it again writes each row
+     * once. A short random pause first, as the claim service's retry, so two victims do not meet again.
+     */
+    private static void insertRetryingVictims(PreparedStatement ps, AtomicInteger deadlocks)
+            throws SQLException, InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                ps.executeUpdate();
+                return;
+            } catch (SQLException e) {
+                if (attempt == 20 || !(ROLLED_BACK.equals(e.getSQLState()) || e.getErrorCode() == 1213)) {
+                    throw e;
+                }
+                deadlocks.incrementAndGet();
+                Thread.sleep(ThreadLocalRandom.current().nextLong(1, 2 + Math.min(attempt, 10) * 2L));
+            }
         }
     }
 
@@ -226,9 +390,13 @@ public final class SyncBench {
         return from;
     }
 
-    /** Seconds until every daemon's metrics of each side add up to {@code rows} applied, or 600 s. */
-    private static double untilApplied(List<SyncService> daemons, int rows, long t0) throws InterruptedException {
+    /**
+     * Seconds until every daemon's metrics of each side add up to {@code rows} applied, or 600 s;
+     * and, in {@code [1]}, until the first row was applied (start-up: a consumer group's join).
+     */
+    private static double[] untilApplied(List<SyncService> daemons, int rows, long t0) throws InterruptedException {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
+        double first = -1;
         while (System.nanoTime() < until) {
             Map<String, Long> bySide = new HashMap<>();
             for (SyncService d : daemons) {
@@ -236,12 +404,15 @@ public final class SyncBench {
                     bySide.merge(m.side(), m.rowsApplied(), Long::sum);
                 }
             }
+            if (first < 0 && bySide.values().stream().anyMatch(n -> n > 0)) {
+                first = (System.nanoTime() - t0) / 1e9;
+            }
             if (bySide.values().stream().allMatch(n -> n >= rows)) {
                 break;
             }
             Thread.sleep(20);
         }
-        return (System.nanoTime() - t0) / 1e9;
+        return new double[]{(System.nanoTime() - t0) / 1e9, Math.max(0, first)};
     }
 
     private static void kafkaCatchup(SyncFixture f, int rows, int perTx) throws Exception {
@@ -252,7 +423,7 @@ public final class SyncBench {
         SyncService direct = f.service("all", false);
         long t0 = System.nanoTime();
         direct.start();
-        double directSecs = untilApplied(List.of(direct), rows, t0);
+        double[] directSecs = untilApplied(List.of(direct), rows, t0);
         direct.shutdown();
         double floor = plainSets(f, rows);
 
@@ -268,7 +439,7 @@ public final class SyncBench {
         double publishSecs = (System.nanoTime() - t0) / 1e9;
         publisher.shutdown();
 
-        double[] applierSecs = new double[2];
+        double[][] applierSecs = new double[2][];
         for (int n = 1; n <= 2; n++) {
             // a group of its own, reading the topic from its start
             f.env.put("RPCTL_KAFKA_GROUP_PREFIX", "bench" + f.id + "-" + n);
@@ -295,17 +466,83 @@ public final class SyncBench {
             }
         }
         int lanes = f.app().config().sync().lanes();
-        System.out.printf(Locale.ROOT, "direct pipelines, both sides (%d lanes each): %.2f s, %.0f rows/s, %.3fx of plain SETs%n",
-                lanes, directSecs, rows / directSecs, floor / directSecs);
-        System.out.printf(Locale.ROOT, "plain pipelined SETs of as many keys to both sides: %.2f s, %.0f keys/s%n", floor, rows / floor);
-        System.out.printf(Locale.ROOT, "publisher, binlog -> topic (%d partitions): %.2f s, %.0f rows/s%n",
-                Integer.getInteger("bench.partitions", 12), publishSecs, rows / publishSecs);
+        System.out.printf(Locale.ROOT, "%ncatch-up of %d rows, one run (a shared machine: read the ratios, not the rates):%n", rows);
+        System.out.printf(Locale.ROOT, "%-50s %8s %9s %8s %14s%n", "PATH", "SECONDS", "ROWS/S", "X SETS", "AFTER START-UP");
+        row("plain pipelined SETs of as many keys, both sides", floor, 0, rows, floor);
+        row("direct pipelines, both sides (" + lanes + " lanes each)", directSecs[0], directSecs[1], rows, floor);
+        row("publisher, binlog -> topic (" + Integer.getInteger("bench.partitions", 12) + " partitions)", publishSecs, 0,
+                rows, floor);
         for (int n = 1; n <= 2; n++) {
-            double rate = rows / applierSecs[n - 1];
-            System.out.printf(Locale.ROOT, "%d applier(s) a side, topic -> both sides: %.2f s, %.0f rows/s (%.0f per applier),"
-                    + " %.3fx of plain SETs (per applier: %.3fx)%n", n, applierSecs[n - 1], rate, rate / n,
-                    floor / applierSecs[n - 1], floor / applierSecs[n - 1] / n);
+            row(n + " applier" + (n == 1 ? "" : "s") + " a side, topic -> both sides", applierSecs[n - 1][0],
+                    applierSecs[n - 1][1], rows, floor);
+            if (n > 1) {
+                row("  the same, per applier", applierSecs[n - 1][0] * n, applierSecs[n - 1][1] * n, rows, floor);
+            }
         }
+        System.out.println("AFTER START-UP: rows/s from the first row applied (an applier's first includes its group's join)");
+    }
+
+    /** One row of the catch-up table: its rate and its ratio to plain SETs, and its rate after start-up. */
+    private static void row(String what, double secs, double startup, int rows, double floorSecs) {
+        System.out.printf(Locale.ROOT, "%-50s %8.2f %9.0f %7.3fx %14.0f%n", what, secs, rows / secs, floorSecs / secs,
+                startup > 0 ? rows / (secs - startup) : rows / secs);
+    }
+
+    /**
+     * CPU seconds spent from its making to {@link #print}: by this JVM's threads, grouped by what
+     * their names say they do, and by the local Kafka broker when its pid file is there. On a
+     * shared machine CPU time moves far less than latency, so it shows where the work is.
+     */
+    private static final class CpuUse {
+        private final Map<Long, Long> before = new HashMap<>();
+        private final long brokerBefore = brokerTicks();
+
+        CpuUse() {
+            ThreadMXBean t = ManagementFactory.getThreadMXBean();
+            for (long id : t.getAllThreadIds()) {
+                before.put(id, Math.max(0, t.getThreadCpuTime(id)));
+            }
+        }
+
+        void print(double wallSecs) {
+            ThreadMXBean t = ManagementFactory.getThreadMXBean();
+            Map<String, Long> byKind = new TreeMap<>();
+            for (ThreadInfo i : t.getThreadInfo(t.getAllThreadIds())) {
+                if (i == null) {
+                    continue;
+                }
+                long ns = t.getThreadCpuTime(i.getThreadId()) - before.getOrDefault(i.getThreadId(), 0L);
+                byKind.merge(i.getThreadName().replaceAll("[-0-9]*(it|bench)?[0-9]+-?", "-").replaceAll("-+", "-"),
+                        Math.max(0, ns), Long::sum);
+            }
+            StringBuilder sb = new StringBuilder();
+            byKind.entrySet().stream().filter(e -> e.getValue() >= 50_000_000L)
+                    .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+                    .forEach(e -> sb.append(String.format(Locale.ROOT, " %s %.1f;", e.getKey(), e.getValue() / 1e9)));
+            System.out.printf(Locale.ROOT, "cpu seconds over %.1f s of writes, by thread:%s%n", wallSecs, sb);
+            long broker = brokerTicks();
+            if (broker >= 0 && brokerBefore >= 0) {
+                System.out.printf(Locale.ROOT, "cpu seconds of the kafka broker: %.1f%n", (broker - brokerBefore) / 100.0);
+            }
+        }
+
+        /** utime + stime of the local broker in clock ticks (100 a second), or -1. */
+        private static long brokerTicks() {
+            try {
+                String pid = Files.readString(Path.of(".local/kafka/kafka.pid")).trim();
+                String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            } catch (IOException | RuntimeException e) {
+                return -1;
+            }
+        }
+    }
+
+    /** The user of a message key {@code <activity>:<user>}; -1 for a heartbeat's. */
+    private static long userOfMessageKey(String key) {
+        int colon = key == null ? -1 : key.indexOf(':');
+        return colon < 0 ? -1 : Long.parseLong(key, colon + 1, key.length(), 10);
     }
 
     /** Wall-clock microseconds, the clock the lanes stamp applies with. */
