@@ -45,6 +45,7 @@ public final class ClaimService implements AutoCloseable {
     private final Clock clock;
     private final ClaimTransaction transaction;
     private final Committer committer;
+    private final ClaimStatsLog stats;
     private final Expiring<Long, Activity> activityCache = new Expiring<>(ACTIVITY_CACHE_MAX);
 
     public ClaimService(Database db, MappingSettings mapping, ActivityService activities,
@@ -52,7 +53,8 @@ public final class ClaimService implements AutoCloseable {
         this.activities = activities;
         this.clock = clock;
         this.transaction = new ClaimTransaction(db, new ClaimSql(mapping));
-        this.committer = new Committer(transaction, protocol, writeThrough, new SchemaService(db, mapping), committers);
+        this.stats = new ClaimStatsLog(db);
+        this.committer = new Committer(transaction, protocol, writeThrough, new SchemaService(db, mapping), stats, committers);
     }
 
     public static void checkRequestId(String requestId) {
@@ -107,5 +109,7 @@ public final class ClaimService implements AutoCloseable {
     @Override
     public void close() {
         committer.close();
+        // what the answered groups counted goes to the statistics table before the pool closes
+        stats.close();
     }
 }

@@ -41,6 +41,7 @@ final class Committer {
     private final CacheProtocol protocol;
     private final WriteThrough writeThrough;
     private final SchemaService schema;
+    private final ClaimStatsLog stats;
     private final int committers;
     private final BlockingQueue<ClaimRequest> queue = new LinkedBlockingQueue<>(16_384);
     private final List<Thread> threads = new ArrayList<>();
@@ -51,8 +52,9 @@ final class Committer {
     private volatile boolean closed;
 
     Committer(ClaimTransaction transaction, CacheProtocol protocol, WriteThrough writeThrough, SchemaService schema,
-              int committers) {
+              ClaimStatsLog stats, int committers) {
         this.transaction = transaction;
+        this.stats = stats;
         this.protocol = protocol;
         this.writeThrough = writeThrough;
         this.schema = schema;
@@ -212,6 +214,7 @@ final class Committer {
             requests = decided;
         }
         List<ClaimRequest> answered = requests;
+        long shardWait = d.shardWaitMicros();
         try {
             List<CacheProtocol.Write> writes = new ArrayList<>();
             for (Outcome o : outcomes.values()) {
@@ -228,11 +231,11 @@ final class Committer {
             }
             if (writes.isEmpty()) {
                 // nothing to write through (duplicates, sold out): answer at once
-                answer(answered, outcomes, WriteThrough.Written.NONE);
+                answer(answered, outcomes, WriteThrough.Written.NONE, shardWait);
             } else {
                 // answered when every side has the rows or their time is up: single-Redis sides are
                 // written on this thread, Cluster and Sentinel sides by their writers
-                writeThrough.submit(writes).thenAccept(written -> answer(answered, outcomes, written));
+                writeThrough.submit(writes).thenAccept(written -> answer(answered, outcomes, written, shardWait));
             }
         } catch (RuntimeException e) {
             for (ClaimRequest r : requests) {
@@ -243,8 +246,14 @@ final class Committer {
     }
 
     /** Answers each request of a group with what the write-through did: the sides it missed, bad data it met. */
-    private void answer(List<ClaimRequest> requests, Map<Long, Outcome> outcomes, WriteThrough.Written written) {
+    private void answer(List<ClaimRequest> requests, Map<Long, Outcome> outcomes, WriteThrough.Written written,
+                        long shardWaitMicros) {
+        if (requests.isEmpty()) {
+            return;
+        }
         Map<Long, Boolean> answered = new HashMap<>();
+        long now = System.nanoTime();
+        long claimNanos = 0;
         for (ClaimRequest r : requests) {
             Outcome o = outcomes.get(r.userId());
             if (o.result() == Result.CLAIMED) {
@@ -254,8 +263,10 @@ final class Committer {
                                 written.badData().get(protocol.key(o.row().activityId(), o.row().userId())))
                         : new Outcome(Result.DUPLICATE, o.row(), "already claimed", List.of());
             }
+            claimNanos += now - r.queuedNanos();
             r.result().complete(o);
         }
+        stats.group(requests.get(0).activity().id(), requests.size(), claimNanos, shardWaitMicros);
     }
 
     /**
