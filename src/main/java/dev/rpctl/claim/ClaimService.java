@@ -75,14 +75,23 @@ public final class ClaimService implements AutoCloseable {
         return committer.claim(new ClaimRequest(a, userId, requestId == null ? "" : requestId, now, new CompletableFuture<>()));
     }
 
-    /** The groups decided so far: how many, the claims in them, and the time their transactions took in all. */
-    public record GroupStats(long groups, long claims, long transactionNanos) {
+    /**
+     * The groups decided so far: how many, the claims in them, the time their transactions took in
+     * all, and the part of it they waited for budget-shard locks (as the claim statistics count it).
+     */
+    public record GroupStats(long groups, long claims, long transactionNanos, long shardWaitMicros) {
         public double claimsPerGroup() {
             return groups == 0 ? 0 : claims / (double) groups;
         }
 
+        /** The share of the groups' transaction time spent waiting for shard locks, 0-1. */
+        public double shardWaitShare() {
+            return transactionNanos <= 0 ? 0 : Math.min(1, shardWaitMicros * 1000.0 / transactionNanos);
+        }
+
         public GroupStats minus(GroupStats before) {
-            return new GroupStats(groups - before.groups, claims - before.claims, transactionNanos - before.transactionNanos);
+            return new GroupStats(groups - before.groups, claims - before.claims, transactionNanos - before.transactionNanos,
+                    shardWaitMicros - before.shardWaitMicros);
         }
     }
 

@@ -109,6 +109,7 @@ final class ClaimTransaction {
     private final LongAdder groups = new LongAdder();
     private final LongAdder claims = new LongAdder();
     private final LongAdder decideNanos = new LongAdder();
+    private final LongAdder shardWaitMicros = new LongAdder();
 
     ClaimTransaction(Database db, ClaimSql sql) {
         this.db = db;
@@ -123,7 +124,7 @@ final class ClaimTransaction {
 
     /** What the groups decided so far cost: see {@link ClaimService.GroupStats}. */
     ClaimService.GroupStats stats() {
-        return new ClaimService.GroupStats(groups.sum(), claims.sum(), decideNanos.sum());
+        return new ClaimService.GroupStats(groups.sum(), claims.sum(), decideNanos.sum(), shardWaitMicros.sum());
     }
 
     /**
@@ -144,6 +145,7 @@ final class ClaimTransaction {
             groups.increment();
             claims.add(requests.size());
             decideNanos.add(System.nanoTime() - t0);
+            shardWaitMicros.add(wait.micros);
         }
     }
 
