@@ -49,12 +49,13 @@ public final class ClaimService implements AutoCloseable {
     private final Expiring<Long, Activity> activityCache = new Expiring<>(ACTIVITY_CACHE_MAX);
 
     public ClaimService(Database db, MappingSettings mapping, ActivityService activities,
-                        CacheProtocol protocol, WriteThrough writeThrough, Clock clock, int committers) {
+                        CacheProtocol protocol, WriteThrough writeThrough, Clock clock, int committers, int maxGroup) {
         this.activities = activities;
         this.clock = clock;
         this.transaction = new ClaimTransaction(db, new ClaimSql(mapping));
         this.stats = new ClaimStatsLog(db);
-        this.committer = new Committer(transaction, protocol, writeThrough, new SchemaService(db, mapping), stats, committers);
+        this.committer = new Committer(transaction, protocol, writeThrough, new SchemaService(db, mapping), stats, committers,
+                maxGroup);
     }
 
     public static void checkRequestId(String requestId) {

@@ -42,6 +42,11 @@ public final class ClaimBench {
         Allocation allocation = Allocation.parse(System.getProperty("bench.allocation", "fixed"));
         String sweep = System.getProperty("bench.sweep");
         String shardSweep = System.getProperty("bench.shard-sweep");
+        if (System.getProperty("bench.group-compare") != null) {
+            groupCompare(System.getProperty("bench.group-compare"), Integer.parseInt(System.getProperty("bench.threads", "256")),
+                    seconds, rounds, warmupRounds);
+            return;
+        }
         if (shardSweep != null) {
             shardSweep(shardSweep, Integer.parseInt(System.getProperty("bench.threads", "256")), seconds, rounds,
                     warmupRounds, allocation);
@@ -366,6 +371,63 @@ public final class ClaimBench {
                     medianOf(perGroup.get(i)), 100 * medianOf(waitShare.get(i)), 100 * medianOf(lockShare.get(i)),
                     median(fresh.get(i), false) / median(bare, false));
         }
+    }
+
+    /**
+     * Claim services of different claim.max-group and claim.committers side by side (g64c2: groups of
+     * up to 64, 2 committers), new claims at one concurrency, alternating in every round (each round
+     * starts with the next one); every round's rate and p99, and the medians.
+     */
+    static void groupCompare(String spec, int threads, int seconds, int rounds, int warmupRounds) throws Exception {
+        String[] variants = spec.split(",");
+        java.util.Map<String, List<Run>> runs = new java.util.LinkedHashMap<>();
+        java.util.Map<String, List<Double>> groups = new java.util.LinkedHashMap<>();
+        List<App> apps = new ArrayList<>();
+        List<ClaimService> services = new ArrayList<>();
+        for (String v : variants) {
+            String[] gc = v.substring(1).split("c");
+            java.util.Map<String, String> env = new java.util.HashMap<>(Services.env());
+            env.put("RPCTL_CLAIM_MAX_GROUP", gc[0]);
+            env.put("RPCTL_CLAIM_COMMITTERS", gc[1]);
+            App app = new App(new dev.rpctl.config.ConfigLoader(env, java.nio.file.Path.of("").toAbsolutePath()).load(null, java.util.Map.of()));
+            apps.add(app);
+            services.add(app.claimService());
+            runs.put(v, new ArrayList<>());
+            groups.put(v, new ArrayList<>());
+        }
+        AtomicLong nextUser = new AtomicLong(1);
+        for (int round = 1 - warmupRounds; round <= rounds; round++) {
+            for (int k = 0; k < variants.length; k++) {
+                int i = (k + Math.max(0, round - 1)) % variants.length;
+                ClaimService claims = services.get(i);
+                long activity = Services.freshActivityId();
+                apps.get(i).activities().create(new ActivityService.NewActivity(activity, "bench", 50_000_000, 50_000_000_000L,
+                        Allocation.FIXED, null, null, 64));
+                ClaimService.GroupStats before = claims.groupStats();
+                Run f = measure("new claims " + variants[i], threads, seconds, (t, j) -> {
+                    long u = nextUser.getAndIncrement();
+                    if (claims.claim(activity, u, "c" + u).result() != ClaimService.Result.CLAIMED) {
+                        throw new IllegalStateException("not claimed");
+                    }
+                });
+                ClaimService.GroupStats g = claims.groupStats().minus(before);
+                System.out.printf("  %.1f claims a group, %.2f ms a group's transaction%n", g.claimsPerGroup(), g.transactionNanos() / 1e6 / g.groups());
+                if (round >= 1) {
+                    runs.get(variants[i]).add(f);
+                    groups.get(variants[i]).add(g.claimsPerGroup());
+                }
+            }
+        }
+        System.out.printf("%n%d clients, %d s each, %d rounds after %d warm-up round(s), 64 budget shards, fixed allocation%n",
+                threads, seconds, rounds, warmupRounds);
+        for (String v : variants) {
+            List<Run> r = runs.get(v);
+            System.out.printf("%s: %s claims/s, p99 %s ms; median %,.0f/s, p99 %.1f ms, %.1f claims a group%n", v,
+                    r.stream().map(x -> String.format("%,.0f", x.perSecond())).toList(),
+                    r.stream().map(x -> String.format("%.1f", x.p99Ms())).toList(), median(r, false), median(r, true),
+                    medianOf(groups.get(v)));
+        }
+        apps.forEach(App::close);
     }
 
     static double medianOf(List<Double> v) {

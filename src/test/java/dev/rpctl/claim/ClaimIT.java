@@ -410,6 +410,51 @@ class ClaimIT {
         assertTrue(heldStats.get("warning").asText().contains("activity " + held), heldStats::toString);
     }
 
+    /**
+     * Claims queued while the committer is busy go in groups of at most claim.max-group: with 3, the
+     * seven claims queued behind a group waiting for its shard take three more groups.
+     */
+    @Test
+    void claims_queued_behind_a_busy_committer_go_in_groups_of_at_most_max_group() throws Exception {
+        long a = activity(100, 10_000, Allocation.FIXED, 1);
+        try (ClaimService one = new ClaimService(app.primary(), app.config().mapping(), app.activities(), app.protocol(),
+                app.writeThrough(), java.time.Clock.systemUTC(), 1, 3)) {
+            try (Connection holder = app.primary().connection(); Statement st = holder.createStatement()) {
+                holder.setAutoCommit(false);
+                st.executeQuery("SELECT shard FROM " + SchemaService.budgetTable(app.config().mapping()) + " WHERE activity_id = "
+                        + a + " FOR UPDATE").close();
+                java.util.concurrent.CompletableFuture<ClaimService.Outcome> first = async(() -> one.claim(a, 1, null));
+                assertEquals(1, awaitLockWait(a, first), "the first group waits for its shard");
+                ClaimService.GroupStats before = one.groupStats();
+                List<Thread> queued = new ArrayList<>();
+                List<java.util.concurrent.CompletableFuture<ClaimService.Outcome>> rest = new ArrayList<>();
+                for (long u = 2; u <= 8; u++) {
+                    long user = u;
+                    java.util.concurrent.CompletableFuture<ClaimService.Outcome> f = new java.util.concurrent.CompletableFuture<>();
+                    Thread t = new Thread(() -> f.complete(one.claim(a, user, null)));
+                    t.setDaemon(true);
+                    t.start();
+                    queued.add(t);
+                    rest.add(f);
+                }
+                // a claim's thread waits only for its answer, once its request is queued
+                for (Thread t : queued) {
+                    while (t.getState() != Thread.State.WAITING) {
+                        Thread.sleep(5);
+                    }
+                }
+                holder.rollback();
+                assertEquals(ClaimService.Result.CLAIMED, first.get(30, java.util.concurrent.TimeUnit.SECONDS).result());
+                for (var f : rest) {
+                    assertEquals(ClaimService.Result.CLAIMED, f.get(30, java.util.concurrent.TimeUnit.SECONDS).result());
+                }
+                ClaimService.GroupStats g = one.groupStats().minus(before);
+                assertEquals(8, g.claims(), g::toString);
+                assertEquals(4, g.groups(), "1 + 3 + 3 + 1: " + g);
+            }
+        }
+    }
+
     /** Runs work on a thread of its own (the common pool may be busy with another test's leftovers). */
     static <T> java.util.concurrent.CompletableFuture<T> async(java.util.function.Supplier<T> work) {
         java.util.concurrent.CompletableFuture<T> f = new java.util.concurrent.CompletableFuture<>();
