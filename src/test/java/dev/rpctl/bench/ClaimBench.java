@@ -362,13 +362,21 @@ public final class ClaimBench {
         System.out.printf("medians over %d rounds after %d warm-up round(s), %d clients, %d s each, %s allocation;"
                 + " bare autocommit INSERT loop at %d clients in the same rounds: %,.0f rows/s%n",
                 rounds, warmupRounds, threads, seconds, allocation.label(), threads, median(bare, false));
+        // the rate beside the last shard count's in the same round: what the table's rates, which move with the
+        // machine's load from round to round, are best read by
+        int top = n - 1;
         System.out.println("| shards | new claims/s | p99 ms | p99.9 ms | claims a group | shard lock wait, of tx time |"
-                + " InnoDB row lock time, of tx time | new / bare loop |");
-        System.out.println("|---|---|---|---|---|---|---|---|");
+                + " InnoDB row lock time, of tx time | rate / " + shardCounts.get(top) + " shards' in the same round | new / bare loop |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
         for (int i = 0; i < n; i++) {
-            System.out.printf("| %d | %,.0f | %.1f | %.1f | %.1f | %.0f%% | %.0f%% | %.2fx |%n", shardCounts.get(i),
+            List<Double> ratios = new ArrayList<>();
+            for (int r = 0; r < fresh.get(i).size(); r++) {
+                ratios.add(fresh.get(i).get(r).perSecond() / fresh.get(top).get(r).perSecond());
+            }
+            System.out.printf("| %d | %,.0f | %.1f | %.1f | %.1f | %.0f%% | %.0f%% | %.2fx (%s) | %.2fx |%n", shardCounts.get(i),
                     median(fresh.get(i), false), median(fresh.get(i), true), medianP999(fresh.get(i)),
                     medianOf(perGroup.get(i)), 100 * medianOf(waitShare.get(i)), 100 * medianOf(lockShare.get(i)),
+                    medianOf(ratios), String.join(", ", ratios.stream().map(x -> String.format("%.2f", x)).toList()),
                     median(fresh.get(i), false) / median(bare, false));
         }
     }
