@@ -236,14 +236,15 @@ public final class ActivityService {
         long minutes = Math.max(1, (window.toSeconds() + 59) / 60);
         try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("SELECT COALESCE(SUM(claims), 0), COALESCE(SUM(claim_groups), 0),"
-                     + " COALESCE(SUM(claim_us), 0), COALESCE(SUM(shard_wait_us), 0) FROM " + SchemaService.CLAIM_STATS_TABLE
+                     + " COALESCE(SUM(claim_us), 0), COALESCE(SUM(shard_wait_us), 0), COALESCE(SUM(timed_claim_us), 0) FROM "
+                     + SchemaService.CLAIM_STATS_TABLE
                      + " WHERE activity_id = ? AND minute > DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%d %H:%i:00') - INTERVAL ? MINUTE")) {
             ps.setLong(1, id);
             ps.setLong(2, minutes);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return new ClaimStats(java.time.Duration.ofMinutes(minutes), rs.getLong(1), rs.getLong(2), rs.getLong(3),
-                        rs.getLong(4));
+                        rs.getLong(4), rs.getLong(5));
             }
         } catch (SQLException e) {
             LOG.warn("activity {}: claim statistics not shown: {}", id, db.translate(e).getMessage());

@@ -52,8 +52,8 @@ public final class ClaimService implements AutoCloseable {
                         CacheProtocol protocol, WriteThrough writeThrough, Clock clock, int committers, int maxGroup) {
         this.activities = activities;
         this.clock = clock;
-        this.transaction = new ClaimTransaction(db, new ClaimSql(mapping));
         this.stats = new ClaimStatsLog(db);
+        this.transaction = new ClaimTransaction(db, new ClaimSql(mapping), stats::times);
         this.committer = new Committer(transaction, protocol, writeThrough, new SchemaService(db, mapping), stats, committers,
                 maxGroup);
     }
@@ -78,21 +78,22 @@ public final class ClaimService implements AutoCloseable {
 
     /**
      * The groups decided so far: how many, the claims in them, the time their transactions took in
-     * all, and the part of it they waited for budget-shard locks (as the claim statistics count it).
+     * all, and the part of it they waited for budget-shard locks (as the claim statistics count it:
+     * over the timed groups, whose transactions took timedNanos).
      */
-    public record GroupStats(long groups, long claims, long transactionNanos, long shardWaitMicros) {
+    public record GroupStats(long groups, long claims, long transactionNanos, long shardWaitMicros, long timedNanos) {
         public double claimsPerGroup() {
             return groups == 0 ? 0 : claims / (double) groups;
         }
 
         /** The share of the groups' transaction time spent waiting for shard locks, 0-1. */
         public double shardWaitShare() {
-            return transactionNanos <= 0 ? 0 : Math.min(1, shardWaitMicros * 1000.0 / transactionNanos);
+            return timedNanos <= 0 ? 0 : Math.min(1, shardWaitMicros * 1000.0 / timedNanos);
         }
 
         public GroupStats minus(GroupStats before) {
             return new GroupStats(groups - before.groups, claims - before.claims, transactionNanos - before.transactionNanos,
-                    shardWaitMicros - before.shardWaitMicros);
+                    shardWaitMicros - before.shardWaitMicros, timedNanos - before.timedNanos);
         }
     }
 

@@ -28,12 +28,17 @@ final class ClaimStatsLog implements AutoCloseable {
     static final int FLUSH_SECONDS = 5;
     private static final long PRUNE_NANOS = TimeUnit.HOURS.toNanos(1);
     private static final long WARN_AGAIN_NANOS = TimeUnit.MINUTES.toNanos(10);
+    /** An activity's groups are timed at most this often in a process: at a low rate every one is. */
+    static final long TIME_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private static final class Counts {
         final LongAdder claims = new LongAdder();
         final LongAdder groups = new LongAdder();
         final LongAdder claimMicros = new LongAdder();
         final LongAdder shardWaitMicros = new LongAdder();
+        final LongAdder timedClaimMicros = new LongAdder();
+        /** When the activity's last timed group started (System.nanoTime), or 0. */
+        final java.util.concurrent.atomic.AtomicLong timedAt = new java.util.concurrent.atomic.AtomicLong();
     }
 
     private final Database db;
@@ -50,15 +55,32 @@ final class ClaimStatsLog implements AutoCloseable {
     }
 
     /**
+     * Whether the group of the activity about to be decided is timed (its shard-lock wait
+     * measured): one every {@link #TIME_EVERY_NANOS} at most, so the statements that time a group
+     * cost a heavy load little; the share of the claims' time waiting is taken over the timed
+     * groups' claims, a sample that does not depend on the waits.
+     */
+    boolean times(long activity) {
+        Counts c = counts.computeIfAbsent(activity, k -> new Counts());
+        long now = System.nanoTime();
+        long last = c.timedAt.get();
+        return (last == 0 || now - last >= TIME_EVERY_NANOS) && c.timedAt.compareAndSet(last, now == 0 ? 1 : now);
+    }
+
+    /**
      * Counts one answered group of an activity: its claims, their time from queued to answered in
-     * all, and the shard-lock wait of the group's transactions, which each of its claims waited.
+     * all, and, when the group was timed (shardWaitMicros >= 0), that time again beside the
+     * shard-lock wait of the group's transactions, which each of its claims waited.
      */
     void group(long activity, int claims, long claimNanos, long shardWaitMicros) {
         Counts c = counts.computeIfAbsent(activity, k -> new Counts());
         c.claims.add(claims);
         c.groups.increment();
         c.claimMicros.add(claimNanos / 1000);
-        c.shardWaitMicros.add(shardWaitMicros * claims);
+        if (shardWaitMicros >= 0) {
+            c.timedClaimMicros.add(claimNanos / 1000);
+            c.shardWaitMicros.add(shardWaitMicros * claims);
+        }
         if (flusher == null) {
             start();
         }
@@ -83,7 +105,7 @@ final class ClaimStatsLog implements AutoCloseable {
         for (Map.Entry<Long, Counts> e : counts.entrySet()) {
             Counts c = e.getValue();
             long[] v = {e.getKey(), c.claims.sumThenReset(), c.groups.sumThenReset(), c.claimMicros.sumThenReset(),
-                    c.shardWaitMicros.sumThenReset()};
+                    c.shardWaitMicros.sumThenReset(), c.timedClaimMicros.sumThenReset()};
             if (v[1] == 0 && v[2] == 0) {
                 continue;
             }
@@ -91,7 +113,8 @@ final class ClaimStatsLog implements AutoCloseable {
             values.append(values.length() == 0 ? "" : ", ").append('(').append(v[0])
                     // the server's minute, the same for every process that adds to the row
                     .append(", DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%d %H:%i:00'), ")
-                    .append(v[1]).append(", ").append(v[2]).append(", ").append(v[3]).append(", ").append(v[4]).append(')');
+                    .append(v[1]).append(", ").append(v[2]).append(", ").append(v[3]).append(", ").append(v[4])
+                    .append(", ").append(v[5]).append(')');
         }
         if (taken.isEmpty()) {
             return;
@@ -101,10 +124,11 @@ final class ClaimStatsLog implements AutoCloseable {
         // rows older than ClaimStats.KEPT_DAYS go, by the first flush of a process and then hourly
         boolean prune = !pruned || now - prunedAt >= PRUNE_NANOS;
         try (Connection c = db.connection(); Statement st = c.createStatement()) {
-            st.execute("INSERT INTO " + table + " (activity_id, minute, claims, claim_groups, claim_us, shard_wait_us) VALUES "
-                    + values + " ON DUPLICATE KEY UPDATE claims = claims + VALUES(claims),"
+            st.execute("INSERT INTO " + table + " (activity_id, minute, claims, claim_groups, claim_us, shard_wait_us,"
+                    + " timed_claim_us) VALUES " + values + " ON DUPLICATE KEY UPDATE claims = claims + VALUES(claims),"
                     + " claim_groups = claim_groups + VALUES(claim_groups), claim_us = claim_us + VALUES(claim_us),"
-                    + " shard_wait_us = shard_wait_us + VALUES(shard_wait_us)");
+                    + " shard_wait_us = shard_wait_us + VALUES(shard_wait_us),"
+                    + " timed_claim_us = timed_claim_us + VALUES(timed_claim_us)");
             if (prune) {
                 st.execute("DELETE FROM " + table + " WHERE minute < UTC_TIMESTAMP() - INTERVAL " + ClaimStats.KEPT_DAYS + " DAY");
                 pruned = true;
@@ -118,6 +142,7 @@ final class ClaimStatsLog implements AutoCloseable {
                 c.groups.add(v[2]);
                 c.claimMicros.add(v[3]);
                 c.shardWaitMicros.add(v[4]);
+                c.timedClaimMicros.add(v[5]);
             }
             if (!warned || now - warnedAt >= WARN_AGAIN_NANOS) {
                 warned = true;

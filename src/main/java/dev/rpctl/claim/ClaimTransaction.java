@@ -65,6 +65,7 @@ final class ClaimTransaction {
      * The answers of a group, and the next group when this one's batch opened its transaction.
      * unserved are users the transaction could not pay from the shards it could lock without
      * waiting (other transactions held the rest): they are neither paid nor sold out yet.
+     * shardWaitMicros: what the group waited for shard locks, -1 when it was not timed.
      */
     record Decided(Map<Long, Outcome> outcomes, Carry next, List<ClaimRequest> unserved, long shardWaitMicros) {
         Decided(Map<Long, Outcome> outcomes, Carry next) {
@@ -81,11 +82,21 @@ final class ClaimTransaction {
     }
 
     /**
-     * The time one group's transactions (its retries included) waited for budget-shard locks:
-     * the statements that may wait for a held shard add what they took.
+     * The time one group's transactions (its retries included) waited for budget-shard locks, when
+     * the group is timed: the statements that may wait for a held shard add what they took.
      */
     static final class ShardWait {
+        final boolean timed;
         long micros;
+
+        ShardWait(boolean timed) {
+            this.timed = timed;
+        }
+    }
+
+    /** Which groups are timed: timing a one-round-trip group adds statements to its batch, so a sample is. */
+    interface Timing {
+        boolean times(long activity);
     }
 
     /** A Following that has no group to give: a transaction for users left unserved opens no other. */
@@ -110,10 +121,18 @@ final class ClaimTransaction {
     private final LongAdder claims = new LongAdder();
     private final LongAdder decideNanos = new LongAdder();
     private final LongAdder shardWaitMicros = new LongAdder();
+    private final LongAdder timedNanos = new LongAdder();
+    private final Timing timing;
 
+    /** Every group timed. */
     ClaimTransaction(Database db, ClaimSql sql) {
+        this(db, sql, activity -> true);
+    }
+
+    ClaimTransaction(Database db, ClaimSql sql, Timing timing) {
         this.db = db;
         this.sql = sql;
+        this.timing = timing;
         this.oneRoundTrip = new OneRoundTrip(sql);
     }
 
@@ -124,7 +143,7 @@ final class ClaimTransaction {
 
     /** What the groups decided so far cost: see {@link ClaimService.GroupStats}. */
     ClaimService.GroupStats stats() {
-        return new ClaimService.GroupStats(groups.sum(), claims.sum(), decideNanos.sum(), shardWaitMicros.sum());
+        return new ClaimService.GroupStats(groups.sum(), claims.sum(), decideNanos.sum(), shardWaitMicros.sum(), timedNanos.sum());
     }
 
     /**
@@ -138,14 +157,18 @@ final class ClaimTransaction {
      */
     Decided decide(List<ClaimRequest> requests, Carry carry, Following following) {
         long t0 = System.nanoTime();
-        ShardWait wait = new ShardWait();
+        ShardWait wait = new ShardWait(timing.times(requests.get(0).activity().id()));
         try {
-            return decideOnce(requests, carry, following, wait).waited(wait.micros);
+            return decideOnce(requests, carry, following, wait).waited(wait.timed ? wait.micros : -1);
         } finally {
+            long nanos = System.nanoTime() - t0;
             groups.increment();
             claims.add(requests.size());
-            decideNanos.add(System.nanoTime() - t0);
-            shardWaitMicros.add(wait.micros);
+            decideNanos.add(nanos);
+            if (wait.timed) {
+                shardWaitMicros.add(wait.micros);
+                timedNanos.add(nanos);
+            }
         }
     }
 
@@ -420,7 +443,8 @@ final class ClaimTransaction {
         for (int kind = first; kind <= last; kind++) {
             boolean begin = kind == 0 && taken.isEmpty();
             // the pick that waits for a held shard is a round trip of its own: its time is the wait
-            long t0 = kind == 2 ? System.nanoTime() : 0;
+            boolean timed = kind == 2 && wait.timed;
+            long t0 = timed ? System.nanoTime() : 0;
             try (Statement st = statement(c)) {
                 st.execute((begin ? "START TRANSACTION;" : "") + sql.pickSql(a, taken, kind, start));
                 Shard s = readShard(begin ? nextResultSet(st) : st.getResultSet());
@@ -428,7 +452,7 @@ final class ClaimTransaction {
                     return s;
                 }
             } finally {
-                if (kind == 2) {
+                if (timed) {
                     wait.micros += (System.nanoTime() - t0) / 1000;
                 }
             }

@@ -88,18 +88,22 @@ final class OneRoundTrip {
         for (ClaimRequest r : byUser.values()) {
             rows.add(new ClaimRow(a.id(), r.userId(), amount, "paid", r.requestId(), 1, r.now().toEpochMilli()));
         }
-        String batch = sql.oneRoundTripSql(a, byUser.keySet(), rows, shard);
+        String batch = sql.oneRoundTripSql(a, byUser.keySet(), rows, shard, wait.timed);
         int updated;
         int inserted;
         Map<Long, Long> tombstones = new HashMap<>();
         try (Statement st = statement(c)) {
-            // START TRANSACTION, the wait's start, the shard probe, the UPDATE, the wait's end, the INSERT
+            // START TRANSACTION, (timed: the wait's start, the shard probe,) the UPDATE, (the wait's end,) the INSERT
             st.execute(batch);
             st.getMoreResults();
-            st.getMoreResults();
-            st.getMoreResults();
+            if (wait.timed) {
+                st.getMoreResults();
+                st.getMoreResults();
+            }
             updated = st.getUpdateCount();
-            st.getMoreResults();
+            if (wait.timed) {
+                st.getMoreResults();
+            }
             st.getMoreResults();
             inserted = st.getUpdateCount();
             if (!st.getMoreResults()) {
@@ -111,7 +115,7 @@ final class OneRoundTrip {
             }
             readTombstones(st.getResultSet(), tombstones);
             st.getMoreResults();
-            if (st.getMoreResults()) {
+            if (wait.timed && st.getMoreResults()) {
                 wait.micros += ClaimSql.readShardWait(st.getResultSet());
             }
         } catch (SQLException e) {
@@ -121,8 +125,8 @@ final class OneRoundTrip {
             // nothing after the failed statement ran: end the transaction, then read before writing;
             // the same round trip reads how long the UPDATE waited for its shard before it failed
             try (Statement st = statement(c)) {
-                st.execute("ROLLBACK;" + ClaimSql.SHARD_WAIT_READ);
-                if (st.getMoreResults()) {
+                st.execute(wait.timed ? "ROLLBACK;" + ClaimSql.SHARD_WAIT_READ : "ROLLBACK");
+                if (wait.timed && st.getMoreResults()) {
                     wait.micros += ClaimSql.readShardWait(st.getResultSet());
                 }
             }

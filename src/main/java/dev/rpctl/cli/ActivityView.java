@@ -82,6 +82,7 @@ final class ActivityView {
         m.put("groups", s.groups());
         m.put("claims_per_group", s.claimsPerGroup());
         m.put("claim_time_ms", s.claimMicros() / 1000.0);
+        m.put("timed_claim_time_ms", s.timedClaimMicros() / 1000.0);
         m.put("shard_wait_ms", s.shardWaitMicros() / 1000.0);
         m.put("shard_wait_share", s.shardWaitShare());
         m.put("warning", warning);

@@ -141,15 +141,17 @@ public final class SchemaService {
                         new Column("done", "BOOLEAN NOT NULL DEFAULT FALSE"),
                         new Column("updated_at", "DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)")),
                         "scope", List.of()),
-                // claims answered, their groups, the claims' time from queued to answered and the
-                // part of it their transactions waited for budget-shard locks, in microseconds
+                // claims answered, their groups, the claims' time from queued to answered, and over
+                // the timed groups' claims (a sample) that time and the part of it their
+                // transactions waited for budget-shard locks, in microseconds
                 new Table(CLAIM_STATS_TABLE, List.of(
                         new Column("activity_id", "BIGINT NOT NULL"),
                         new Column("minute", "DATETIME NOT NULL"),
                         new Column("claims", "BIGINT NOT NULL DEFAULT 0"),
                         new Column("claim_groups", "BIGINT NOT NULL DEFAULT 0"),
                         new Column("claim_us", "BIGINT NOT NULL DEFAULT 0"),
-                        new Column("shard_wait_us", "BIGINT NOT NULL DEFAULT 0")),
+                        new Column("shard_wait_us", "BIGINT NOT NULL DEFAULT 0"),
+                        new Column("timed_claim_us", "BIGINT NOT NULL DEFAULT 0")),
                         "activity_id, minute", List.of(new Index("idx_minute", "minute"))),
                 new Table(m.heartbeatTable(), List.of(
                         new Column("pipeline", "VARCHAR(64) NOT NULL"),
