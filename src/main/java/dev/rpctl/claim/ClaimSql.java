@@ -139,7 +139,8 @@ final class ClaimSql {
 
     /*
      * A timed one-round-trip batch measures the wait for its shard on the server (four statements
-     * more: a few percent of the claims' time at one group in ten, so only a sample is timed). Its UPDATE is the
+     * more, which cost a heavy load up to a sixth of its rate when every group was timed: only a
+     * sample is, see ClaimStatsLog.times). Its UPDATE is the
      * only statement that can wait for a shard lock; a SKIP LOCKED read of the row just before it
      * takes the lock when the shard is free (then nothing waited) and sets nothing when another
      * transaction holds it, and then the time from that read to the UPDATE's end is the wait. A
