@@ -156,7 +156,7 @@ public final class App implements AutoCloseable {
     /** A claim service of its own around the given write-through, for a benchmark or test that picks the sides; closed with the app. */
     public synchronized ClaimService claimService(WriteThrough through) {
         return track(new ClaimService(primary(), config.mapping(), activities(), protocol(), through, Clock.systemUTC(),
-                config.claim().committers()));
+                config.claim().committers(), config.claim().maxGroup()));
     }
 
     /**

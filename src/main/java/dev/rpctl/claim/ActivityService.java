@@ -17,6 +17,7 @@ import java.util.Optional;
 
 /** Creates activities with their budget, and reads them back. */
 public final class ActivityService {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ActivityService.class);
     private final Database db;
     private final String activityTable;
     private final String budgetTable;
@@ -222,6 +223,32 @@ public final class ActivityService {
             ps.executeUpdate();
         } catch (SQLException e) {
             throw db.translate(e);
+        }
+    }
+
+    /**
+     * The activity's claim statistics over the last minutes of window (whole minutes of the
+     * server's clock, the current one included), from every process that claimed. Null, with a
+     * warning logged, when they cannot be read: a schema older than this rpctl, a user without
+     * SELECT on the statistics table.
+     */
+    public ClaimStats claimStats(long id, java.time.Duration window) {
+        long minutes = Math.max(1, (window.toSeconds() + 59) / 60);
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement("SELECT COALESCE(SUM(claims), 0), COALESCE(SUM(claim_groups), 0),"
+                     + " COALESCE(SUM(claim_us), 0), COALESCE(SUM(shard_wait_us), 0), COALESCE(SUM(timed_claim_us), 0) FROM "
+                     + SchemaService.CLAIM_STATS_TABLE
+                     + " WHERE activity_id = ? AND minute > DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%d %H:%i:00') - INTERVAL ? MINUTE")) {
+            ps.setLong(1, id);
+            ps.setLong(2, minutes);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new ClaimStats(java.time.Duration.ofMinutes(minutes), rs.getLong(1), rs.getLong(2), rs.getLong(3),
+                        rs.getLong(4), rs.getLong(5));
+            }
+        } catch (SQLException e) {
+            LOG.warn("activity {}: claim statistics not shown: {}", id, db.translate(e).getMessage());
+            return null;
         }
     }
 

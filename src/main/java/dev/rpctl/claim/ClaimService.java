@@ -45,14 +45,17 @@ public final class ClaimService implements AutoCloseable {
     private final Clock clock;
     private final ClaimTransaction transaction;
     private final Committer committer;
+    private final ClaimStatsLog stats;
     private final Expiring<Long, Activity> activityCache = new Expiring<>(ACTIVITY_CACHE_MAX);
 
     public ClaimService(Database db, MappingSettings mapping, ActivityService activities,
-                        CacheProtocol protocol, WriteThrough writeThrough, Clock clock, int committers) {
+                        CacheProtocol protocol, WriteThrough writeThrough, Clock clock, int committers, int maxGroup) {
         this.activities = activities;
         this.clock = clock;
-        this.transaction = new ClaimTransaction(db, new ClaimSql(mapping));
-        this.committer = new Committer(transaction, protocol, writeThrough, new SchemaService(db, mapping), committers);
+        this.stats = new ClaimStatsLog(db);
+        this.transaction = new ClaimTransaction(db, new ClaimSql(mapping), stats::times);
+        this.committer = new Committer(transaction, protocol, writeThrough, new SchemaService(db, mapping), stats, committers,
+                maxGroup);
     }
 
     public static void checkRequestId(String requestId) {
@@ -73,14 +76,24 @@ public final class ClaimService implements AutoCloseable {
         return committer.claim(new ClaimRequest(a, userId, requestId == null ? "" : requestId, now, new CompletableFuture<>()));
     }
 
-    /** The groups decided so far: how many, the claims in them, and the time their transactions took in all. */
-    public record GroupStats(long groups, long claims, long transactionNanos) {
+    /**
+     * The groups decided so far: how many, the claims in them, the time their transactions took in
+     * all, and the part of it they waited for budget-shard locks (as the claim statistics count it:
+     * over the timed groups, whose transactions took timedNanos).
+     */
+    public record GroupStats(long groups, long claims, long transactionNanos, long shardWaitMicros, long timedNanos) {
         public double claimsPerGroup() {
             return groups == 0 ? 0 : claims / (double) groups;
         }
 
+        /** The share of the groups' transaction time spent waiting for shard locks, 0-1. */
+        public double shardWaitShare() {
+            return timedNanos <= 0 ? 0 : Math.min(1, shardWaitMicros * 1000.0 / timedNanos);
+        }
+
         public GroupStats minus(GroupStats before) {
-            return new GroupStats(groups - before.groups, claims - before.claims, transactionNanos - before.transactionNanos);
+            return new GroupStats(groups - before.groups, claims - before.claims, transactionNanos - before.transactionNanos,
+                    shardWaitMicros - before.shardWaitMicros, timedNanos - before.timedNanos);
         }
     }
 
@@ -107,5 +120,7 @@ public final class ClaimService implements AutoCloseable {
     @Override
     public void close() {
         committer.close();
+        // what the answered groups counted goes to the statistics table before the pool closes
+        stats.close();
     }
 }

@@ -104,21 +104,26 @@ final class ClaimSql {
 
     /**
      * The one-round-trip batch of a fixed-allocation group (see {@link OneRoundTrip}): START
-     * TRANSACTION, the guarded UPDATE of one shard, the INSERT that takes its activity id from that
+     * TRANSACTION, when timed the shard wait's start and probe (below), the guarded UPDATE of one shard, the wait's end, the INSERT that takes its activity id from that
      * shard's row, the tombstone versions of the users' keys (locked by the insert's trigger, so
-     * what it started each row at), and COMMIT.
+     * what it started each row at), COMMIT, and, when timed, the shard wait.
      */
-    String oneRoundTripSql(Activity a, Collection<Long> users, List<ClaimRow> rows, int shard) {
+    String oneRoundTripSql(Activity a, Collection<Long> users, List<ClaimRow> rows, int shard, boolean timed) {
         int n = rows.size();
         long total = n * a.fixedAmount();
-        StringBuilder sql = new StringBuilder(512 + 96 * n)
-                .append("START TRANSACTION;UPDATE ").append(budgetTable)
+        StringBuilder sql = new StringBuilder(640 + 96 * n).append("START TRANSACTION;");
+        if (timed) {
+            sql.append(SHARD_WAIT_START).append(";SELECT 1 INTO @rpctl_shard_free FROM ").append(budgetTable)
+                    .append(" WHERE activity_id = ").append(a.id()).append(" AND shard = ").append(shard)
+                    .append(" FOR UPDATE SKIP LOCKED;");
+        }
+        sql.append("UPDATE ").append(budgetTable)
                 .append(" SET remaining_count = remaining_count - ").append(n)
                 .append(" + (SELECT 0 UNION ALL SELECT 0 FROM DUAL WHERE remaining_count < ").append(n)
                 .append(" OR remaining_amount < ").append(total).append("), remaining_amount = remaining_amount - ")
                 .append(total).append(", ").append(version).append(" = ").append(version)
                 .append(" + 1 WHERE activity_id = ").append(a.id()).append(" AND shard = ").append(shard)
-                .append(";INSERT INTO ").append(claimTable)
+                .append(timed ? ";" + SHARD_WAIT_END : "").append(";INSERT INTO ").append(claimTable)
                 .append(" (activity_id, user_id, amount, status, request_id, ").append(version)
                 .append(", created_at, updated_at) SELECT b.activity_id, v.u, v.a, 'paid', v.r, 1, v.t, v.t FROM ")
                 .append(budgetTable).append(" b JOIN (");
@@ -129,7 +134,31 @@ final class ClaimSql {
                     .append(i == 0 ? " AS r, '" : ", '").append(sqlMillis(r.updatedAtMillis())).append(i == 0 ? "' AS t" : "'");
         }
         sql.append(") v WHERE b.activity_id = ").append(a.id()).append(" AND b.shard = ").append(shard).append(';');
-        return tombstoneRead(sql, a.id(), users).append(";COMMIT").toString();
+        return tombstoneRead(sql, a.id(), users).append(timed ? ";COMMIT;" + SHARD_WAIT_READ : ";COMMIT").toString();
+    }
+
+    /*
+     * A timed one-round-trip batch measures the wait for its shard on the server (four statements
+     * more, which cost a heavy load up to a sixth of its rate when every group was timed: only a
+     * sample is, see ClaimStatsLog.times). Its UPDATE is the
+     * only statement that can wait for a shard lock; a SKIP LOCKED read of the row just before it
+     * takes the lock when the shard is free (then nothing waited) and sets nothing when another
+     * transaction holds it, and then the time from that read to the UPDATE's end is the wait. A
+     * timed UPDATE alone would count the time a busy server takes to run it as waiting. SYSDATE,
+     * not NOW: the time it runs, whatever the server makes of a multi-statement's start time. The
+     * variables stay on the connection, so a batch that failed is read after its ROLLBACK: with no
+     * end time, the UPDATE was still waiting (a deadlock, a lock wait timeout) when it failed.
+     */
+    static final String SHARD_WAIT_START = "SET @rpctl_shard_t = SYSDATE(6), @rpctl_shard_e = NULL, @rpctl_shard_free = NULL";
+    static final String SHARD_WAIT_END = "SET @rpctl_shard_e = SYSDATE(6)";
+    static final String SHARD_WAIT_READ = "SELECT IF(@rpctl_shard_free IS NULL,"
+            + " TIMESTAMPDIFF(MICROSECOND, @rpctl_shard_t, COALESCE(@rpctl_shard_e, SYSDATE(6))), 0)";
+
+    /** The microseconds of a SHARD_WAIT_READ; 0 when it read nothing (no batch set the start on this connection). */
+    static long readShardWait(ResultSet rs) throws SQLException {
+        try (rs) {
+            return rs.next() ? Math.max(0, rs.getLong(1)) : 0;
+        }
     }
 
     /**

@@ -65,11 +65,38 @@ final class ClaimTransaction {
      * The answers of a group, and the next group when this one's batch opened its transaction.
      * unserved are users the transaction could not pay from the shards it could lock without
      * waiting (other transactions held the rest): they are neither paid nor sold out yet.
+     * shardWaitMicros: what the group waited for shard locks, -1 when it was not timed.
      */
-    record Decided(Map<Long, Outcome> outcomes, Carry next, List<ClaimRequest> unserved) {
+    record Decided(Map<Long, Outcome> outcomes, Carry next, List<ClaimRequest> unserved, long shardWaitMicros) {
         Decided(Map<Long, Outcome> outcomes, Carry next) {
             this(outcomes, next, List.of());
         }
+
+        Decided(Map<Long, Outcome> outcomes, Carry next, List<ClaimRequest> unserved) {
+            this(outcomes, next, unserved, 0);
+        }
+
+        Decided waited(long micros) {
+            return new Decided(outcomes, next, unserved, micros);
+        }
+    }
+
+    /**
+     * The time one group's transactions (its retries included) waited for budget-shard locks, when
+     * the group is timed: the statements that may wait for a held shard add what they took.
+     */
+    static final class ShardWait {
+        final boolean timed;
+        long micros;
+
+        ShardWait(boolean timed) {
+            this.timed = timed;
+        }
+    }
+
+    /** Which groups are timed: timing a one-round-trip group adds statements to its batch, so a sample is. */
+    interface Timing {
+        boolean times(long activity);
     }
 
     /** A Following that has no group to give: a transaction for users left unserved opens no other. */
@@ -93,10 +120,19 @@ final class ClaimTransaction {
     private final LongAdder groups = new LongAdder();
     private final LongAdder claims = new LongAdder();
     private final LongAdder decideNanos = new LongAdder();
+    private final LongAdder shardWaitMicros = new LongAdder();
+    private final LongAdder timedNanos = new LongAdder();
+    private final Timing timing;
 
+    /** Every group timed. */
     ClaimTransaction(Database db, ClaimSql sql) {
+        this(db, sql, activity -> true);
+    }
+
+    ClaimTransaction(Database db, ClaimSql sql, Timing timing) {
         this.db = db;
         this.sql = sql;
+        this.timing = timing;
         this.oneRoundTrip = new OneRoundTrip(sql);
     }
 
@@ -107,7 +143,7 @@ final class ClaimTransaction {
 
     /** What the groups decided so far cost: see {@link ClaimService.GroupStats}. */
     ClaimService.GroupStats stats() {
-        return new ClaimService.GroupStats(groups.sum(), claims.sum(), decideNanos.sum());
+        return new ClaimService.GroupStats(groups.sum(), claims.sum(), decideNanos.sum(), shardWaitMicros.sum(), timedNanos.sum());
     }
 
     /**
@@ -121,12 +157,18 @@ final class ClaimTransaction {
      */
     Decided decide(List<ClaimRequest> requests, Carry carry, Following following) {
         long t0 = System.nanoTime();
+        ShardWait wait = new ShardWait(timing.times(requests.get(0).activity().id()));
         try {
-            return decideOnce(requests, carry, following);
+            return decideOnce(requests, carry, following, wait).waited(wait.timed ? wait.micros : -1);
         } finally {
+            long nanos = System.nanoTime() - t0;
             groups.increment();
             claims.add(requests.size());
-            decideNanos.add(System.nanoTime() - t0);
+            decideNanos.add(nanos);
+            if (wait.timed) {
+                shardWaitMicros.add(wait.micros);
+                timedNanos.add(nanos);
+            }
         }
     }
 
@@ -134,7 +176,7 @@ final class ClaimTransaction {
      * One transaction of the group, retried whole when InnoDB picks it as a deadlock victim, a
      * same-user race, or a batch whose answers did not say what it committed.
      */
-    private Decided decideOnce(List<ClaimRequest> requests, Carry carry, Following following) {
+    private Decided decideOnce(List<ClaimRequest> requests, Carry carry, Following following, ShardWait wait) {
         Activity a = requests.get(0).activity();
         LinkedHashMap<Long, ClaimRequest> byUser = new LinkedHashMap<>();
         for (ClaimRequest r : requests) {
@@ -156,7 +198,7 @@ final class ClaimTransaction {
                     c = db.connection();
                 }
                 try {
-                    d = attempt(c, a, byUser, opening, following, tried, attempt == 0);
+                    d = attempt(c, a, byUser, opening, following, tried, attempt == 0, wait);
                     return d;
                 } catch (Throwable e) {
                     // a failure may leave the transaction open anywhere before its commit: end it
@@ -195,10 +237,11 @@ final class ClaimTransaction {
     }
 
     private Decided attempt(Connection c, Activity a, Map<Long, ClaimRequest> byUser, Opening carried,
-                            Following following, Map<Long, ClaimRow> tried, boolean first) throws SQLException {
+                            Following following, Map<Long, ClaimRow> tried, boolean first, ShardWait wait)
+            throws SQLException {
         // a retry (a same-user race, a deadlock) reads first: what failed it is likely still there
         if (first && carried == null && expectFresh && a.allocation() == Allocation.FIXED && !oneRoundTrip.paused(a.id())) {
-            Decided d = oneRoundTrip.commit(c, a, byUser, tried);
+            Decided d = oneRoundTrip.commit(c, a, byUser, tried, wait);
             if (d != null) {
                 expectFresh = true;
                 return d;
@@ -229,7 +272,7 @@ final class ClaimTransaction {
             }
             return new Decided(out, null);
         }
-        return insert(c, a, fresh, out, open, existing, following, tried);
+        return insert(c, a, fresh, out, open, existing, following, tried, wait);
     }
 
     /**
@@ -241,16 +284,17 @@ final class ClaimTransaction {
      * come back as the next group.
      */
     private Decided insert(Connection c, Activity a, List<ClaimRequest> fresh, Map<Long, Outcome> out, Opening open,
-                           Existing existing, Following waiting, Map<Long, ClaimRow> tried) throws SQLException {
+                           Existing existing, Following waiting, Map<Long, ClaimRow> tried, ShardWait wait)
+            throws SQLException {
         List<ClaimRow> rows = new ArrayList<>(fresh.size());
         List<Shard> taken = new ArrayList<>(1);
         int next = 0;
         while (next < fresh.size()) {
             Shard s;
             if (taken.isEmpty() && open.begun()) {
-                s = open.shard() != null ? open.shard() : takeShard(c, a, taken, open.start(), 1);
+                s = open.shard() != null ? open.shard() : takeShard(c, a, taken, open.start(), 1, wait);
             } else {
-                s = takeShard(c, a, taken, ThreadLocalRandom.current().nextInt(a.shards()), 0);
+                s = takeShard(c, a, taken, ThreadLocalRandom.current().nextInt(a.shards()), 0, wait);
             }
             if (s == null) {
                 break;
@@ -393,15 +437,23 @@ final class ClaimTransaction {
     }
 
     /** Runs the picks from kind first on, in a transaction already begun; null when none finds budget. */
-    private Shard takeShard(Connection c, Activity a, List<Shard> taken, int start, int first) throws SQLException {
+    private Shard takeShard(Connection c, Activity a, List<Shard> taken, int start, int first, ShardWait wait)
+            throws SQLException {
         int last = taken.isEmpty() ? 2 : 1;
         for (int kind = first; kind <= last; kind++) {
             boolean begin = kind == 0 && taken.isEmpty();
+            // the pick that waits for a held shard is a round trip of its own: its time is the wait
+            boolean timed = kind == 2 && wait.timed;
+            long t0 = timed ? System.nanoTime() : 0;
             try (Statement st = statement(c)) {
                 st.execute((begin ? "START TRANSACTION;" : "") + sql.pickSql(a, taken, kind, start));
                 Shard s = readShard(begin ? nextResultSet(st) : st.getResultSet());
                 if (s != null) {
                     return s;
+                }
+            } finally {
+                if (timed) {
+                    wait.micros += (System.nanoTime() - t0) / 1000;
                 }
             }
         }

@@ -28,20 +28,22 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The queue of claims and the few threads that commit them: each takes whatever claims are queued
- * (no timer), up to {@value #MAX_GROUP} of one activity, commits them as one {@link ClaimTransaction},
+ * (no timer), up to claim.max-group of one activity, commits them as one {@link ClaimTransaction},
  * writes the rows to every cache side through the write-through (both single-Redis sides at once)
  * and answers the claims. Under load one commit and one round trip serve many claims; an idle
  * claim is committed alone at once.
  */
 final class Committer {
     private static final Logger log = LoggerFactory.getLogger(ClaimService.class);
-    private static final int MAX_GROUP = 64;
 
     private final ClaimTransaction transaction;
     private final CacheProtocol protocol;
     private final WriteThrough writeThrough;
     private final SchemaService schema;
+    private final ClaimStatsLog stats;
     private final int committers;
+    /** Claims a group takes at most (claim.max-group). */
+    private final int maxGroup;
     private final BlockingQueue<ClaimRequest> queue = new LinkedBlockingQueue<>(16_384);
     private final List<Thread> threads = new ArrayList<>();
     /** Committers waiting for a claim: while one waits, the others leave it the queue. */
@@ -51,8 +53,10 @@ final class Committer {
     private volatile boolean closed;
 
     Committer(ClaimTransaction transaction, CacheProtocol protocol, WriteThrough writeThrough, SchemaService schema,
-              int committers) {
+              ClaimStatsLog stats, int committers, int maxGroup) {
+        this.maxGroup = maxGroup;
         this.transaction = transaction;
+        this.stats = stats;
         this.protocol = protocol;
         this.writeThrough = writeThrough;
         this.schema = schema;
@@ -122,7 +126,7 @@ final class Committer {
                             continue;
                         }
                         pending.add(first);
-                        queue.drainTo(pending, MAX_GROUP - 1);
+                        queue.drainTo(pending, maxGroup - 1);
                     }
                     group = takeGroup(pending, pending.peekFirst().activity().id());
                 }
@@ -155,7 +159,7 @@ final class Committer {
             if (closed || idle.get() != 0) {
                 return null;
             }
-            queue.drainTo(this, Math.max(0, MAX_GROUP - size()));
+            queue.drainTo(this, Math.max(0, maxGroup - size()));
             // only while this activity's requests are the oldest waiting: others go first
             return !isEmpty() && peekFirst().activity().id() == activity ? takeGroup(this, activity) : null;
         }
@@ -168,10 +172,10 @@ final class Committer {
         }
     }
 
-    /** Takes up to MAX_GROUP requests of one activity out of pending, in their order. */
-    private static List<ClaimRequest> takeGroup(ArrayDeque<ClaimRequest> pending, long activity) {
-        List<ClaimRequest> group = new ArrayList<>(Math.min(MAX_GROUP, pending.size()));
-        for (Iterator<ClaimRequest> it = pending.iterator(); it.hasNext() && group.size() < MAX_GROUP; ) {
+    /** Takes up to maxGroup requests of one activity out of pending, in their order. */
+    private List<ClaimRequest> takeGroup(ArrayDeque<ClaimRequest> pending, long activity) {
+        List<ClaimRequest> group = new ArrayList<>(Math.min(maxGroup, pending.size()));
+        for (Iterator<ClaimRequest> it = pending.iterator(); it.hasNext() && group.size() < maxGroup; ) {
             ClaimRequest r = it.next();
             if (r.activity().id() == activity) {
                 group.add(r);
@@ -212,6 +216,7 @@ final class Committer {
             requests = decided;
         }
         List<ClaimRequest> answered = requests;
+        long shardWait = d.shardWaitMicros();
         try {
             List<CacheProtocol.Write> writes = new ArrayList<>();
             for (Outcome o : outcomes.values()) {
@@ -228,11 +233,11 @@ final class Committer {
             }
             if (writes.isEmpty()) {
                 // nothing to write through (duplicates, sold out): answer at once
-                answer(answered, outcomes, WriteThrough.Written.NONE);
+                answer(answered, outcomes, WriteThrough.Written.NONE, shardWait);
             } else {
                 // answered when every side has the rows or their time is up: single-Redis sides are
                 // written on this thread, Cluster and Sentinel sides by their writers
-                writeThrough.submit(writes).thenAccept(written -> answer(answered, outcomes, written));
+                writeThrough.submit(writes).thenAccept(written -> answer(answered, outcomes, written, shardWait));
             }
         } catch (RuntimeException e) {
             for (ClaimRequest r : requests) {
@@ -243,8 +248,14 @@ final class Committer {
     }
 
     /** Answers each request of a group with what the write-through did: the sides it missed, bad data it met. */
-    private void answer(List<ClaimRequest> requests, Map<Long, Outcome> outcomes, WriteThrough.Written written) {
+    private void answer(List<ClaimRequest> requests, Map<Long, Outcome> outcomes, WriteThrough.Written written,
+                        long shardWaitMicros) {
+        if (requests.isEmpty()) {
+            return;
+        }
         Map<Long, Boolean> answered = new HashMap<>();
+        long now = System.nanoTime();
+        long claimNanos = 0;
         for (ClaimRequest r : requests) {
             Outcome o = outcomes.get(r.userId());
             if (o.result() == Result.CLAIMED) {
@@ -254,8 +265,10 @@ final class Committer {
                                 written.badData().get(protocol.key(o.row().activityId(), o.row().userId())))
                         : new Outcome(Result.DUPLICATE, o.row(), "already claimed", List.of());
             }
+            claimNanos += now - r.queuedNanos();
             r.result().complete(o);
         }
+        stats.group(requests.get(0).activity().id(), requests.size(), claimNanos, shardWaitMicros);
     }
 
     /**

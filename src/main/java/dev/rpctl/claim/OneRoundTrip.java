@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
-import static dev.rpctl.claim.ClaimSql.execute;
 import static dev.rpctl.claim.ClaimSql.readTombstones;
 import static dev.rpctl.claim.ClaimSql.statement;
 
@@ -80,7 +79,8 @@ final class OneRoundTrip {
      * returns null too, with its rows in tried: the general path's read then answers from what
      * the primary holds, those rows as claimed.
      */
-    Decided commit(Connection c, Activity a, Map<Long, ClaimRequest> byUser, Map<Long, ClaimRow> tried) throws SQLException {
+    Decided commit(Connection c, Activity a, Map<Long, ClaimRequest> byUser, Map<Long, ClaimRow> tried,
+                   ClaimTransaction.ShardWait wait) throws SQLException {
         int n = byUser.size();
         long amount = a.fixedAmount();
         int shard = ThreadLocalRandom.current().nextInt(a.shards());
@@ -88,14 +88,22 @@ final class OneRoundTrip {
         for (ClaimRequest r : byUser.values()) {
             rows.add(new ClaimRow(a.id(), r.userId(), amount, "paid", r.requestId(), 1, r.now().toEpochMilli()));
         }
-        String batch = sql.oneRoundTripSql(a, byUser.keySet(), rows, shard);
+        String batch = sql.oneRoundTripSql(a, byUser.keySet(), rows, shard, wait.timed);
         int updated;
         int inserted;
         Map<Long, Long> tombstones = new HashMap<>();
         try (Statement st = statement(c)) {
+            // START TRANSACTION, (timed: the wait's start, the shard probe,) the UPDATE, (the wait's end,) the INSERT
             st.execute(batch);
             st.getMoreResults();
+            if (wait.timed) {
+                st.getMoreResults();
+                st.getMoreResults();
+            }
             updated = st.getUpdateCount();
+            if (wait.timed) {
+                st.getMoreResults();
+            }
             st.getMoreResults();
             inserted = st.getUpdateCount();
             if (!st.getMoreResults()) {
@@ -107,12 +115,21 @@ final class OneRoundTrip {
             }
             readTombstones(st.getResultSet(), tombstones);
             st.getMoreResults();
+            if (wait.timed && st.getMoreResults()) {
+                wait.micros += ClaimSql.readShardWait(st.getResultSet());
+            }
         } catch (SQLException e) {
             if (e.getErrorCode() != ClaimTransaction.ER_DUP_ENTRY && e.getErrorCode() != ER_SUBQUERY_NO_1_ROW && !ClaimTransaction.isDeadlock(e)) {
                 throw e;
             }
-            // nothing after the failed statement ran: end the transaction, then read before writing
-            execute(c, "ROLLBACK");
+            // nothing after the failed statement ran: end the transaction, then read before writing;
+            // the same round trip reads how long the UPDATE waited for its shard before it failed
+            try (Statement st = statement(c)) {
+                st.execute(wait.timed ? "ROLLBACK;" + ClaimSql.SHARD_WAIT_READ : "ROLLBACK");
+                if (wait.timed && st.getMoreResults()) {
+                    wait.micros += ClaimSql.readShardWait(st.getResultSet());
+                }
+            }
             if (e.getErrorCode() == ER_SUBQUERY_NO_1_ROW) {
                 pause(a.id());
             }

@@ -7,5 +7,5 @@ import java.time.Duration;
  * how many reads at once fall back to the primary while their side cannot be reached.
  */
 public record ClaimSettings(int writeThroughRetries, Duration writeThroughTimeout, int budgetShards, int committers,
-                            int readFallbackConcurrency) {
+                            int maxGroup, int readFallbackConcurrency) {
 }

@@ -158,7 +158,8 @@ public final class Config {
 
     public ClaimSettings claim() {
         return new ClaimSettings(get(Keys.CLAIM_WRITE_THROUGH_RETRIES), get(Keys.CLAIM_WRITE_THROUGH_TIMEOUT),
-                get(Keys.CLAIM_BUDGET_SHARDS), get(Keys.CLAIM_COMMITTERS), get(Keys.CLAIM_READ_FALLBACK_CONCURRENCY));
+                get(Keys.CLAIM_BUDGET_SHARDS), get(Keys.CLAIM_COMMITTERS), get(Keys.CLAIM_MAX_GROUP),
+                get(Keys.CLAIM_READ_FALLBACK_CONCURRENCY));
     }
 
     public KafkaSettings kafka() {

@@ -199,6 +199,9 @@ public final class Keys {
             32, "Rows a new activity's budget is split over, so concurrent claims do not queue on one row lock.");
     public static final Key<Integer> CLAIM_COMMITTERS = define("claim.committers", ValueType.integer(1, 64), 2,
             "Threads that commit claims; each commits all claims queued at once in one transaction, so fewer threads make bigger groups.");
+    public static final Key<Integer> CLAIM_MAX_GROUP = define("claim.max-group", ValueType.integer(1, 1024), 128,
+            "Claims of one activity a committer's transaction takes at most. Past claim.committers x this many"
+                    + " concurrent claims the rest wait a turn; bigger groups spread each commit over more claims.");
     public static final Key<Integer> CLAIM_READ_FALLBACK_CONCURRENCY = define("claim.read-fallback-concurrency",
             ValueType.integer(0, 512), 8,
             "Reads at once, per process and side, that go to the primary while their side cannot be reached; a read"

@@ -43,6 +43,12 @@ public final class SchemaService {
     /** Where each reconcile scope got to, for --resume. */
     public static final String RECONCILE_TABLE = "rpctl_reconcile";
 
+    /**
+     * What the claims of each activity cost, a row a minute (the server's UTC minute): claim
+     * processes add their counts every few seconds, 'activity show' sums the last minutes.
+     */
+    public static final String CLAIM_STATS_TABLE = "rpctl_claim_stats";
+
     /** A trigger of the claim table: its name and everything after "CREATE TRIGGER name". */
     record Trigger(String name, String definition) {}
 
@@ -135,6 +141,18 @@ public final class SchemaService {
                         new Column("done", "BOOLEAN NOT NULL DEFAULT FALSE"),
                         new Column("updated_at", "DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)")),
                         "scope", List.of()),
+                // claims answered, their groups, the claims' time from queued to answered, and over
+                // the timed groups' claims (a sample) that time and the part of it their
+                // transactions waited for budget-shard locks, in microseconds
+                new Table(CLAIM_STATS_TABLE, List.of(
+                        new Column("activity_id", "BIGINT NOT NULL"),
+                        new Column("minute", "DATETIME NOT NULL"),
+                        new Column("claims", "BIGINT NOT NULL DEFAULT 0"),
+                        new Column("claim_groups", "BIGINT NOT NULL DEFAULT 0"),
+                        new Column("claim_us", "BIGINT NOT NULL DEFAULT 0"),
+                        new Column("shard_wait_us", "BIGINT NOT NULL DEFAULT 0"),
+                        new Column("timed_claim_us", "BIGINT NOT NULL DEFAULT 0")),
+                        "activity_id, minute", List.of(new Index("idx_minute", "minute"))),
                 new Table(m.heartbeatTable(), List.of(
                         new Column("pipeline", "VARCHAR(64) NOT NULL"),
                         new Column("beat_millis", "BIGINT NOT NULL"),

@@ -41,6 +41,17 @@ public final class ClaimBench {
         // the claims' activity: fixed allocation commits a group in one round trip, random in two
         Allocation allocation = Allocation.parse(System.getProperty("bench.allocation", "fixed"));
         String sweep = System.getProperty("bench.sweep");
+        String shardSweep = System.getProperty("bench.shard-sweep");
+        if (System.getProperty("bench.group-compare") != null) {
+            groupCompare(System.getProperty("bench.group-compare"), Integer.parseInt(System.getProperty("bench.threads", "256")),
+                    seconds, rounds, warmupRounds);
+            return;
+        }
+        if (shardSweep != null) {
+            shardSweep(shardSweep, Integer.parseInt(System.getProperty("bench.threads", "256")), seconds, rounds,
+                    warmupRounds, allocation);
+            return;
+        }
         if (sweep != null) {
             sweep(sweep, seconds, rounds, warmupRounds, shards, allocation);
             return;
@@ -273,6 +284,162 @@ public final class ClaimBench {
                 + " new / batched | duplicates / new | cached reads / GET |");
         System.out.println("|---|---|---|---|---|---|---|---|---|");
         table.forEach(System.out::println);
+    }
+
+    /**
+     * Budget shards vs rate: at one concurrency, new claims into an activity of each shard count,
+     * alternating in every round, beside the bare autocommit loop of the same round; with the
+     * claims a group and the share of the groups' transaction time that waited for shard locks
+     * (as activity show counts it) and the server's InnoDB row lock time over the same share.
+     */
+    static void shardSweep(String levels, int threads, int seconds, int rounds, int warmupRounds, Allocation allocation)
+            throws Exception {
+        List<Integer> shardCounts = Arrays.stream(levels.split(",")).map(String::strip).map(Integer::parseInt).toList();
+        int n = shardCounts.size();
+        List<List<Run>> fresh = new ArrayList<>();
+        List<List<Double>> perGroup = new ArrayList<>(), waitShare = new ArrayList<>(), lockShare = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            fresh.add(new ArrayList<>());
+            perGroup.add(new ArrayList<>());
+            waitShare.add(new ArrayList<>());
+            lockShare.add(new ArrayList<>());
+        }
+        List<Run> bare = new ArrayList<>();
+        List<String> rowLockTime = List.of("Innodb_row_lock_time");
+        try (App app = Services.app()) {
+            app.schemaService().init();
+            ClaimService claims = app.claimService();
+            String table0 = app.config().mapping().claimTable();
+            AtomicLong nextUser = new AtomicLong(1);
+            for (int round = 1 - warmupRounds; round <= rounds; round++) {
+                boolean counted = round >= 1;
+                System.out.println(counted ? "round " + round : "warm-up round (not counted)");
+                long bareActivity = Services.freshActivityId();
+                String sql = "INSERT IGNORE INTO " + table0
+                        + " (activity_id, user_id, amount, status, request_id, version, created_at, updated_at)"
+                        + " VALUES (?, ?, 1000, 'paid', ?, 1, NOW(3), NOW(3))";
+                Run b = measure("bare autocommit INSERT", threads, seconds, (t, i) -> {
+                    long u = nextUser.getAndIncrement();
+                    try (Connection conn = app.primary().connection(); PreparedStatement ps = conn.prepareStatement(sql)) {
+                        ps.setLong(1, bareActivity);
+                        ps.setLong(2, u);
+                        ps.setString(3, "b" + u);
+                        ps.executeUpdate();
+                    }
+                });
+                if (counted) {
+                    bare.add(b);
+                }
+                // each round starts at another shard count, so none always runs on the warmest server
+                for (int k = 0; k < n; k++) {
+                    int i = (k + Math.max(0, round - 1)) % n;
+                    int shards = shardCounts.get(i);
+                    long activity = Services.freshActivityId();
+                    app.activities().create(new ActivityService.NewActivity(activity, "bench", 50_000_000, 50_000_000_000L,
+                            allocation, null, null, shards));
+                    ClaimService.GroupStats before = claims.groupStats();
+                    long lockBefore = app.primary().globalStatus(rowLockTime).getOrDefault(rowLockTime.get(0), 0L);
+                    Run f = measure("new claims, " + shards + " shards", threads, seconds, (t, j) -> {
+                        long u = nextUser.getAndIncrement();
+                        if (claims.claim(activity, u, "c" + u).result() != ClaimService.Result.CLAIMED) {
+                            throw new IllegalStateException("not claimed");
+                        }
+                    });
+                    ClaimService.GroupStats g = claims.groupStats().minus(before);
+                    long lockMillis = app.primary().globalStatus(rowLockTime).getOrDefault(rowLockTime.get(0), 0L) - lockBefore;
+                    System.out.printf("  %.1f claims a group, shard lock wait %.1f%% of the transactions' time, InnoDB row lock time %.1f%%%n",
+                            g.claimsPerGroup(), 100 * g.shardWaitShare(), 100 * lockMillis * 1e6 / Math.max(1, g.transactionNanos()));
+                    if (counted) {
+                        fresh.get(i).add(f);
+                        perGroup.get(i).add(g.claimsPerGroup());
+                        waitShare.get(i).add(g.shardWaitShare());
+                        lockShare.get(i).add(Math.min(1, lockMillis * 1e6 / Math.max(1, g.transactionNanos())));
+                    }
+                }
+            }
+        }
+        System.out.println();
+        System.out.printf("medians over %d rounds after %d warm-up round(s), %d clients, %d s each, %s allocation;"
+                + " bare autocommit INSERT loop at %d clients in the same rounds: %,.0f rows/s%n",
+                rounds, warmupRounds, threads, seconds, allocation.label(), threads, median(bare, false));
+        // the rate beside the last shard count's in the same round: what the table's rates, which move with the
+        // machine's load from round to round, are best read by
+        int top = n - 1;
+        System.out.println("| shards | new claims/s | p99 ms | p99.9 ms | claims a group | shard lock wait, of tx time |"
+                + " InnoDB row lock time, of tx time | rate / " + shardCounts.get(top) + " shards' in the same round | new / bare loop |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
+        for (int i = 0; i < n; i++) {
+            List<Double> ratios = new ArrayList<>();
+            for (int r = 0; r < fresh.get(i).size(); r++) {
+                ratios.add(fresh.get(i).get(r).perSecond() / fresh.get(top).get(r).perSecond());
+            }
+            System.out.printf("| %d | %,.0f | %.1f | %.1f | %.1f | %.0f%% | %.0f%% | %.2fx (%s) | %.2fx |%n", shardCounts.get(i),
+                    median(fresh.get(i), false), median(fresh.get(i), true), medianP999(fresh.get(i)),
+                    medianOf(perGroup.get(i)), 100 * medianOf(waitShare.get(i)), 100 * medianOf(lockShare.get(i)),
+                    medianOf(ratios), String.join(", ", ratios.stream().map(x -> String.format("%.2f", x)).toList()),
+                    median(fresh.get(i), false) / median(bare, false));
+        }
+    }
+
+    /**
+     * Claim services of different claim.max-group and claim.committers side by side (g64c2: groups of
+     * up to 64, 2 committers), new claims at one concurrency, alternating in every round (each round
+     * starts with the next one); every round's rate and p99, and the medians.
+     */
+    static void groupCompare(String spec, int threads, int seconds, int rounds, int warmupRounds) throws Exception {
+        String[] variants = spec.split(",");
+        java.util.Map<String, List<Run>> runs = new java.util.LinkedHashMap<>();
+        java.util.Map<String, List<Double>> groups = new java.util.LinkedHashMap<>();
+        List<App> apps = new ArrayList<>();
+        List<ClaimService> services = new ArrayList<>();
+        for (String v : variants) {
+            String[] gc = v.substring(1).split("c");
+            java.util.Map<String, String> env = new java.util.HashMap<>(Services.env());
+            env.put("RPCTL_CLAIM_MAX_GROUP", gc[0]);
+            env.put("RPCTL_CLAIM_COMMITTERS", gc[1]);
+            App app = new App(new dev.rpctl.config.ConfigLoader(env, java.nio.file.Path.of("").toAbsolutePath()).load(null, java.util.Map.of()));
+            apps.add(app);
+            services.add(app.claimService());
+            runs.put(v, new ArrayList<>());
+            groups.put(v, new ArrayList<>());
+        }
+        AtomicLong nextUser = new AtomicLong(1);
+        for (int round = 1 - warmupRounds; round <= rounds; round++) {
+            for (int k = 0; k < variants.length; k++) {
+                int i = (k + Math.max(0, round - 1)) % variants.length;
+                ClaimService claims = services.get(i);
+                long activity = Services.freshActivityId();
+                apps.get(i).activities().create(new ActivityService.NewActivity(activity, "bench", 50_000_000, 50_000_000_000L,
+                        Allocation.FIXED, null, null, 64));
+                ClaimService.GroupStats before = claims.groupStats();
+                Run f = measure("new claims " + variants[i], threads, seconds, (t, j) -> {
+                    long u = nextUser.getAndIncrement();
+                    if (claims.claim(activity, u, "c" + u).result() != ClaimService.Result.CLAIMED) {
+                        throw new IllegalStateException("not claimed");
+                    }
+                });
+                ClaimService.GroupStats g = claims.groupStats().minus(before);
+                System.out.printf("  %.1f claims a group, %.2f ms a group's transaction%n", g.claimsPerGroup(), g.transactionNanos() / 1e6 / g.groups());
+                if (round >= 1) {
+                    runs.get(variants[i]).add(f);
+                    groups.get(variants[i]).add(g.claimsPerGroup());
+                }
+            }
+        }
+        System.out.printf("%n%d clients, %d s each, %d rounds after %d warm-up round(s), 64 budget shards, fixed allocation%n",
+                threads, seconds, rounds, warmupRounds);
+        for (String v : variants) {
+            List<Run> r = runs.get(v);
+            System.out.printf("%s: %s claims/s, p99 %s ms; median %,.0f/s, p99 %.1f ms, %.1f claims a group%n", v,
+                    r.stream().map(x -> String.format("%,.0f", x.perSecond())).toList(),
+                    r.stream().map(x -> String.format("%.1f", x.p99Ms())).toList(), median(r, false), median(r, true),
+                    medianOf(groups.get(v)));
+        }
+        apps.forEach(App::close);
+    }
+
+    static double medianOf(List<Double> v) {
+        return v.stream().sorted().toList().get(v.size() / 2);
     }
 
     static double medianP999(List<Run> runs) {

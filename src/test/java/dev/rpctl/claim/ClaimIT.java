@@ -351,6 +351,110 @@ class ClaimIT {
         }
     }
 
+    /**
+     * Claims made by one process are counted for 'activity show' run by another. An activity whose
+     * claims ran alone shows them with no warning; one whose claims waited while a holder had
+     * every shard locked gets the warning, naming the activity and how to give it more shards.
+     */
+    @Test
+    void activity_show_warns_when_claims_of_any_process_wait_on_shard_locks_and_not_otherwise() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Rpctl rpctl = Rpctl.withServices();
+        long calm = activity(100, 10_000, Allocation.FIXED, 2);
+        long held = activity(100, 10_000, Allocation.FIXED, 2);
+        // another process's claims: its statistics reach the table at its close at the latest
+        try (App other = Services.app()) {
+            for (long u = 1; u <= 20; u++) {
+                assertEquals(ClaimService.Result.CLAIMED, other.claimService().claim(calm, u, null).result());
+            }
+        }
+        com.fasterxml.jackson.databind.JsonNode calmStats = json.readTree(
+                rpctl.run("--json", "activity", "show", "--activity", Long.toString(calm)).out()).get("claim_stats");
+        assertEquals(20, calmStats.get("claims").asLong(), calmStats::toString);
+        assertTrue(calmStats.get("warning").isNull(), calmStats::toString);
+        Rpctl.Result calmShown = rpctl.run("activity", "show", "--activity", Long.toString(calm));
+        assertEquals(0, calmShown.exitCode(), calmShown::toString);
+        assertTrue(calmShown.out().contains("shard lock wait"), calmShown::toString);
+        assertTrue(!calmShown.out().contains("waited on budget-shard locks"), calmShown::toString);
+        // the holder keeps the shards many times as long as a claim took alone, so the wait is most of the claims' time
+        double meanClaimMillis = calmStats.get("claim_time_ms").asDouble() / calmStats.get("claims").asLong();
+        long holdMillis = Math.max(200, (long) (20 * meanClaimMillis));
+        try (App other = Services.app()) {
+            try (Connection holder = app.primary().connection(); Statement st = holder.createStatement()) {
+                holder.setAutoCommit(false);
+                st.executeQuery("SELECT shard FROM " + SchemaService.budgetTable(app.config().mapping()) + " WHERE activity_id = "
+                        + held + " FOR UPDATE").close();
+                List<java.util.concurrent.CompletableFuture<ClaimService.Outcome>> claims = new ArrayList<>();
+                for (long u = 1; u <= 3; u++) {
+                    long user = u;
+                    claims.add(async(() -> other.claimService().claim(held, user, null)));
+                }
+                java.util.concurrent.CompletableFuture<Void> all = java.util.concurrent.CompletableFuture.allOf(
+                        claims.toArray(new java.util.concurrent.CompletableFuture[0]));
+                assertTrue(awaitLockWait(held, all) >= 1, "the claims wait for the held shards");
+                Thread.sleep(holdMillis);
+                holder.rollback();
+                for (var c : claims) {
+                    assertEquals(ClaimService.Result.CLAIMED, c.get(30, java.util.concurrent.TimeUnit.SECONDS).result());
+                }
+            }
+        }
+        Rpctl.Result shown = rpctl.run("activity", "show", "--activity", Long.toString(held));
+        assertEquals(0, shown.exitCode(), shown::toString);
+        assertTrue(shown.out().contains("activity " + held + ": claims waited on budget-shard locks"), shown::toString);
+        assertTrue(shown.out().contains("activity create --shards N"), shown::toString);
+        com.fasterxml.jackson.databind.JsonNode heldStats = json.readTree(
+                rpctl.run("--json", "activity", "show", "--activity", Long.toString(held)).out()).get("claim_stats");
+        assertEquals(3, heldStats.get("claims").asLong(), heldStats::toString);
+        assertTrue(heldStats.get("shard_wait_share").asDouble() >= ClaimStats.SHARD_WAIT_WARNING, heldStats::toString);
+        assertTrue(heldStats.get("warning").asText().contains("activity " + held), heldStats::toString);
+    }
+
+    /**
+     * Claims queued while the committer is busy go in groups of at most claim.max-group: with 3, the
+     * seven claims queued behind a group waiting for its shard take three more groups.
+     */
+    @Test
+    void claims_queued_behind_a_busy_committer_go_in_groups_of_at_most_max_group() throws Exception {
+        long a = activity(100, 10_000, Allocation.FIXED, 1);
+        try (ClaimService one = new ClaimService(app.primary(), app.config().mapping(), app.activities(), app.protocol(),
+                app.writeThrough(), java.time.Clock.systemUTC(), 1, 3)) {
+            try (Connection holder = app.primary().connection(); Statement st = holder.createStatement()) {
+                holder.setAutoCommit(false);
+                st.executeQuery("SELECT shard FROM " + SchemaService.budgetTable(app.config().mapping()) + " WHERE activity_id = "
+                        + a + " FOR UPDATE").close();
+                java.util.concurrent.CompletableFuture<ClaimService.Outcome> first = async(() -> one.claim(a, 1, null));
+                assertEquals(1, awaitLockWait(a, first), "the first group waits for its shard");
+                ClaimService.GroupStats before = one.groupStats();
+                List<Thread> queued = new ArrayList<>();
+                List<java.util.concurrent.CompletableFuture<ClaimService.Outcome>> rest = new ArrayList<>();
+                for (long u = 2; u <= 8; u++) {
+                    long user = u;
+                    java.util.concurrent.CompletableFuture<ClaimService.Outcome> f = new java.util.concurrent.CompletableFuture<>();
+                    Thread t = new Thread(() -> f.complete(one.claim(a, user, null)));
+                    t.setDaemon(true);
+                    t.start();
+                    queued.add(t);
+                    rest.add(f);
+                }
+                // a claim's thread waits only for its answer, once its request is queued
+                for (Thread t : queued) {
+                    while (t.getState() != Thread.State.WAITING) {
+                        Thread.sleep(5);
+                    }
+                }
+                holder.rollback();
+                assertEquals(ClaimService.Result.CLAIMED, first.get(30, java.util.concurrent.TimeUnit.SECONDS).result());
+                for (var f : rest) {
+                    assertEquals(ClaimService.Result.CLAIMED, f.get(30, java.util.concurrent.TimeUnit.SECONDS).result());
+                }
+                ClaimService.GroupStats g = one.groupStats().minus(before);
+                assertEquals(8, g.claims(), g::toString);
+                assertEquals(4, g.groups(), "1 + 3 + 3 + 1: " + g);
+            }
+        }
+    }
+
     /** Runs work on a thread of its own (the common pool may be busy with another test's leftovers). */
     static <T> java.util.concurrent.CompletableFuture<T> async(java.util.function.Supplier<T> work) {
         java.util.concurrent.CompletableFuture<T> f = new java.util.concurrent.CompletableFuture<>();

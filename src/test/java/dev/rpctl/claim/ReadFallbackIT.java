@@ -83,7 +83,7 @@ class ReadFallbackIT {
     Map<Long, Long> claimed(CacheSide through) {
         WriteThrough wt = new WriteThrough(app.protocol(), List.of(through), 1, Duration.ofSeconds(1));
         ClaimService claims = new ClaimService(app.primary(), app.config().mapping(), app.activities(), app.protocol(), wt,
-                Clock.systemUTC(), 2);
+                Clock.systemUTC(), 2, 128);
         Map<Long, Long> amounts = new HashMap<>();
         try (wt; claims) {
             for (long u = 1; u <= 20; u++) {

@@ -52,7 +52,7 @@ class ReadRaceIT {
         protocol = app.protocol();
         writeThrough = new WriteThrough(protocol, List.of(side), 2, java.time.Duration.ofSeconds(1));
         claims = new ClaimService(app.primary(), app.config().mapping(), app.activities(), protocol, writeThrough,
-                Clock.systemUTC(), 2);
+                Clock.systemUTC(), 2, 128);
         reader = new ClaimReader(protocol, side, app.claims());
         activity = Services.freshActivityId();
         app.activities().create(new ActivityService.NewActivity(activity, "race", 100, 10_000, Allocation.FIXED, null, null, 1));

@@ -51,7 +51,7 @@ class ReaderBadDataIT {
     ClaimRow claim(long user) {
         try (WriteThrough wt = new WriteThrough(app.protocol(), List.of(side), 1, Duration.ofSeconds(1));
              ClaimService claims = new ClaimService(app.primary(), app.config().mapping(), app.activities(), app.protocol(), wt,
-                     Clock.systemUTC(), 2)) {
+                     Clock.systemUTC(), 2, 128)) {
             return claims.claim(activity, user, "r" + user).row();
         }
     }

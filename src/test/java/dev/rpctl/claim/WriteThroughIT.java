@@ -61,7 +61,7 @@ class WriteThroughIT {
 
     ClaimService claims(WriteThrough wt) {
         ClaimService claims = new ClaimService(app.primary(), app.config().mapping(), app.activities(), app.protocol(), wt,
-                Clock.systemUTC(), 2);
+                Clock.systemUTC(), 2, 128);
         opened.add(wt);
         opened.add(claims);
         return claims;

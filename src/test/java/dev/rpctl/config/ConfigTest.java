@@ -39,7 +39,7 @@ class ConfigTest {
                 Duration.ofSeconds(60), Duration.ofSeconds(2)), config.mapping());
         assertEquals(new SyncSettings(2, 10_000, 256, Duration.ofMillis(250), Duration.ofMillis(100), 4200,
                 Duration.ofSeconds(5), BadDataPolicy.FAIL, Duration.ofSeconds(30), 16 << 20), config.sync());
-        assertEquals(new ClaimSettings(3, Duration.ofMillis(200), 32, 2, 8), config.claim());
+        assertEquals(new ClaimSettings(3, Duration.ofMillis(200), 32, 2, 128, 8), config.claim());
         assertEquals(new KafkaSettings("127.0.0.1:9092", "rpctl.claims", "rpctl-apply", 12, ""), config.kafka());
         assertEquals("127.0.0.1:9464", config.metricsAddress());
         assertEquals(LogFormat.TEXT, config.logFormat());

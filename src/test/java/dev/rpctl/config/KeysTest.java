@@ -33,7 +33,7 @@ class KeysTest {
             assertFalse(key.description().isBlank(), key.name());
             assertSame(key, Keys.byName(key.name()).orElseThrow());
         }
-        assertEquals(85, Keys.all().size());
+        assertEquals(86, Keys.all().size());
         assertTrue(Keys.byName("mysql.nope").isEmpty());
     }
 

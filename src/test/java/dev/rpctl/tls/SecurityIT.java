@@ -474,6 +474,12 @@ class SecurityIT {
                 daemon.shutdown();
             }
         }
+        // the claims' figures were saved and are read back with the claim user's grants
+        Rpctl.Result shown = claims.run("--json", "activity", "show", "--activity", a);
+        assertEquals(0, shown.exitCode(), shown::toString);
+        assertEquals("", shown.err(), shown::toString);
+        assertTrue(new com.fasterxml.jackson.databind.ObjectMapper().readTree(shown.out()).get("claim_stats").get("claims")
+                .asLong() > 0, shown::toString);
         ok(daemonUser, "status");
         ok(ops, "inspect", "--user", "5", "--activity", a);
         ok(ops, "inspect", "--activity", a);
@@ -486,10 +492,12 @@ class SecurityIT {
     @Test
     void a_mysql_user_missing_a_documented_grant_gets_77_naming_the_privilege() throws Exception {
         String pw = "mpw" + Long.toHexString(System.nanoTime());
-        // the reconcile user without its grant on rpctl_reconcile, the daemon user without REPLICATION SLAVE
+        // the reconcile user without its grant on rpctl_reconcile, the daemon user without REPLICATION SLAVE,
+        // the claim user without its grant on the claims' figures
         for (String statement : documentedGrants("rpctl", pw)) {
             String s = statement.replace("'rpctl_", "'m_");
-            if (!s.contains("rpctl.rpctl_reconcile") && !s.startsWith("GRANT REPLICATION SLAVE")) {
+            if (!s.contains("rpctl.rpctl_reconcile") && !s.startsWith("GRANT REPLICATION SLAVE")
+                    && !s.contains("rpctl.rpctl_claim_stats")) {
                 servers.rootSql(s);
             }
         }
@@ -500,6 +508,14 @@ class SecurityIT {
         Rpctl.Result r = asMysqlUser("rpctl", "m_ops", pw).run("reconcile", "--activity", a);
         fails(r, 77, "user 'm_ops' lacks a privilege", "rpctl_reconcile");
         assertFalse(r.err().contains(pw), r::toString);
+        // the claims' figures are not the claim's business: it is made, and only the figures are missing
+        // (a warning in the log names the table and the privilege)
+        Rpctl.Result claimed = asMysqlUser("rpctl", "m_claims", pw).run("claim", "--activity", a, "--user", "1");
+        assertEquals(0, claimed.exitCode(), claimed::toString);
+        Rpctl.Result shown = servers.rpctl().run("--json", "activity", "show", "--activity", a);
+        com.fasterxml.jackson.databind.JsonNode doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(shown.out());
+        assertEquals(1, doc.get("paid_count").asLong(), shown::toString);
+        assertEquals(0, doc.get("claim_stats").get("claims").asLong(), shown::toString);
 
         Map<String, String> env = new HashMap<>(servers.env());
         env.put("RPCTL_MYSQL_USER", "m_daemon");
