@@ -9,6 +9,7 @@ import dev.rpctl.binlog.RowChange;
 import dev.rpctl.binlog.Values;
 import dev.rpctl.cache.CacheSide;
 import dev.rpctl.cache.RawRedis;
+import dev.rpctl.kafka.KafkaClients;
 import org.HdrHistogram.Histogram;
 import redis.clients.jedis.PipelineBase;
 import redis.clients.jedis.params.SetParams;
@@ -104,6 +105,7 @@ public final class SyncBench {
         int rounds = Integer.getInteger("bench.rounds", 1);
         List<double[]> direct = new ArrayList<>();
         List<double[]> through = new ArrayList<>();
+        List<double[]> bare = new ArrayList<>();
         for (int r = 1; r <= rounds; r++) {
             System.out.printf("%n== round %d of %d: direct pipelines%n", r, rounds);
             try (SyncFixture f = fixture(false)) {
@@ -113,14 +115,97 @@ public final class SyncBench {
             try (SyncFixture f = fixture(true)) {
                 through.add(lag(f, rate, seconds, true));
             }
+            System.out.printf("%n== round %d of %d: the broker alone%n", r, rounds);
+            try (SyncFixture f = fixture(true)) {
+                bare.add(bareKafka(f, rate, seconds));
+            }
         }
         double[] d = medians(direct);
         double[] k = medians(through);
+        double[] b = medians(bare);
         System.out.printf(Locale.ROOT, "%ncommit -> both sides at %d rows/s, medians of %d round(s):%n", rate, rounds);
         System.out.printf(Locale.ROOT, "%-22s %9s %9s %9s%n", "PATH", "P50 MS", "P99 MS", "P99.9 MS");
         System.out.printf(Locale.ROOT, "%-22s %9.2f %9.2f %9.2f%n", "direct pipelines", d[0], d[1], d[2]);
         System.out.printf(Locale.ROOT, "%-22s %9.2f %9.2f %9.2f%n", "through Kafka", k[0], k[1], k[2]);
         System.out.printf(Locale.ROOT, "%-22s %8.1fx %8.1fx %8.1fx%n", "Kafka / direct", k[0] / d[0], k[1] / d[1], k[2] / d[2]);
+        System.out.printf(Locale.ROOT, "%-22s %9.2f %9.2f %9.2f%n", "the broker alone", b[0], b[1], b[2]);
+        System.out.printf(Locale.ROOT, "%-22s %8.1fx %8.1fx %8.1fx%n", "Kafka / broker alone", k[0] / b[0], k[1] / b[1],
+                k[2] / b[2]);
+    }
+
+    /**
+     * The floor under the lag through Kafka: no binlog, no rpctl. A producer with the publisher's
+     * settings sends, at the same rate, messages of a publisher message's size (keyed by user, to a
+     * topic of the same partitions) and two consumer groups with the appliers' settings read them,
+     * one for each side; each message's time from its send to its poll by the second group. The
+     * same warm-up and length as the lag passes.
+     */
+    private static double[] bareKafka(SyncFixture f, int rate, int seconds) throws Exception {
+        int warmup = Integer.getInteger("bench.warmup", 3);
+        KafkaClients clients = KafkaPipelineIT.clients(f);
+        String topic = clients.settings().topic();
+        clients.ensureTopic(topic);
+        int total = rate * (seconds + warmup);
+        long[] sentAt = new long[total];
+        AtomicLongArray polledAt = new AtomicLongArray(total);
+        AtomicInteger[] seen = {new AtomicInteger(), new AtomicInteger()};
+        byte[] payload = new byte[450];
+        java.util.Arrays.fill(payload, (byte) 'x');
+        List<Thread> readers = new ArrayList<>();
+        CountDownLatch ready = new CountDownLatch(2);
+        for (String side : List.of("a", "b")) {
+            int k = side.equals("a") ? 0 : 1;
+            Thread t = new Thread(() -> {
+                try (org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]> consumer =
+                             clients.consumer(clients.settings().groupPrefix() + "-bare-" + side, "bare-" + side)) {
+                    consumer.subscribe(List.of(topic));
+                    while (consumer.assignment().isEmpty()) {
+                        consumer.poll(java.time.Duration.ofMillis(100));
+                    }
+                    ready.countDown();
+                    while (seen[k].get() < total) {
+                        for (org.apache.kafka.clients.consumer.ConsumerRecord<String, byte[]> rec
+                                : consumer.poll(java.time.Duration.ofMillis(100))) {
+                            int i = Integer.parseInt(rec.key().substring(rec.key().indexOf(':') + 1));
+                            long now = micros();
+                            // the later of the two groups' polls: a change is on both sides when both read it
+                            polledAt.accumulateAndGet(i, now, Math::max);
+                            seen[k].incrementAndGet();
+                        }
+                    }
+                }
+            }, "bare-" + side);
+            t.start();
+            readers.add(t);
+        }
+        ready.await();
+        try (org.apache.kafka.clients.producer.KafkaProducer<String, byte[]> producer = clients.producer("bare-producer")) {
+            long start = System.nanoTime();
+            for (int i = 0; i < total; i++) {
+                long due = start + (long) i * 1_000_000_000L / rate;
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                }
+                sentAt[i] = micros();
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic,
+                        ThreadLocalRandom.current().nextInt(1_000_000) + ":" + i, payload));
+            }
+            producer.flush();
+        }
+        for (Thread t : readers) {
+            t.join(TimeUnit.MINUTES.toMillis(5));
+        }
+        Histogram both = new Histogram(3_600_000_000L, 3);
+        for (int i = rate * warmup; i < total; i++) {
+            long at = polledAt.get(i);
+            if (at > 0) {
+                both.recordValue(Math.max(0, at - sentAt[i]));
+            }
+        }
+        print("send -> both groups", both);
+        return new double[] {both.getValueAtPercentile(50) / 1000.0, both.getValueAtPercentile(99) / 1000.0,
+                both.getValueAtPercentile(99.9) / 1000.0};
     }
 
     private static double[] medians(List<double[]> runs) {
