@@ -202,18 +202,7 @@ public final class ClaimBench {
                     app.activities().create(new ActivityService.NewActivity(activity, "bench", 50_000_000, 50_000_000_000L,
                             allocation, null, null, shards));
                     long bareActivity = Services.freshActivityId();
-                    String sql = "INSERT IGNORE INTO " + table0
-                            + " (activity_id, user_id, amount, status, request_id, version, created_at, updated_at)"
-                            + " VALUES (?, ?, 1000, 'paid', ?, 1, NOW(3), NOW(3))";
-                    Run b = measure("bare autocommit INSERT", c, seconds, (t, i) -> {
-                        long u = nextUser.getAndIncrement();
-                        try (Connection conn = app.primary().connection(); PreparedStatement ps = conn.prepareStatement(sql)) {
-                            ps.setLong(1, bareActivity);
-                            ps.setLong(2, u);
-                            ps.setString(3, "b" + u);
-                            ps.executeUpdate();
-                        }
-                    });
+                    Run b = measure("bare autocommit INSERT", c, seconds, bareInsert(app, table0, bareActivity, nextUser));
                     long firstUser = nextUser.get();
                     ClaimService.GroupStats before = claims.groupStats();
                     Run f = measure("rpctl new claims", c, seconds, (t, i) -> {
@@ -315,18 +304,7 @@ public final class ClaimBench {
                 boolean counted = round >= 1;
                 System.out.println(counted ? "round " + round : "warm-up round (not counted)");
                 long bareActivity = Services.freshActivityId();
-                String sql = "INSERT IGNORE INTO " + table0
-                        + " (activity_id, user_id, amount, status, request_id, version, created_at, updated_at)"
-                        + " VALUES (?, ?, 1000, 'paid', ?, 1, NOW(3), NOW(3))";
-                Run b = measure("bare autocommit INSERT", threads, seconds, (t, i) -> {
-                    long u = nextUser.getAndIncrement();
-                    try (Connection conn = app.primary().connection(); PreparedStatement ps = conn.prepareStatement(sql)) {
-                        ps.setLong(1, bareActivity);
-                        ps.setLong(2, u);
-                        ps.setString(3, "b" + u);
-                        ps.executeUpdate();
-                    }
-                });
+                Run b = measure("bare autocommit INSERT", threads, seconds, bareInsert(app, table0, bareActivity, nextUser));
                 if (counted) {
                     bare.add(b);
                 }
@@ -459,6 +437,22 @@ public final class ClaimBench {
     }
 
     /** One second of warm-up with the same work, then the measured window; only ops started in it count. */
+    /** The bare autocommit loop: a new user's row a call, one INSERT IGNORE on a connection of the pool. */
+    private static Op bareInsert(App app, String table, long activity, AtomicLong nextUser) {
+        String sql = "INSERT IGNORE INTO " + table
+                + " (activity_id, user_id, amount, status, request_id, version, created_at, updated_at)"
+                + " VALUES (?, ?, 1000, 'paid', ?, 1, NOW(3), NOW(3))";
+        return (t, i) -> {
+            long u = nextUser.getAndIncrement();
+            try (Connection conn = app.primary().connection(); PreparedStatement ps = conn.prepareStatement(sql)) {
+                ps.setLong(1, activity);
+                ps.setLong(2, u);
+                ps.setString(3, "b" + u);
+                ps.executeUpdate();
+            }
+        };
+    }
+
     static Run measure(String name, int threads, int seconds, Op op) throws InterruptedException {
         Histogram[] hs = new Histogram[threads];
         long[] counts = new long[threads];
