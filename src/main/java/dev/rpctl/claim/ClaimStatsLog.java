@@ -27,6 +27,7 @@ final class ClaimStatsLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClaimStatsLog.class);
     static final int FLUSH_SECONDS = 5;
     private static final long PRUNE_NANOS = TimeUnit.HOURS.toNanos(1);
+    private static final long IDLE_NANOS = TimeUnit.HOURS.toNanos(1);
     private static final long WARN_AGAIN_NANOS = TimeUnit.MINUTES.toNanos(10);
     /** An activity's groups are timed at most this often in a process: at a low rate every one is. */
     static final long TIME_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
@@ -107,6 +108,12 @@ final class ClaimStatsLog implements AutoCloseable {
             long[] v = {e.getKey(), c.claims.sumThenReset(), c.groups.sumThenReset(), c.claimMicros.sumThenReset(),
                     c.shardWaitMicros.sumThenReset(), c.timedClaimMicros.sumThenReset()};
             if (v[1] == 0 && v[2] == 0) {
+                // an activity without a claim for an hour leaves the map: a process that claims for
+                // one activity after another keeps only the recent ones (a claim brings it back)
+                long timed = c.timedAt.get();
+                if (timed == 0 || System.nanoTime() - timed >= IDLE_NANOS) {
+                    counts.remove(e.getKey(), c);
+                }
                 continue;
             }
             taken.add(v);
