@@ -52,6 +52,10 @@ public final class Cli {
             if (arg.equals("--")) {
                 break;
             }
+            if (arg.startsWith("@")) {
+                // an @file holds arguments of its own, read by picocli: every command may be named there
+                return commandLine(root);
+            }
             words.add(arg);
         }
         CommandLine cl = new CommandLine(root);

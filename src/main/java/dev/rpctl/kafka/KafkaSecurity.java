@@ -9,8 +9,10 @@ import dev.rpctl.tls.Tls;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.config.SslConfigs;
+import org.apache.kafka.common.errors.IllegalSaslStateException;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.apache.kafka.common.errors.SslAuthenticationException;
+import org.apache.kafka.common.errors.UnsupportedSaslMechanismException;
 import org.apache.kafka.common.config.types.Password;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,6 +93,11 @@ final class KafkaSecurity {
                         + settings.saslMechanism() + ": " + RpctlException.oneLine(t.getMessage()) + "); check "
                         + Keys.KAFKA_USER.name() + " and " + Keys.KAFKA_PASSWORD.name() + " (" + Keys.KAFKA_PASSWORD.env()
                         + ")", failure);
+            }
+            if (t instanceof UnsupportedSaslMechanismException || t instanceof IllegalSaslStateException) {
+                return new RpctlException(ExitCode.CONFIG, where + ": the brokers do not take the SASL login "
+                        + settings.saslMechanism() + " (" + RpctlException.oneLine(t.getMessage()) + "); set "
+                        + Keys.KAFKA_SASL_MECHANISM.name() + " to a mechanism the listener enables", failure);
             }
             if (t instanceof SslAuthenticationException) {
                 RpctlException certificate = Tls.refused(settings.tls(), "kafka", settings.bootstrap(), t);

@@ -349,12 +349,22 @@ final class KafkaApplier {
      * before it counts as done: a copy that the broker does not take ends the applier (69), and
      * the message is read again at the next start.
      */
+    /** The largest value copied to the dead-letter topic: below Kafka's default message limit, with room for headers. */
+    static final int DEAD_LETTER_VALUE_MAX = 900 * 1024;
+
     private void deadLetter(ConsumerRecord<String, byte[]> r, String problem) {
         if (deadLetters == null) {
             clients.ensureTopic(deadLetterTopic);
             deadLetters = clients.producer("rpctl-" + group + "-dead-letters-" + PipelineLock.PROCESS);
         }
-        ProducerRecord<String, byte[]> copy = new ProducerRecord<>(deadLetterTopic, r.key(), r.value());
+        // a value the producer's and the broker's default limits (1 MiB a message) would refuse goes
+        // without it: the headers say where the message is and how big it was
+        int size = r.value() == null ? 0 : r.value().length;
+        boolean whole = size <= DEAD_LETTER_VALUE_MAX;
+        ProducerRecord<String, byte[]> copy = new ProducerRecord<>(deadLetterTopic, r.key(), whole ? r.value() : null);
+        if (!whole) {
+            copy.headers().add("rpctl-value-dropped", bytes(Integer.toString(size)));
+        }
         copy.headers().add("rpctl-topic", bytes(r.topic()));
         copy.headers().add("rpctl-partition", bytes(Integer.toString(r.partition())));
         copy.headers().add("rpctl-offset", bytes(Long.toString(r.offset())));

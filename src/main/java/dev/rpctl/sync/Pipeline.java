@@ -187,7 +187,8 @@ final class Pipeline implements BinlogSource.Listener {
      */
     private void fail(RpctlException e) {
         synchronized (this) {
-            if (failure != null) {
+            // after a lost lock the sink's aborted writes fail too: the pipeline stands by, it did not fail
+            if (failure != null || lockLost) {
                 return;
             }
             failure = e;
@@ -219,12 +220,15 @@ final class Pipeline implements BinlogSource.Listener {
      * the reader is closed, and nothing more is saved; {@link #stop} then only waits for the threads.
      */
     void stopForLostLock() {
-        if (lockLost) {
-            return;
+        synchronized (this) {
+            if (lockLost) {
+                return;
+            }
+            lockLost = true;
         }
-        lockLost = true;
-        sink.abort();
+        // outside the monitor: aborting a producer runs its send callbacks, which report through fail()
         stopping.countDown();
+        sink.abort();
         source.stop();
         ended.countDown();
     }
@@ -295,9 +299,16 @@ final class Pipeline implements BinlogSource.Listener {
         }
     }
 
-    private synchronized void saveCheckpoint() {
+    private void saveCheckpoint() {
+        if (!trySaveCheckpoint()) {
+            stopForLostLock();
+        }
+    }
+
+    /** Saves the checkpoint through the lock's session; false when the save was refused (the lock is lost). */
+    private synchronized boolean trySaveCheckpoint() {
         if (lockLost) {
-            return;
+            return true;
         }
         BinlogPosition p = tracker.advance();
         long beat = metrics.appliedBeatMillis();
@@ -308,13 +319,13 @@ final class Pipeline implements BinlogSource.Listener {
                 metrics.errors.incrementAndGet();
                 log.warn("pipeline {}: the checkpoint save was refused: the lock's session no longer holds the pipeline's"
                         + " lock; stopping its writes and reader", name);
-                stopForLostLock();
-                return;
+                return false;
             }
             saved = p;
             savedBeat = beat;
         }
         metrics.checkpointSaved(saved, System.currentTimeMillis());
+        return true;
     }
 
     private void heartbeatLoop() {

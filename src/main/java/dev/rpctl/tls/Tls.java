@@ -127,7 +127,9 @@ public final class Tls {
         if (!s.on()) {
             return null;
         }
-        for (Throwable t = failure; t != null; t = t.getCause()) {
+        // the certificate first, wherever it is in the chain: newer JDKs name the alert they send
+        // for it (certificate_unknown) in the handshake exception around it
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof CertificateException) {
                 String hint = s.verify() == TlsVerify.FULL
                         ? "; check " + s.keys() + ".tls-ca, and that the certificate names the host rpctl connects to"
@@ -137,6 +139,8 @@ public final class Tls {
                         + ": the server's TLS certificate does not verify (" + RpctlException.oneLine(t.getMessage())
                         + ")" + hint, failure);
             }
+        }
+        for (Throwable t = failure; t != null; t = t.getCause()) {
             String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(java.util.Locale.ROOT);
             if (t instanceof SSLException && refusesClientCertificate(m)) {
                 return clientCertificate(s, what, address, t, failure);

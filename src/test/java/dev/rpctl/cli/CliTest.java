@@ -92,6 +92,25 @@ class CliTest {
     }
 
     @Test
+    void a_command_line_in_an_at_file_runs_as_if_typed() throws Exception {
+        Path cfg = dir.resolve("ok.yaml");
+        Files.writeString(cfg, "mysql:\n  port: 13306\n");
+        Path args = Files.writeString(dir.resolve("args.txt"), "--config " + cfg + "\nconfig check\n");
+        Rpctl.Result r = rpctl().run("@" + args);
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(r.out().contains("ok"), r.out());
+    }
+
+    @Test
+    void help_of_a_subcommand_shows_its_own_options() {
+        Rpctl.Result r = rpctl().run("help", "inspect");
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(r.out().contains("--user"), r.out());
+        Rpctl.Result direct = rpctl().run("inspect", "--help");
+        assertEquals(r.out(), direct.out());
+    }
+
+    @Test
     void config_show_masks_secrets_and_names_origins() throws Exception {
         Path cfg = dir.resolve("s.yaml");
         Files.writeString(cfg, "mysql:\n  password: hunter2\n  port: 3307\n");

@@ -61,4 +61,27 @@ class KafkaSecurityTest {
         String shown = settings(true, TlsVerify.FULL, "PLAIN", "s3cret-pw").toString();
         assertFalse(shown.contains("s3cret-pw"), shown);
     }
+
+    @Test
+    void a_sasl_mechanism_the_brokers_do_not_enable_is_the_configurations_78_naming_the_key() {
+        KafkaSecurity security = new KafkaSecurity(settings(true, TlsVerify.FULL, "SCRAM-SHA-512", "pw"));
+        dev.rpctl.errors.RpctlException e = security.refused(new org.apache.kafka.common.KafkaException("connect",
+                new org.apache.kafka.common.errors.UnsupportedSaslMechanismException(
+                        "Client SASL mechanism 'SCRAM-SHA-512' not enabled in the server, enabled mechanisms are [PLAIN]")));
+        assertEquals(dev.rpctl.errors.ExitCode.CONFIG, e.exitCode());
+        assertTrue(e.getMessage().contains("kafka.sasl-mechanism"), e.getMessage());
+        assertFalse(e.getMessage().contains("pw"), e.getMessage());
+    }
+
+    @Test
+    void a_certificate_that_does_not_verify_is_named_so_when_the_handshake_names_its_alert() {
+        dev.rpctl.config.TlsSettings tls = new TlsSettings(true, "/etc/rpctl/ca.pem", TlsVerify.FULL, "", "", "kafka");
+        javax.net.ssl.SSLHandshakeException handshake = new javax.net.ssl.SSLHandshakeException(
+                "(certificate_unknown) PKIX path building failed");
+        handshake.initCause(new java.security.cert.CertificateException("PKIX path building failed"));
+        dev.rpctl.errors.RpctlException e = dev.rpctl.tls.Tls.refused(tls, "kafka", "k1:9093", handshake);
+        assertEquals(dev.rpctl.errors.ExitCode.CONFIG, e.exitCode());
+        assertTrue(e.getMessage().contains("certificate does not verify"), e.getMessage());
+        assertTrue(e.getMessage().contains("kafka.tls-ca"), e.getMessage());
+    }
 }
