@@ -5,7 +5,6 @@ import org.junit.jupiter.api.Test;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -70,86 +69,6 @@ class LeadershipIT {
             awaitWaiting(old);
             assertTrue(!was.leader());
         }
-    }
-
-    /**
-     * The publisher's checkpoint save finds the lock lost while messages wait unsent behind one
-     * whose acknowledgement is held: the save aborts the producer, whose thread then fails the
-     * waiting sends through their callbacks. The publisher stops and stands by; once the lock is
-     * free it leads again.
-     */
-    @Test
-    void a_publisher_that_loses_its_lock_with_sends_waiting_stops_and_leads_again() throws Exception {
-        try (SyncFixture f = new SyncFixture()) {
-            KafkaPipelineIT.useKafka(f, 1);
-            String pipeline = f.prefix + SyncService.PUBLISHER;
-            SyncService pub = KafkaPipelineIT.publisher(f, true);
-            AtomicBoolean hold = new AtomicBoolean();
-            CountDownLatch acking = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            // the producer's thread is held in an acknowledgement, the leadership's own lock checks too:
-            // only the checkpoint save can find the lock lost
-            pub.onAcknowledged(key -> {
-                if (hold.get()) {
-                    acking.countDown();
-                    release.await();
-                }
-            });
-            pub.beforeLockCheck(p -> {
-                if (hold.get()) {
-                    release.await();
-                }
-            });
-            f.onClose(release::countDown);
-            f.onClose(pub::crash);
-            pub.start();
-            SyncFixture.awaitLeading(pub);
-            SyncMetrics m = pub.metrics().get(0);
-
-            hold.set(true);
-            f.insertUsers(1, 5);
-            assertTrue(acking.await(30, TimeUnit.SECONDS), "no acknowledgement reached the hook");
-            long read = m.events();
-            f.insertUsers(6, 20);
-            f.insertUsers(21, 21);
-            // the reader has read past the second insert's commit: its messages are handed to the producer
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (m.events() < read + 16 && System.nanoTime() < until) {
-                Thread.sleep(20);
-            }
-            assertTrue(m.events() >= read + 16, "the publisher did not read the inserts");
-
-            f.rootSql("KILL " + f.repo().lockHolder(PipelineLock.lockName(pipeline)));
-            awaitInFrame("checkpoint-" + pipeline, "org.apache.kafka.clients.producer.KafkaProducer", "close");
-            hold.set(false);
-            release.countDown();
-
-            until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (m.leader() && System.nanoTime() < until) {
-                Thread.sleep(20);
-            }
-            assertTrue(!m.leader(), "the publisher did not stop after losing its lock");
-            SyncFixture.awaitLeading(pub);
-            assertTrue(pub.healthy());
-        }
-    }
-
-    /** Waits until the named thread runs the given method (a place it blocks in). */
-    private static void awaitInFrame(String thread, String className, String method) throws InterruptedException {
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < until) {
-            for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
-                if (e.getKey().getName().equals(thread)) {
-                    for (StackTraceElement frame : e.getValue()) {
-                        if (frame.getClassName().equals(className) && frame.getMethodName().equals(method)) {
-                            return;
-                        }
-                    }
-                }
-            }
-            Thread.sleep(20);
-        }
-        fail("thread " + thread + " never ran " + className + "." + method);
     }
 
     @Test
