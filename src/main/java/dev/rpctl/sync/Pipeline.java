@@ -120,6 +120,7 @@ final class Pipeline implements BinlogSource.Listener {
     private Thread heartbeat;
     private volatile Throwable failure;
     private volatile boolean lockLost;
+    private volatile SyncService.PipelineHook checkpointHook;
     private volatile BinlogPosition saved;
     private long savedBeat;
 
@@ -209,6 +210,11 @@ final class Pipeline implements BinlogSource.Listener {
         return failure;
     }
 
+    /** Test hook: runs on the checkpoint thread before each periodic save. */
+    void beforeCheckpoint(SyncService.PipelineHook hook) {
+        this.checkpointHook = hook;
+    }
+
     /** Whether the pipeline stopped because its session no longer holds the lock. */
     boolean lostLock() {
         return lockLost;
@@ -288,6 +294,10 @@ final class Pipeline implements BinlogSource.Listener {
             try {
                 if (stopping.await(interval, TimeUnit.MILLISECONDS)) {
                     return;
+                }
+                SyncService.PipelineHook h = checkpointHook;
+                if (h != null) {
+                    h.at(name);
                 }
                 saveCheckpoint();
             } catch (InterruptedException e) {

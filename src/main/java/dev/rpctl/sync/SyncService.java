@@ -89,6 +89,7 @@ public final class SyncService {
     private volatile boolean namesInEvents;
     private volatile Pipeline.RowHook rowHook;
     private volatile PipelineHook lockHook;
+    private volatile PipelineHook checkpointHook;
     private volatile PipelineHook leadHook;
     private volatile KafkaApplier.RecordHook recordHook;
     private volatile KafkaPublisher.AckHook ackHook;
@@ -155,6 +156,11 @@ public final class SyncService {
     /** Test hook for the publishers led from now on; see {@link KafkaPublisher.AckHook}. */
     void onAcknowledged(KafkaPublisher.AckHook hook) {
         this.ackHook = hook;
+    }
+
+    /** Test hook: before each periodic checkpoint save of the pipelines led from now on. */
+    void beforeCheckpoint(PipelineHook hook) {
+        this.checkpointHook = hook;
     }
 
     /** Test hook: before each check of a leading pipeline's lock. */
@@ -428,6 +434,7 @@ public final class SyncService {
                 p = new Pipeline(name, serverId, mapping, settings, repo, lock, metrics, namesInEvents, rowHook, protocol,
                         new SideSink(name, side, protocol, settings, metrics));
             }
+            p.beforeCheckpoint(checkpointHook);
             p.start(from);
             try {
                 while (stopping.getCount() > 0) {

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -69,6 +70,109 @@ class LeadershipIT {
             awaitWaiting(old);
             assertTrue(!was.leader());
         }
+    }
+
+    /**
+     * The publisher's checkpoint save finds the lock lost while messages wait unsent behind one
+     * whose acknowledgement is held: the save aborts the producer, whose thread then fails the
+     * waiting sends through their callbacks. The publisher stops and stands by; once the lock is
+     * free it leads again.
+     */
+    @Test
+    void a_publisher_that_loses_its_lock_with_sends_waiting_stops_and_leads_again() throws Exception {
+        try (SyncFixture f = new SyncFixture()) {
+            KafkaPipelineIT.useKafka(f, 1);
+            String pipeline = f.prefix + SyncService.PUBLISHER;
+            SyncService pub = KafkaPipelineIT.publisher(f, true);
+            AtomicBoolean holdSaves = new AtomicBoolean();
+            AtomicBoolean holdAcks = new AtomicBoolean();
+            CountDownLatch saveHeld = new CountDownLatch(1);
+            CountDownLatch saveGo = new CountDownLatch(1);
+            CountDownLatch ackHeld = new CountDownLatch(1);
+            CountDownLatch ackGo = new CountDownLatch(1);
+            pub.beforeCheckpoint(p -> {
+                if (holdSaves.get()) {
+                    saveHeld.countDown();
+                    saveGo.await();
+                }
+            });
+            pub.onAcknowledged(key -> {
+                if (holdAcks.get()) {
+                    ackHeld.countDown();
+                    ackGo.await();
+                }
+            });
+            // the leadership's own lock checks wait too: only the checkpoint save is to find the lock lost
+            pub.beforeLockCheck(p -> {
+                if (holdSaves.get()) {
+                    ackGo.await();
+                }
+            });
+            f.onClose(saveGo::countDown);
+            f.onClose(ackGo::countDown);
+            f.onClose(pub::crash);
+            pub.start();
+            SyncFixture.awaitLeading(pub);
+            SyncMetrics m = pub.metrics().get(0);
+
+            // the checkpoint thread waits before its next save; users 1-5 are acknowledged, not saved
+            holdSaves.set(true);
+            assertTrue(saveHeld.await(30, TimeUnit.SECONDS), "the checkpoint thread did not come to its save");
+            long acked = m.rowsApplied();
+            f.insertUsers(1, 5);
+            awaitAtLeast(m::rowsApplied, acked + 5, "users 1-5 were not acknowledged");
+            // the producer's thread is held in the next acknowledgement; users 11-20 wait unsent behind it
+            holdAcks.set(true);
+            f.insertUsers(6, 10);
+            assertTrue(ackHeld.await(30, TimeUnit.SECONDS), "no acknowledgement reached the hook");
+            long read = m.events();
+            f.insertUsers(11, 20);
+            f.insertUsers(21, 21);
+            awaitAtLeast(m::events, read + 11, "the publisher did not read users 11-21");
+
+            f.rootSql("KILL " + f.repo().lockHolder(PipelineLock.lockName(pipeline)));
+            holdSaves.set(false);
+            saveGo.countDown();
+            // the save is refused and aborts the producer, which waits for its thread
+            awaitInFrame("checkpoint-" + pipeline, "org.apache.kafka.clients.producer.KafkaProducer", "close");
+            holdAcks.set(false);
+            ackGo.countDown();
+
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (m.leader() && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            assertTrue(!m.leader(), "the publisher did not stop after losing its lock");
+            SyncFixture.awaitLeading(pub);
+            assertTrue(pub.healthy());
+        }
+    }
+
+    private static void awaitAtLeast(java.util.function.LongSupplier value, long atLeast, String otherwise)
+            throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (value.getAsLong() < atLeast && System.nanoTime() < until) {
+            Thread.sleep(20);
+        }
+        assertTrue(value.getAsLong() >= atLeast, otherwise);
+    }
+
+    /** Waits until the named thread runs the given method (a place it blocks in). */
+    private static void awaitInFrame(String thread, String className, String method) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < until) {
+            for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+                if (e.getKey().getName().equals(thread)) {
+                    for (StackTraceElement frame : e.getValue()) {
+                        if (frame.getClassName().equals(className) && frame.getMethodName().equals(method)) {
+                            return;
+                        }
+                    }
+                }
+            }
+            Thread.sleep(20);
+        }
+        fail("thread " + thread + " never ran " + className + "." + method);
     }
 
     @Test
