@@ -67,17 +67,11 @@ final class ClaimColumns {
         if (n == null || n.isNull()) {
             throw new BadMessageException("the " + what + " row has no " + column);
         }
-        if (n.isIntegralNumber() && n.canConvertToLong()) {
-            return n.asLong();
+        Long v = RpctlFormat.Json.integer(n);
+        if (v == null) {
+            throw new BadMessageException("the " + what + " row's " + column + " is not an integer: " + n);
         }
-        if (n.isTextual()) {
-            try {
-                return Long.parseLong(n.asText().trim());
-            } catch (NumberFormatException e) {
-                // reported below
-            }
-        }
-        throw new BadMessageException("the " + what + " row's " + column + " is not an integer: " + n);
+        return v;
     }
 
     private static String text(JsonNode row, String column) {

@@ -298,6 +298,15 @@ public final class RpctlFormat implements MessageFormat {
             if (n == null || n.isNull()) {
                 throw new BadMessageException("no \"" + field + "\"");
             }
+            Long v = integer(n);
+            if (v == null) {
+                throw new BadMessageException("\"" + field + "\" is not an integer: " + n);
+            }
+            return v;
+        }
+
+        /** A JSON number or a string of digits as a long; null for anything else. */
+        static Long integer(JsonNode n) {
             if (n.isIntegralNumber() && n.canConvertToLong()) {
                 return n.asLong();
             }
@@ -305,10 +314,10 @@ public final class RpctlFormat implements MessageFormat {
                 try {
                     return Long.parseLong(n.asText().trim());
                 } catch (NumberFormatException e) {
-                    // reported below
+                    return null;
                 }
             }
-            throw new BadMessageException("\"" + field + "\" is not an integer: " + n);
+            return null;
         }
 
         private static String firstLine(IOException e) {

@@ -31,6 +31,11 @@ class KafkaBadMessagesIT {
 
     /** As {@link #publish(SyncFixture)}, with the given bad message. */
     private static void publish(SyncFixture f, byte[] bad) throws Exception {
+        publish(f, "junk", bad);
+    }
+
+    /** User 1's row, the given message under the given key, then user 2's row, to partition 0 of the test's topic. */
+    static void publish(SyncFixture f, String badKey, byte[] bad) throws Exception {
         String topic = f.app().config().kafka().topic();
         KafkaPipelineIT.clients(f).ensureTopic(topic);
         BinlogPosition at = new BinlogPosition("bin.000001", 4, "0-1-1");
@@ -40,7 +45,7 @@ class KafkaBadMessagesIT {
                 p.send(new ProducerRecord<>(topic, 0, RpctlFormat.key(f.activity, u),
                         RpctlFormat.change(f.table, "insert", null, r, at, true, r.updatedAtMillis()))).get();
                 if (u == 1) {
-                    p.send(new ProducerRecord<>(topic, 0, "junk", bad)).get();
+                    p.send(new ProducerRecord<>(topic, 0, badKey, bad)).get();
                 }
             }
         }

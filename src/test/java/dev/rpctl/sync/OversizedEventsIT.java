@@ -4,8 +4,6 @@ import dev.rpctl.binlog.BinlogPosition;
 import dev.rpctl.kafka.RpctlFormat;
 import dev.rpctl.protocol.ClaimRow;
 import dev.rpctl.protocol.Entry;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -98,22 +96,11 @@ class OversizedEventsIT {
 
     /** User 1's row, a message of 2,000 bytes, then user 2's row, to partition 0 of the test's topic. */
     private static void publish(SyncFixture f) throws Exception {
-        String topic = f.app().config().kafka().topic();
-        KafkaPipelineIT.clients(f).ensureTopic(topic);
         BinlogPosition at = new BinlogPosition("bin.000001", 4, "0-1-1");
-        try (KafkaProducer<String, byte[]> p = KafkaPipelineIT.clients(f).producer("it-" + f.id)) {
-            for (long u = 1; u <= 2; u++) {
-                ClaimRow r = new ClaimRow(f.activity, u, 100, "", "req-" + u, 1, System.currentTimeMillis());
-                p.send(new ProducerRecord<>(topic, 0, RpctlFormat.key(f.activity, u),
-                        RpctlFormat.change(f.table, "insert", null, r, at, true, r.updatedAtMillis()))).get();
-                if (u == 1) {
-                    ClaimRow big = new ClaimRow(f.activity, 3, 100, "", "r".repeat(2000), 1, System.currentTimeMillis());
-                    byte[] value = RpctlFormat.change(f.table, "insert", null, big, at, true, big.updatedAtMillis());
-                    assertTrue(value.length > BOUND);
-                    p.send(new ProducerRecord<>(topic, 0, RpctlFormat.key(f.activity, 3), value)).get();
-                }
-            }
-        }
+        ClaimRow big = new ClaimRow(f.activity, 3, 100, "", "r".repeat(2000), 1, System.currentTimeMillis());
+        byte[] value = RpctlFormat.change(f.table, "insert", null, big, at, true, big.updatedAtMillis());
+        assertTrue(value.length > BOUND);
+        KafkaBadMessagesIT.publish(f, RpctlFormat.key(f.activity, 3), value);
     }
 
     @Test

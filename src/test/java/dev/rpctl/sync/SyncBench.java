@@ -645,21 +645,8 @@ public final class SyncBench {
 
     private static void catchup(SyncFixture f, int rows, int perTx) throws Exception {
         SyncRepository repo = f.repo();
-        BinlogPosition from = repo.serverNow();
-        try (Connection c = f.connect(); Statement st = c.createStatement()) {
-            c.setAutoCommit(false);
-            for (int done = 0; done < rows; ) {
-                int n = Math.min(Math.min(10_000, perTx), rows - done);
-                st.execute("INSERT INTO " + f.table + " (activity_id, user_id, amount, request_id, version) SELECT "
-                        + f.activity + ", seq + " + done + ", seq, 'bulk', 1 FROM seq_1_to_" + n);
-                done += n;
-                if (done % perTx == 0 || done == rows) {
-                    c.commit();
-                }
-            }
-        }
+        BinlogPosition from = backlog(f, rows, perTx);
         BinlogPosition to = repo.serverNow();
-        System.out.printf("backlog: %d rows in transactions of %d, %s .. %s%n", rows, perTx, from, to);
 
         double bare1 = bareTail(f, from, to);
         System.out.printf("bare BinaryLogClient, no-op handler: %.2f s, %.0f rows/s%n", bare1, rows / bare1);
