@@ -30,6 +30,7 @@ import org.apache.kafka.common.errors.PolicyViolationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -136,6 +137,13 @@ public final class KafkaClients {
      */
     public int ensureTopic(String topic) {
         try (Admin admin = admin()) {
+            return ensureTopic(admin, topic);
+        }
+    }
+
+    /** {@link #ensureTopic(String)} through the given client. */
+    int ensureTopic(Admin admin, String topic) {
+        try {
             Optional<Integer> have;
             try {
                 have = partitions(admin, topic);
@@ -146,15 +154,29 @@ public final class KafkaClients {
                 return have.get();
             }
             try {
-                admin.createTopics(List.of(new NewTopic(topic, Optional.of(settings.partitions()), Optional.empty())))
-                        .all().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                // the count comes with the controller's answer: a broker's metadata takes the new topic
+                // a moment later (under KRaft it is applied after the answer), so describing it at once can miss it
+                return admin.createTopics(List.of(new NewTopic(topic, Optional.of(settings.partitions()), Optional.empty())))
+                        .numPartitions(topic).get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
+                // a broker before 2.4 creates the topic but does not send its count back
+                if (!(e.getCause() instanceof TopicExistsException || e.getCause() instanceof UnsupportedVersionException)) {
                     throw failure(e.getCause(), Use.CREATE, topic);
                 }
             }
-            return partitions(admin, topic).orElseThrow(() -> unavailable(new IllegalStateException(
-                    "topic " + topic + " was created but is not described")));
+            // created by another client at the same moment, or by an old broker: described once the broker has it
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ADMIN_TIMEOUT_MS);
+            while (true) {
+                Optional<Integer> now = partitions(admin, topic);
+                if (now.isPresent()) {
+                    return now.get();
+                }
+                if (System.nanoTime() >= until) {
+                    throw unavailable(new IllegalStateException("topic " + topic + " exists but " + settings.bootstrap()
+                            + " did not describe it within " + ADMIN_TIMEOUT_MS + " ms"));
+                }
+                Thread.sleep(50);
+            }
         } catch (TimeoutException | KafkaUnavailable e) {
             throw unavailable(e);
         } catch (InterruptedException e) {

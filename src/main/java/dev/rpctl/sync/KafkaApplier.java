@@ -344,19 +344,15 @@ final class KafkaApplier {
         }
     }
 
-    /**
-     * Copies a bad message to kafka.dead-letter-topic, with headers naming where it was and why,
-     * before it counts as done: a copy that the broker does not take ends the applier (69), and
-     * the message is read again at the next start.
-     */
     /** The largest value copied to the dead-letter topic: below Kafka's default message limit, with room for headers. */
     static final int DEAD_LETTER_VALUE_MAX = 900 * 1024;
 
+    /**
+     * Copies a bad message to kafka.dead-letter-topic, with headers naming where it was and why,
+     * before it counts as done: a copy that the broker does not take ends the applier (69; 77 when
+     * its ACLs refuse), and the message is read again at the next start.
+     */
     private void deadLetter(ConsumerRecord<String, byte[]> r, String problem) {
-        if (deadLetters == null) {
-            clients.ensureTopic(deadLetterTopic);
-            deadLetters = clients.producer("rpctl-" + group + "-dead-letters-" + PipelineLock.PROCESS);
-        }
         // a value the producer's and the broker's default limits (1 MiB a message) would refuse goes
         // without it: the headers say where the message is and how big it was
         int size = r.value() == null ? 0 : r.value().length;
@@ -371,12 +367,17 @@ final class KafkaApplier {
         copy.headers().add("rpctl-group", bytes(group));
         copy.headers().add("rpctl-error", bytes(problem));
         try {
+            if (deadLetters == null) {
+                clients.ensureTopic(deadLetterTopic);
+                deadLetters = clients.producer("rpctl-" + group + "-dead-letters-" + PipelineLock.PROCESS);
+            }
             deadLetters.send(copy).get(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StopRouting();
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
-            RpctlException why = clients.failure(e, KafkaClients.Use.PUBLISH, deadLetterTopic);
+            RpctlException why = e instanceof RpctlException known ? known
+                    : clients.failure(e, KafkaClients.Use.PUBLISH, deadLetterTopic);
             RpctlException failed = new RpctlException(why.exitCode(), "applier " + group + ": could not copy the bad"
                     + " message at topic " + r.topic() + " partition " + r.partition() + " offset " + r.offset() + " to "
                     + deadLetterTopic + ": " + (why.exitCode() == ExitCode.UNAVAILABLE ? RpctlException.rootMessage(e)

@@ -143,6 +143,11 @@ public final class SyncService {
         return runners.stream().flatMap(r -> r.metrics.problems(now).stream()).toList();
     }
 
+    /** What ended the daemon, or null while nothing has. */
+    RpctlException failure() {
+        return fatal;
+    }
+
     /** Test hook for the pipelines led from now on; see {@link Pipeline.RowHook}. */
     void beforeRow(Pipeline.RowHook hook) {
         this.rowHook = hook;

@@ -90,7 +90,7 @@ class KafkaBadMessagesIT {
         SyncService applier = KafkaPipelineIT.applier(f, "a");
         applier.start();
         f.onClose(applier::shutdown);
-        KafkaPipelineIT.awaitCommittedToEnd(f, f.app().config().kafka().group("a"));
+        KafkaPipelineIT.awaitCommittedToEnd(f, f.app().config().kafka().group("a"), applier);
         assertTrue(Entry.decode(row(f, 1)).hasRow(), policy);
         assertTrue(Entry.decode(row(f, 2)).hasRow(), policy);
         assertEquals(1, applier.metrics().get(0).badData(), policy);

@@ -53,7 +53,7 @@ class KafkaFormatsIT {
             applier.start();
             f.onClose(applier::shutdown);
             f.awaitSide("a", expected, 30);
-            KafkaPipelineIT.awaitCommittedToEnd(f, c.kafka().group("a"));
+            KafkaPipelineIT.awaitCommittedToEnd(f, c.kafka().group("a"), applier);
             assertEquals(0, applier.metrics().get(0).badData());
             // the stream carries no heartbeats: no end-to-end lag is claimed
             assertEquals(-1, applier.metrics().get(0).lagMillis(System.currentTimeMillis()));

@@ -68,7 +68,7 @@ class KafkaPipelineIT {
      * Waits until the group has committed, in every partition, at least the end the topic has
      * now (a running publisher keeps adding heartbeats after it); fails after 30 s.
      */
-    static void awaitCommittedToEnd(SyncFixture f, String group) throws Exception {
+    static void awaitCommittedToEnd(SyncFixture f, String group, SyncService... appliers) throws Exception {
         String topic = f.app().config().kafka().topic();
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         String last = "";
@@ -92,7 +92,13 @@ class KafkaPipelineIT {
                 Thread.sleep(200);
             }
         }
-        fail("group " + group + " did not commit the end of the topic: " + last);
+        StringBuilder why = new StringBuilder();
+        for (SyncService a : appliers) {
+            if (a.failure() != null) {
+                why.append("; an applier ended: ").append(a.failure().getMessage());
+            }
+        }
+        fail("group " + group + " did not commit the end of the topic: " + last + why);
     }
 
     @Test
@@ -133,8 +139,8 @@ class KafkaPipelineIT {
             assertTrue(expected.get(f.key(f.activity, 3)).startsWith("R|2|31|refunded|req-3|"));
 
             // every side's group commits up to the end of the topic once all is applied
-            awaitCommittedToEnd(f, f.app().config().kafka().group("a"));
-            awaitCommittedToEnd(f, f.app().config().kafka().group("b"));
+            awaitCommittedToEnd(f, f.app().config().kafka().group("a"), appliers);
+            awaitCommittedToEnd(f, f.app().config().kafka().group("b"), appliers);
             // heartbeats went through the topic to every side: the lag is measured end to end
             for (SyncMetrics m : appliers.metrics()) {
                 long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -146,8 +152,8 @@ class KafkaPipelineIT {
 
             // no more messages (the heartbeats stop with the publisher): the groups catch up with the topic's end
             publisher.shutdown();
-            awaitCommittedToEnd(f, f.app().config().kafka().group("a"));
-            awaitCommittedToEnd(f, f.app().config().kafka().group("b"));
+            awaitCommittedToEnd(f, f.app().config().kafka().group("a"), appliers);
+            awaitCommittedToEnd(f, f.app().config().kafka().group("b"), appliers);
             // 'rpctl status' shows each side's group: its appliers, nothing left to read, the lag end to end
             dev.rpctl.Rpctl cli = dev.rpctl.Rpctl.withServices();
             for (Map.Entry<String, String> e : f.env.entrySet()) {
@@ -303,7 +309,7 @@ class KafkaPipelineIT {
                     + rowOffset.get());
 
             release.countDown();
-            awaitCommittedToEnd(f, group);
+            awaitCommittedToEnd(f, group, applier);
             assertTrue(committed(f, group, 0) > rowOffset.get());
         }
     }

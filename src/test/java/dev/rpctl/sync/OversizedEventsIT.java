@@ -136,7 +136,7 @@ class OversizedEventsIT {
                 SyncService applier = KafkaPipelineIT.applier(f, "a");
                 applier.start();
                 f.onClose(applier::shutdown);
-                KafkaPipelineIT.awaitCommittedToEnd(f, f.app().config().kafka().group("a"));
+                KafkaPipelineIT.awaitCommittedToEnd(f, f.app().config().kafka().group("a"), applier);
                 assertTrue(Entry.decode(f.app().side("a").get(f.key(f.activity, 1))).hasRow(), policy);
                 assertTrue(Entry.decode(f.app().side("a").get(f.key(f.activity, 2))).hasRow(), policy);
                 assertNull(f.app().side("a").get(f.key(f.activity, 3)), policy);
