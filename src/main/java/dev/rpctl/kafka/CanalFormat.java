@@ -24,6 +24,11 @@ public final class CanalFormat implements MessageFormat {
     }
 
     @Override
+    public String name() {
+        return "canal";
+    }
+
+    @Override
     public List<Change> decode(byte[] value) {
         JsonNode m = ClaimColumns.message(value);
         if (m == null || m.path("isDdl").asBoolean(false)) {

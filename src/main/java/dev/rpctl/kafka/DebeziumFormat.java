@@ -24,6 +24,11 @@ public final class DebeziumFormat implements MessageFormat {
     }
 
     @Override
+    public String name() {
+        return "debezium";
+    }
+
+    @Override
     public List<Change> decode(byte[] value) {
         JsonNode root = ClaimColumns.message(value);
         if (root == null) {

@@ -97,6 +97,8 @@ public final class KafkaClients {
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        // a broker that creates topics on demand would make a missing one with its own partition count
+        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
         // a dead applier's partitions move to the others within this
         p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
@@ -138,6 +140,24 @@ public final class KafkaClients {
     public int ensureTopic(String topic) {
         try (Admin admin = admin()) {
             return ensureTopic(admin, topic);
+        }
+    }
+
+    /**
+     * The partition count of {@code topic}, or empty when it does not exist; creates nothing.
+     *
+     * @throws RpctlException 69 when no broker answers, 77 when the broker's ACLs refuse
+     */
+    public Optional<Integer> describeTopic(String topic) {
+        try (Admin admin = admin()) {
+            return partitions(admin, topic);
+        } catch (KafkaUnavailable e) {
+            throw failure(e.getCause(), Use.DESCRIBE, topic);
+        } catch (TimeoutException e) {
+            throw unavailable(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw RpctlException.temporary("interrupted while describing topic " + topic);
         }
     }
 

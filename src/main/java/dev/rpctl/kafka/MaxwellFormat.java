@@ -22,6 +22,11 @@ public final class MaxwellFormat implements MessageFormat {
     }
 
     @Override
+    public String name() {
+        return "maxwell";
+    }
+
+    @Override
     public List<Change> decode(byte[] value) {
         JsonNode m = ClaimColumns.message(value);
         if (m == null) {

@@ -12,4 +12,7 @@ public interface MessageFormat {
      * @throws BadMessageException when the message cannot be read as the format says
      */
     List<Change> decode(byte[] value);
+
+    /** The format's name, as sync-daemon's --format takes it. */
+    String name();
 }

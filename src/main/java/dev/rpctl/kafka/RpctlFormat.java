@@ -120,6 +120,11 @@ public final class RpctlFormat implements MessageFormat {
     }
 
     @Override
+    public String name() {
+        return "rpctl";
+    }
+
+    @Override
     public List<Change> decode(byte[] value) {
         if (value == null) {
             return List.of();

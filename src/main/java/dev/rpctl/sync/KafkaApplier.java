@@ -114,7 +114,11 @@ final class KafkaApplier {
      * @throws RpctlException what ended it: bad data under sync.on-bad-data=fail (65)
      */
     void run() throws InterruptedException {
-        clients.ensureTopic(topic);
+        if (format instanceof RpctlFormat) {
+            clients.ensureTopic(topic);
+        } else if (!awaitForeignTopic()) {
+            return;
+        }
         for (int i = 0; i < settings.lanes(); i++) {
             Lane lane = new Lane(group + "-" + i, settings.queueCapacity(), settings.batchSize(), side, protocol, metrics,
                     settings.onBadData(), this::laneFailed);
@@ -174,6 +178,37 @@ final class KafkaApplier {
             throw failure;
         }
     }
+
+    /**
+     * A foreign stream's topic is its pipeline's to create (Debezium and the others make it at
+     * their first change, with their own settings): waits for it, saying so once, never makes it.
+     *
+     * @return false when stopped before the topic came
+     */
+    private boolean awaitForeignTopic() throws InterruptedException {
+        boolean told = false;
+        while (!stopRequested) {
+            if (clients.describeTopic(topic).isPresent()) {
+                if (told) {
+                    log.info("applier {}: topic {} exists now", group, topic);
+                }
+                return true;
+            }
+            if (!told) {
+                told = true;
+                metrics.waiting(true);
+                log.warn("applier {}: topic {} does not exist at {}; waiting for the {} pipeline to create it"
+                        + " (check kafka.topic)", group, topic, clients.settings().bootstrap(), format.name());
+            }
+            for (int i = 0; i < FOREIGN_TOPIC_POLL_MS / 100 && !stopRequested; i++) {
+                Thread.sleep(100);
+            }
+        }
+        return false;
+    }
+
+    /** How often a missing foreign topic is looked for. */
+    private static final int FOREIGN_TOPIC_POLL_MS = 2_000;
 
     /** Asks {@link #run} to end: with {@code drain} after writing what the lanes hold, else at once, committing nothing more. */
     void stop(boolean drain) {

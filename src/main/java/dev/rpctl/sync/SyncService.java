@@ -10,6 +10,7 @@ import dev.rpctl.config.SyncSettings;
 import dev.rpctl.db.SchemaService;
 import dev.rpctl.kafka.KafkaClients;
 import dev.rpctl.kafka.MessageFormat;
+import dev.rpctl.kafka.RpctlFormat;
 import dev.rpctl.protocol.CacheProtocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -195,8 +196,14 @@ public final class SyncService {
 
     public void start() {
         if (options.mode() == Mode.APPLY) {
-            // Kafka is all an applier reads: it needs neither the binlog nor the schema
-            kafka.ensureTopic(kafka.settings().topic());
+            // Kafka is all an applier reads: it needs neither the binlog nor the schema. A foreign
+            // stream's topic is its pipeline's to create: only asked for (a broker down or an ACL
+            // refusing stops the start), and waited for by the applier when missing
+            if (options.format() instanceof RpctlFormat) {
+                kafka.ensureTopic(kafka.settings().topic());
+            } else {
+                kafka.describeTopic(kafka.settings().topic());
+            }
         } else {
             namesInEvents = repo.requireUsableBinlog();
             // the heartbeat and checkpoint tables, and the triggers without which an outside writer can

@@ -7,13 +7,20 @@ import dev.rpctl.kafka.MessageFormat;
 import dev.rpctl.protocol.Entry;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The golden fixtures of Debezium, Maxwell and Canal, through the broker and an applier, onto a side. */
 class KafkaFormatsIT {
@@ -57,6 +64,53 @@ class KafkaFormatsIT {
             assertEquals(0, applier.metrics().get(0).badData());
             // the stream carries no heartbeats: no end-to-end lag is claimed
             assertEquals(-1, applier.metrics().get(0).lagMillis(System.currentTimeMillis()));
+        }
+    }
+
+    @Test
+    void an_applier_of_a_foreign_stream_waits_for_its_topic_and_never_creates_it() throws Exception {
+        try (SyncFixture f = new SyncFixture()) {
+            KafkaPipelineIT.useKafka(f, 1);
+            Config c = f.app().config();
+            String topic = c.kafka().topic();
+            MessageFormat reader = FormatFixtures.format("debezium");
+            SyncService applier = new SyncService(f.repo(), f.app().sides("a"), f.app().protocol(), c.mapping(), c.sync(),
+                    new SyncService.Options(f.prefix, false, false, SyncService.Mode.APPLY, reader),
+                    KafkaPipelineIT.clients(f));
+            applier.start();
+            f.onClose(applier::shutdown);
+            // a few looks for it later, the topic is still Debezium's to make, with its own partition count
+            Thread.sleep(5_000);
+            assertTrue(KafkaPipelineIT.clients(f).describeTopic(topic).isEmpty(), "the applier created " + topic);
+            assertTrue(applier.metrics().get(0).waiting());
+            assertNull(applier.failure());
+
+            // the foreign pipeline creates it and writes its first change: applied
+            try (var admin = KafkaPipelineIT.clients(f).admin()) {
+                admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get(10, TimeUnit.SECONDS);
+            }
+            Map<String, String> expected = new LinkedHashMap<>();
+            // the first fixture with one change to apply
+            String file = null;
+            byte[] value = null;
+            for (String name : FormatFixtures.expected("debezium").keySet()) {
+                value = FormatFixtures.value("debezium", name);
+                if (value != null && reader.decode(value).size() == 1) {
+                    file = name;
+                    break;
+                }
+            }
+            assertNotNull(file);
+            for (Change ch : reader.decode(value)) {
+                expected.put(f.key(ch.activityId(), ch.userId()), ch.kind() == Change.Kind.ROW
+                        ? Entry.row(ch.row()).encode() : Entry.tombstone(ch.tombstoneVersion()).encode());
+                dev.rpctl.cache.RawRedis.call(f.app().side("a"), j -> j.del(f.key(ch.activityId(), ch.userId())));
+            }
+            try (KafkaProducer<String, byte[]> p = KafkaPipelineIT.clients(f).producer("it-" + f.id)) {
+                p.send(new ProducerRecord<>(topic, 0, file, value)).get();
+            }
+            f.awaitSide("a", expected, 60);
+            assertEquals(3, KafkaPipelineIT.clients(f).describeTopic(topic).orElseThrow());
         }
     }
 }
