@@ -246,9 +246,9 @@ public final class TlsServers implements AutoCloseable {
     }
 
     private void certificates() throws IOException, InterruptedException {
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=rpctl test CA",
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "365", "-subj", "/CN=rpctl test CA",
                 "-keyout", "ca.key", "-out", "ca.pem");
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=another CA",
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "365", "-subj", "/CN=another CA",
                 "-keyout", "other-ca.key", "-out", "other-ca.pem");
         Files.writeString(dir.resolve("server.ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n");
         Files.writeString(dir.resolve("client.ext"), "extendedKeyUsage=clientAuth\n");
@@ -256,7 +256,7 @@ public final class TlsServers implements AutoCloseable {
             openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=rpctl test " + who, "-keyout", who + ".key",
                     "-out", who + ".csr");
             openssl("x509", "-req", "-in", who + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                    "-days", "2", "-extfile", who + ".ext", "-out", who + ".pem");
+                    "-days", "365", "-extfile", who + ".ext", "-out", who + ".pem");
         }
         // as an operator keeps them: rpctl warns about a key others may read
         Files.setPosixFilePermissions(clientKey, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));

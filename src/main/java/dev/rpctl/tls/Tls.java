@@ -4,6 +4,8 @@ import dev.rpctl.config.TlsSettings;
 import dev.rpctl.config.TlsVerify;
 import dev.rpctl.errors.ExitCode;
 import dev.rpctl.errors.RpctlException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
@@ -30,9 +32,15 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -43,6 +51,7 @@ import java.util.regex.Pattern;
  * configured. A failure to verify is a configuration problem (78), told by {@link #refused}.
  */
 public final class Tls {
+    private static final Logger log = LoggerFactory.getLogger(Tls.class);
     private static final Pattern PEM = Pattern.compile(
             "-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----");
 
@@ -234,7 +243,55 @@ public final class Tls {
             throw new RpctlException(ExitCode.CONFIG, name + ": " + file
                     + " holds no certificate; expected a PEM file (-----BEGIN CERTIFICATE-----)");
         }
+        checkDates(name, file, out, key.equals("tls-cert"), Instant.now());
         return out;
+    }
+
+    /** A certificate ending within this is warned about at start. */
+    static final Duration EXPIRY_WARNING = Duration.ofDays(30);
+
+    /** The certificates already warned about, so that each pool and client made from them does not warn again. */
+    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
+
+    /**
+     * A client certificate ({@code client}: the first of the file) outside its dates is refused
+     * here, with the dates, rather than by the server's handshake alert; one that ends within
+     * {@link #EXPIRY_WARNING}, and a CA certificate past or near its end, are warned about once.
+     *
+     * @throws RpctlException 78 for a client certificate that has expired or is not valid yet
+     */
+    static void checkDates(String name, String file, List<X509Certificate> certs, boolean client, Instant now) {
+        for (X509Certificate c : client ? certs.subList(0, 1) : certs) {
+            Instant notAfter = c.getNotAfter().toInstant();
+            Instant notBefore = c.getNotBefore().toInstant();
+            String subject = c.getSubjectX500Principal().getName();
+            if (client && now.isAfter(notAfter)) {
+                throw new RpctlException(ExitCode.CONFIG, name + ": " + file + " (" + subject + ") expired on "
+                        + day(notAfter) + "; servers refuse it: renew it");
+            }
+            if (client && now.isBefore(notBefore)) {
+                throw new RpctlException(ExitCode.CONFIG, name + ": " + file + " (" + subject + ") is not valid until "
+                        + day(notBefore) + "; servers refuse it until then (check this host's clock)");
+            }
+            String warning = null;
+            if (now.isAfter(notAfter)) {
+                warning = name + ": " + file + " holds a certificate that expired on " + day(notAfter) + " (" + subject
+                        + "); a server whose chain ends at it does not verify";
+            } else if (Duration.between(now, notAfter).compareTo(EXPIRY_WARNING) < 0) {
+                long days = Math.round(Duration.between(now, notAfter).toSeconds() / 86_400.0);
+                warning = name + ": " + file + " (" + subject + ") expires on " + day(notAfter) + ", "
+                        + (days == 0 ? "within a day" : days == 1 ? "in a day" : "in " + days + " days") + "; renew it before then";
+            }
+            if (warning != null && WARNED.add(name + "\0" + file + "\0" + c.getSerialNumber())) {
+                log.warn(warning);
+            }
+        }
+    }
+
+    private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC);
+
+    private static String day(Instant at) {
+        return DAY.format(at);
     }
 
     private static PrivateKey privateKey(TlsSettings s) {
