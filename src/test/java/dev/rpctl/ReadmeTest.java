@@ -54,6 +54,7 @@ class ReadmeTest {
         CommandLine at = root;
         List<CommandSpec> path = new ArrayList<>(List.of(root.getCommandSpec()));
         boolean first = true;
+        boolean expectSub = false;
         for (String t : tokens) {
             if (t.isEmpty()) {
                 continue;
@@ -63,11 +64,16 @@ class ReadmeTest {
                 at = sub;
                 path.add(sub.getCommandSpec());
                 first = false;
+                expectSub = true;
                 continue;
             }
-            if (first && at == root && t.matches("[a-z][a-z-]+")) {
-                return "no command \"" + t + "\"";
+            // a word where a command is expected: after rpctl, or after a command that takes subcommands and no arguments
+            boolean commandExpected = first && at == root || expectSub && !at.getSubcommands().isEmpty()
+                    && at.getCommandSpec().positionalParameters().isEmpty();
+            if (commandExpected && t.matches("[a-z][a-z-]+")) {
+                return "no command \"" + t + "\"" + (at == root ? "" : " in \"" + at.getCommandSpec().qualifiedName() + "\"");
             }
+            expectSub = false;
             first = false;
             if (t.startsWith("--") && t.length() > 2) {
                 String name = t.split("=", 2)[0].replaceAll("[.,:)\\]]+$", "");
@@ -117,6 +123,8 @@ class ReadmeTest {
         assertEquals(null, check(root, "--json status", true));
         assertTrue(check(root, "sync-daemon --sides a", true).contains("--sides"));
         assertTrue(check(root, "reconsile --activity 7", true).contains("reconsile"));
+        assertTrue(check(root, "db inti", true).contains("no command \"inti\" in \"rpctl db\""));
+        assertEquals(null, check(root, "activity show --activity 7", true));
         // a cron line's user column
         assertEquals(null, check(root, "set -a", false));
     }

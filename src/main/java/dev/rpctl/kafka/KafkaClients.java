@@ -5,6 +5,7 @@ import dev.rpctl.errors.ExitCode;
 import dev.rpctl.errors.RpctlException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -30,11 +31,12 @@ import org.apache.kafka.common.errors.PolicyViolationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
-import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
 import java.util.List;
@@ -49,6 +51,7 @@ import java.util.concurrent.TimeoutException;
 
 /** The Kafka clients of rpctl, configured once: the publisher's producer, the appliers' consumers, the admin. */
 public final class KafkaClients {
+    private static final Logger log = LoggerFactory.getLogger(KafkaClients.class);
     /** How long an admin request (topic creation, offsets) may take before Kafka counts as unreachable. */
     private static final long ADMIN_TIMEOUT_MS = 10_000;
 
@@ -150,7 +153,14 @@ public final class KafkaClients {
      */
     public Optional<Integer> describeTopic(String topic) {
         try (Admin admin = admin()) {
-            return partitions(admin, topic);
+            return describeTopic(admin, topic, ADMIN_TIMEOUT_MS);
+        }
+    }
+
+    /** As {@link #describeTopic(String)}, through the given client, waiting at most {@code timeoutMillis}. */
+    public Optional<Integer> describeTopic(Admin admin, String topic, long timeoutMillis) {
+        try {
+            return partitions(admin, topic, timeoutMillis);
         } catch (KafkaUnavailable e) {
             throw failure(e.getCause(), Use.DESCRIBE, topic);
         } catch (TimeoutException e) {
@@ -164,30 +174,31 @@ public final class KafkaClients {
     /** {@link #ensureTopic(String)} through the given client. */
     int ensureTopic(Admin admin, String topic) {
         try {
-            Optional<Integer> have;
-            try {
-                have = partitions(admin, topic);
-            } catch (KafkaUnavailable e) {
-                throw failure(e.getCause(), Use.DESCRIBE, topic);
-            }
+            Optional<Integer> have = partitions(admin, topic, ADMIN_TIMEOUT_MS);
             if (have.isPresent()) {
                 return have.get();
+            }
+            CreateTopicsResult created = admin.createTopics(List.of(
+                    new NewTopic(topic, Optional.of(settings.partitions()), Optional.empty())));
+            try {
+                created.values().get(topic).get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw failure(e.getCause(), Use.CREATE, topic);
+                }
             }
             try {
                 // the count comes with the controller's answer: a broker's metadata takes the new topic
                 // a moment later (under KRaft it is applied after the answer), so describing it at once can miss it
-                return admin.createTopics(List.of(new NewTopic(topic, Optional.of(settings.partitions()), Optional.empty())))
-                        .numPartitions(topic).get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                return created.numPartitions(topic).get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
-                // a broker before 2.4 creates the topic but does not send its count back
-                if (!(e.getCause() instanceof TopicExistsException || e.getCause() instanceof UnsupportedVersionException)) {
-                    throw failure(e.getCause(), Use.CREATE, topic);
-                }
+                // no count: the topic existed already (another client created it at the same moment), the
+                // broker is older than 2.4, or the principal may create the topic but not describe its configs
+                log.debug("topic {}: no partition count with the create answer: {}", topic, RpctlException.rootMessage(e));
             }
-            // created by another client at the same moment, or by an old broker: described once the broker has it
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ADMIN_TIMEOUT_MS);
             while (true) {
-                Optional<Integer> now = partitions(admin, topic);
+                Optional<Integer> now = partitions(admin, topic, Math.max(1, (until - System.nanoTime()) / 1_000_000));
                 if (now.isPresent()) {
                     return now.get();
                 }
@@ -197,7 +208,10 @@ public final class KafkaClients {
                 }
                 Thread.sleep(50);
             }
-        } catch (TimeoutException | KafkaUnavailable e) {
+        } catch (KafkaUnavailable e) {
+            // a describe refused by the ACLs is 77 as well
+            throw failure(e.getCause(), Use.DESCRIBE, topic);
+        } catch (TimeoutException e) {
             throw unavailable(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -207,9 +221,14 @@ public final class KafkaClients {
 
     /** The topic's partition count, or empty when it does not exist. */
     public static Optional<Integer> partitions(Admin admin, String topic) throws InterruptedException, TimeoutException {
+        return partitions(admin, topic, ADMIN_TIMEOUT_MS);
+    }
+
+    /** As {@link #partitions(Admin, String)}, waiting at most {@code timeoutMillis} for the answer. */
+    static Optional<Integer> partitions(Admin admin, String topic, long timeoutMillis) throws InterruptedException, TimeoutException {
         try {
             Map<String, TopicDescription> d = admin.describeTopics(List.of(topic)).allTopicNames()
-                    .get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                    .get(timeoutMillis, TimeUnit.MILLISECONDS);
             return Optional.of(d.get(topic).partitions().size());
         } catch (ExecutionException e) {
             if (e.getCause() instanceof UnknownTopicOrPartitionException) {

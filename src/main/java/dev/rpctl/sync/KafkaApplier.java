@@ -13,6 +13,7 @@ import dev.rpctl.kafka.RpctlFormat;
 import dev.rpctl.protocol.CacheProtocol;
 import dev.rpctl.protocol.Entry;
 import dev.rpctl.protocol.VersionOutOfRangeException;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -35,6 +36,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -182,28 +184,58 @@ final class KafkaApplier {
     /**
      * A foreign stream's topic is its pipeline's to create (Debezium and the others make it at
      * their first change, with their own settings): waits for it, saying so once, never makes it.
+     * A broker that does not answer meanwhile is waited for too, as the consumer would; an ACL
+     * refusing the describe ends the applier (77).
      *
      * @return false when stopped before the topic came
      */
     private boolean awaitForeignTopic() throws InterruptedException {
         boolean told = false;
-        while (!stopRequested) {
-            if (clients.describeTopic(topic).isPresent()) {
-                if (told) {
-                    log.info("applier {}: topic {} exists now", group, topic);
+        boolean down = false;
+        try (Admin admin = clients.admin()) {
+            while (!stopRequested) {
+                Optional<Integer> partitions;
+                try {
+                    partitions = clients.describeTopic(admin, topic, FOREIGN_TOPIC_POLL_MS);
+                } catch (RpctlException e) {
+                    if (stopRequested) {
+                        break;
+                    }
+                    if (e.exitCode() != ExitCode.UNAVAILABLE) {
+                        throw e;
+                    }
+                    metrics.errors.incrementAndGet();
+                    if (!down) {
+                        down = true;
+                        log.warn("applier {}: {}; looking for topic {} again every {} s", group, e.getMessage(), topic,
+                                FOREIGN_TOPIC_POLL_MS / 1000);
+                    }
+                    partitions = null;
                 }
-                return true;
-            }
-            if (!told) {
-                told = true;
-                metrics.waiting(true);
-                log.warn("applier {}: topic {} does not exist at {}; waiting for the {} pipeline to create it"
-                        + " (check kafka.topic)", group, topic, clients.settings().bootstrap(), format.name());
-            }
-            for (int i = 0; i < FOREIGN_TOPIC_POLL_MS / 100 && !stopRequested; i++) {
-                Thread.sleep(100);
+                if (partitions != null) {
+                    if (down) {
+                        down = false;
+                        log.info("applier {}: kafka at {} answers again", group, clients.settings().bootstrap());
+                    }
+                    if (partitions.isPresent()) {
+                        if (told) {
+                            log.info("applier {}: topic {} exists now", group, topic);
+                        }
+                        return true;
+                    }
+                    if (!told) {
+                        told = true;
+                        metrics.waiting(true);
+                        log.warn("applier {}: topic {} does not exist at {}; waiting for the {} pipeline to create it"
+                                + " (check kafka.topic)", group, topic, clients.settings().bootstrap(), format.name());
+                    }
+                }
+                for (int i = 0; i < FOREIGN_TOPIC_POLL_MS / 100 && !stopRequested; i++) {
+                    Thread.sleep(100);
+                }
             }
         }
+        metrics.waiting(false);
         return false;
     }
 

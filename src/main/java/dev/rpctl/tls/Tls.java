@@ -261,30 +261,45 @@ public final class Tls {
      * @throws RpctlException 78 for a client certificate that has expired or is not valid yet
      */
     static void checkDates(String name, String file, List<X509Certificate> certs, boolean client, Instant now) {
+        if (client) {
+            X509Certificate c = certs.get(0);
+            String subject = c.getSubjectX500Principal().getName();
+            if (now.isAfter(c.getNotAfter().toInstant())) {
+                throw new RpctlException(ExitCode.CONFIG, name + ": " + file + " (" + subject + ") expired on "
+                        + day(c.getNotAfter().toInstant()) + "; servers refuse it: renew it");
+            }
+            if (now.isBefore(c.getNotBefore().toInstant())) {
+                throw new RpctlException(ExitCode.CONFIG, name + ": " + file + " (" + subject + ") is not valid until "
+                        + day(c.getNotBefore().toInstant()) + "; servers refuse it until then (check this host's clock)");
+            }
+        }
+        // a bundle of CA certificates says it once for those past their end and once for those near it
+        List<X509Certificate> expired = new ArrayList<>();
+        List<X509Certificate> ending = new ArrayList<>();
         for (X509Certificate c : client ? certs.subList(0, 1) : certs) {
             Instant notAfter = c.getNotAfter().toInstant();
-            Instant notBefore = c.getNotBefore().toInstant();
-            String subject = c.getSubjectX500Principal().getName();
-            if (client && now.isAfter(notAfter)) {
-                throw new RpctlException(ExitCode.CONFIG, name + ": " + file + " (" + subject + ") expired on "
-                        + day(notAfter) + "; servers refuse it: renew it");
-            }
-            if (client && now.isBefore(notBefore)) {
-                throw new RpctlException(ExitCode.CONFIG, name + ": " + file + " (" + subject + ") is not valid until "
-                        + day(notBefore) + "; servers refuse it until then (check this host's clock)");
-            }
-            String warning = null;
             if (now.isAfter(notAfter)) {
-                warning = name + ": " + file + " holds a certificate that expired on " + day(notAfter) + " (" + subject
-                        + "); a server whose chain ends at it does not verify";
+                expired.add(c);
             } else if (Duration.between(now, notAfter).compareTo(EXPIRY_WARNING) < 0) {
-                long days = Math.round(Duration.between(now, notAfter).toSeconds() / 86_400.0);
-                warning = name + ": " + file + " (" + subject + ") expires on " + day(notAfter) + ", "
-                        + (days == 0 ? "within a day" : days == 1 ? "in a day" : "in " + days + " days") + "; renew it before then";
+                ending.add(c);
             }
-            if (warning != null && WARNED.add(name + "\0" + file + "\0" + c.getSerialNumber())) {
-                log.warn(warning);
-            }
+        }
+        if (!expired.isEmpty() && WARNED.add(name + "\0" + file + "\0expired")) {
+            X509Certificate c = expired.get(0);
+            String first = c.getSubjectX500Principal().getName();
+            String on = day(c.getNotAfter().toInstant());
+            log.warn("{}: {} holds {}; a server whose chain ends at {} does not verify", name, file, expired.size() == 1
+                    ? "a certificate that expired on " + on + " (" + first + ")"
+                    : expired.size() + " certificates past their end (the first, " + first + ", expired on " + on + ")",
+                    expired.size() == 1 ? "it" : "one of them");
+        }
+        if (!ending.isEmpty() && WARNED.add(name + "\0" + file + "\0ending")) {
+            X509Certificate c = ending.get(0);
+            long days = Math.round(Duration.between(now, c.getNotAfter().toInstant()).toSeconds() / 86_400.0);
+            log.warn("{}: {} ({}{}) expires on {}, {}; renew it before then", name, file,
+                    c.getSubjectX500Principal().getName(), ending.size() == 1 ? "" : ", and " + (ending.size() - 1) + " more",
+                    day(c.getNotAfter().toInstant()),
+                    days == 0 ? "within a day" : days == 1 ? "in a day" : "in " + days + " days");
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.rpctl.kafka;
 
 import dev.rpctl.config.KafkaSettings;
+import dev.rpctl.errors.ExitCode;
+import dev.rpctl.errors.RpctlException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.DescribeTopicsResult;
@@ -9,6 +11,7 @@ import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.internals.KafkaFutureImpl;
@@ -21,6 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Creating the topic when a broker's metadata lags its controller's answer, as under KRaft: the
@@ -80,6 +85,28 @@ class KafkaTopicTest {
         exists.completeExceptionally(new TopicExistsException("Topic 'rpctl.claims' already exists."));
         assertEquals(12, clients.ensureTopic(lagging(4, 12, exists, describes, creates), "rpctl.claims"));
         assertEquals(4, describes.get());
+    }
+
+    @Test
+    void a_topic_created_by_a_principal_that_may_not_describe_its_configs_is_counted_by_describing_it() {
+        AtomicInteger describes = new AtomicInteger();
+        AtomicInteger creates = new AtomicInteger();
+        // created, but the count and configs come back refused (the ACLs allow Create, not DescribeConfigs)
+        KafkaFuture<CreateTopicsResult.TopicMetadataAndConfig> created = KafkaFuture.completedFuture(
+                new CreateTopicsResult.TopicMetadataAndConfig(new TopicAuthorizationException("no DescribeConfigs")));
+        assertEquals(6, clients.ensureTopic(lagging(3, 6, created, describes, creates), "rpctl.claims"));
+        assertEquals(1, creates.get());
+        assertEquals(3, describes.get());
+    }
+
+    @Test
+    void a_topic_the_acls_refuse_to_create_exits_77() {
+        KafkaFutureImpl<CreateTopicsResult.TopicMetadataAndConfig> refused = new KafkaFutureImpl<>();
+        refused.completeExceptionally(new TopicAuthorizationException("denied"));
+        RpctlException e = assertThrows(RpctlException.class, () -> clients.ensureTopic(
+                lagging(99, 6, refused, new AtomicInteger(), new AtomicInteger()), "rpctl.claims"));
+        assertEquals(ExitCode.NOPERM, e.exitCode());
+        assertTrue(e.getMessage().contains("CREATE on topic rpctl.claims"), e.getMessage());
     }
 
     @Test

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -84,6 +85,19 @@ class KafkaFormatsIT {
             assertTrue(KafkaPipelineIT.clients(f).describeTopic(topic).isEmpty(), "the applier created " + topic);
             assertTrue(applier.metrics().get(0).waiting());
             assertNull(applier.failure());
+
+            // a daemon stopped while it waits stops at once, cleanly
+            SyncService stopped = new SyncService(f.repo(), f.app().sides("a"), f.app().protocol(), c.mapping(), c.sync(),
+                    new SyncService.Options(f.prefix, false, false, SyncService.Mode.APPLY, reader),
+                    KafkaPipelineIT.clients(f));
+            stopped.start();
+            Thread.sleep(3_000);
+            long since = System.nanoTime();
+            stopped.shutdown();
+            long tookMillis = (System.nanoTime() - since) / 1_000_000;
+            assertTrue(tookMillis < SyncService.STOP_BOUND.toMillis() / 2, "stopping took " + tookMillis + " ms");
+            assertNull(stopped.failure());
+            assertFalse(stopped.metrics().get(0).waiting());
 
             // the foreign pipeline creates it and writes its first change: applied
             try (var admin = KafkaPipelineIT.clients(f).admin()) {

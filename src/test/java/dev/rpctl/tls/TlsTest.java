@@ -139,5 +139,12 @@ class TlsTest {
         assertEquals(1, w.size(), w::toString);
         assertTrue(w.get(0).contains("holds a certificate that expired on "), w.get(0));
         assertTrue(w.get(0).endsWith("(CN=old-ca); a server whose chain ends at it does not verify"), w.get(0));
+
+        // a bundle says it once for all its expired certificates
+        Path bundle = Files.writeString(dir.resolve("bundle.pem"), Files.readString(ca)
+                + Files.readString(certificate("older-ca", "-20d", 2)) + Files.readString(certificate("good-ca", "-1d", 365)));
+        List<String> once = warnings(() -> Tls.context(tls(bundle.toString(), "", "")));
+        assertEquals(1, once.size(), once::toString);
+        assertTrue(once.get(0).contains("holds 2 certificates past their end (the first, CN=old-ca, expired on "), once.get(0));
     }
 }
