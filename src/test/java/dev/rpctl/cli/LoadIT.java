@@ -114,11 +114,14 @@ class LoadIT {
         }
     }
 
-    /** Statements of the activity's claims running on the server (the holder's own is done). */
+    /**
+     * Statements of the activity's claims waiting on the server: running for 200 ms or more (the
+     * holder's own statement, just done, can still be listed for an instant).
+     */
     private static long waiting(String activity) throws Exception {
         try (java.sql.Connection c = Services.root(); java.sql.Statement st = c.createStatement();
              java.sql.ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM information_schema.processlist WHERE command = 'Query'"
-                     + " AND info LIKE '%rp_activity_budget%activity_id = " + activity + " %' AND info NOT LIKE '%processlist%'")) {
+                     + " AND time_ms >= 200 AND info LIKE '%rp_activity_budget%activity_id = " + activity + " %' AND info NOT LIKE '%processlist%'")) {
             rs.next();
             return rs.getLong(1);
         }
