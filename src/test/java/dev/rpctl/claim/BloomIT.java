@@ -105,16 +105,21 @@ class BloomIT {
             }
         });
         claims.start();
-        Thread.sleep(200);
+        // claims before the build, and more after it: the build ran while they went on
+        awaitClaimed(claimed, 5);
         app.warmService("all").buildBloom(activity, 10_000, (n, s) -> { });
-        Thread.sleep(200);
+        int atBuild;
+        synchronized (claimed) {
+            atBuild = claimed.size();
+        }
+        awaitClaimed(claimed, atBuild + 5);
         stop.set(true);
         claims.join();
         List<Long> all;
         synchronized (claimed) {
             all = List.copyOf(claimed);
         }
-        assertTrue(all.size() > 10);
+        assertTrue(all.size() >= 10, all::toString);
         for (CacheSide s : app.sides().values()) {
             List<BloomFilters.Answer> answers = blooms.check(s, activity, all);
             assertFalse(answers.contains(BloomFilters.Answer.NOT_A_CLAIMER), "side " + s.name());
@@ -165,5 +170,19 @@ class BloomIT {
             blooms.start(s, activity, size, Duration.ofMinutes(5));
             blooms.ready(s, activity, size);
         }
+    }
+
+    /** Waits until the claims thread has made {@code n} claims (30 s at most). */
+    private static void awaitClaimed(List<Long> claimed, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            synchronized (claimed) {
+                if (claimed.size() >= n) {
+                    return;
+                }
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("the claims thread made fewer than " + n + " claims in 30 s");
     }
 }

@@ -437,9 +437,14 @@ class ClaimIT {
                     queued.add(t);
                     rest.add(f);
                 }
-                // a claim's thread waits only for its answer, once its request is queued
+                // a claim's thread waits for its answer once its request is queued (a thread parked on
+                // the queue's lock is WAITING too, before its request is in)
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
                 for (Thread t : queued) {
-                    while (t.getState() != Thread.State.WAITING) {
+                    while (!(t.getState() == Thread.State.WAITING && java.util.Arrays.stream(t.getStackTrace()).anyMatch(
+                            f -> f.getClassName().equals(java.util.concurrent.CompletableFuture.class.getName())
+                                    && f.getMethodName().equals("join")))) {
+                        assertTrue(System.nanoTime() < deadline, "a claim's request was not queued in 30 s");
                         Thread.sleep(5);
                     }
                 }

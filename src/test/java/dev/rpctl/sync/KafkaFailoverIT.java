@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -213,6 +214,7 @@ class KafkaFailoverIT {
             while (secondRead.isEmpty() && System.nanoTime() < until) {
                 Thread.sleep(20);
             }
+            assertFalse(secondRead.isEmpty(), "the second applier read nothing in 30 s of its partition");
             int moved = secondRead.values().iterator().next();
             // the first committed the moved partition only below its unfinished message: its new owner reads it again
             String movedKey = dev.rpctl.kafka.RpctlFormat.key(f.activity, held[moved]);
