@@ -37,8 +37,10 @@ public final class ScratchMariadb implements AutoCloseable {
     /** As {@link #start(Path, String...)}, on the given port. */
     public static ScratchMariadb start(Path dir, int port, String... options) throws IOException, InterruptedException {
         Path data = dir.resolve("data");
+        // a temporary folder of its own, as bin/services gives its server
+        Path tmp = Files.createDirectories(dir.resolve("tmp"));
         boolean root = "root".equals(System.getProperty("user.name"));
-        List<String> install = new ArrayList<>(List.of("mariadb-install-db", "--no-defaults", "--datadir=" + data,
+        List<String> install = new ArrayList<>(List.of("mariadb-install-db", "--no-defaults", "--datadir=" + data, "--tmpdir=" + tmp,
                 "--auth-root-authentication-method=normal", "--skip-test-db"));
         if (root) {
             install.add("--user=root");
@@ -47,7 +49,7 @@ public final class ScratchMariadb implements AutoCloseable {
         if (!i.waitFor(60, TimeUnit.SECONDS) || i.exitValue() != 0) {
             throw new IllegalStateException("mariadb-install-db failed: " + Files.readString(dir.resolve("install.log")));
         }
-        List<String> cmd = new ArrayList<>(List.of("mariadbd", "--no-defaults", "--datadir=" + data, "--port=" + port,
+        List<String> cmd = new ArrayList<>(List.of("mariadbd", "--no-defaults", "--datadir=" + data, "--tmpdir=" + tmp, "--port=" + port,
                 "--bind-address=127.0.0.1", "--socket=" + dir.resolve("s.sock"), "--pid-file=" + dir.resolve("m.pid"),
                 "--innodb-buffer-pool-size=16M", "--skip-name-resolve"));
         cmd.addAll(List.of(options));
