@@ -174,7 +174,7 @@ public final class KafkaClients {
     /** {@link #ensureTopic(String)} through the given client. */
     int ensureTopic(Admin admin, String topic) {
         try {
-            Optional<Integer> have = partitions(admin, topic, ADMIN_TIMEOUT_MS);
+            Optional<Integer> have = describeTopic(admin, topic, ADMIN_TIMEOUT_MS);
             if (have.isPresent()) {
                 return have.get();
             }
@@ -198,7 +198,7 @@ public final class KafkaClients {
             }
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ADMIN_TIMEOUT_MS);
             while (true) {
-                Optional<Integer> now = partitions(admin, topic, Math.max(1, (until - System.nanoTime()) / 1_000_000));
+                Optional<Integer> now = describeTopic(admin, topic, Math.max(1, (until - System.nanoTime()) / 1_000_000));
                 if (now.isPresent()) {
                     return now.get();
                 }
@@ -208,9 +208,6 @@ public final class KafkaClients {
                 }
                 Thread.sleep(50);
             }
-        } catch (KafkaUnavailable e) {
-            // a describe refused by the ACLs is 77 as well
-            throw failure(e.getCause(), Use.DESCRIBE, topic);
         } catch (TimeoutException e) {
             throw unavailable(e);
         } catch (InterruptedException e) {

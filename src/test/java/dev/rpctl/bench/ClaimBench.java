@@ -97,29 +97,10 @@ public final class ClaimBench {
                 app.activities().create(new ActivityService.NewActivity(activity, "bench", 50_000_000, 50_000_000_000L,
                         allocation, null, null, shards));
                 long bareActivity = Services.freshActivityId();
-                String sql = "INSERT IGNORE INTO " + table
-                        + " (activity_id, user_id, amount, status, request_id, version, created_at, updated_at)"
-                        + " VALUES (?, ?, 1000, 'paid', ?, 1, NOW(3), NOW(3))";
-                bare.add(measure("bare JDBC INSERT IGNORE", concurrency, seconds, (t, i) -> {
-                    long u = nextUser.getAndIncrement();
-                    try (Connection c = app.primary().connection(); PreparedStatement ps = c.prepareStatement(sql)) {
-                        ps.setLong(1, bareActivity);
-                        ps.setLong(2, u);
-                        ps.setString(3, "b" + u);
-                        ps.executeUpdate();
-                    }
-                }));
+                bare.add(measure("bare JDBC INSERT IGNORE", concurrency, seconds, bareInsert(app, table, bareActivity, nextUser)));
                 if (plainBaseline) {
-                    String plainSql = sql.replace("INSERT IGNORE INTO " + table, "INSERT IGNORE INTO " + plainTable);
-                    plain.add(measure("bare loop, table w/o rpctl", concurrency, seconds, (t, i) -> {
-                        long u = nextUser.getAndIncrement();
-                        try (Connection c = app.primary().connection(); PreparedStatement ps = c.prepareStatement(plainSql)) {
-                            ps.setLong(1, bareActivity);
-                            ps.setLong(2, u);
-                            ps.setString(3, "b" + u);
-                            ps.executeUpdate();
-                        }
-                    }));
+                    plain.add(measure("bare loop, table w/o rpctl", concurrency, seconds,
+                            bareInsert(app, plainTable, bareActivity, nextUser)));
                 }
                 long firstUser = nextUser.get();
                 fresh.add(measure("rpctl new claims", concurrency, seconds, (t, i) -> {
@@ -436,7 +417,6 @@ public final class ClaimBench {
         return v[v.length / 2];
     }
 
-    /** One second of warm-up with the same work, then the measured window; only ops started in it count. */
     /** The bare autocommit loop: a new user's row a call, one INSERT IGNORE on a connection of the pool. */
     private static Op bareInsert(App app, String table, long activity, AtomicLong nextUser) {
         String sql = "INSERT IGNORE INTO " + table
@@ -453,6 +433,7 @@ public final class ClaimBench {
         };
     }
 
+    /** One second of warm-up with the same work, then the measured window; only ops started in it count. */
     static Run measure(String name, int threads, int seconds, Op op) throws InterruptedException {
         Histogram[] hs = new Histogram[threads];
         long[] counts = new long[threads];
